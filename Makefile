@@ -1,0 +1,41 @@
+# klab: the front door. Everything real lives in CMakeLists.txt and scripts/.
+#   make setup   install the Debian packages and fetch the default kernel
+#   make         build klab (build/release)
+#   make serve   set up what is missing, build, and serve http://127.0.0.1:8080
+#   make test    set up what is missing, build with ASan+UBSan, run the whole suite
+BUILD   ?= build/release
+TBUILD  ?= build/test
+JOBS    ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all setup serve test bench clean
+
+all: $(BUILD)/klab
+
+$(BUILD)/build.ninja $(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(BUILD)/klab: FORCE | $(BUILD)/Makefile
+	cmake --build $(BUILD) -j$(JOBS)
+
+setup:
+	scripts/setup.sh
+
+serve: 
+	scripts/setup.sh --quiet
+	$(MAKE) all
+	$(BUILD)/klab serve $(ARGS)
+
+test:
+	scripts/setup.sh --quiet
+	cmake -S . -B $(TBUILD) -DCMAKE_BUILD_TYPE=Debug -DKLAB_SANITIZE=ON
+	cmake --build $(TBUILD) -j$(JOBS)
+	cd $(TBUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS)
+
+bench: all
+	tests/bench/lab-cycle
+
+clean:
+	rm -rf build
+
+FORCE:

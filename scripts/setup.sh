@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# setup.sh [--quiet]: install what klab needs on a Debian machine (packages, kernels, npm
+# test tools). Idempotent and fast when everything is there; `make serve` and `make test`
+# call it first. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+quiet=0
+[ "${1:-}" = "--quiet" ] && quiet=1
+say() { [ $quiet = 1 ] || echo "setup: $*"; }
+
+packages=(
+  build-essential cmake pkg-config kmod cpio
+  libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
+  libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev
+  qemu-system-x86 busybox-static graphviz linux-source-6.1
+  clang libclang-rt-14-dev
+  wrk nginx-light chromium nodejs curl
+)
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages present"
+fi
+
+for profile in cloud generic; do
+  $sudo env KLAB_CACHE="${KLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klab}" "$root/scripts/fetch-kernel.sh" "$profile"
+done
+
+if [ -f "$root/tests/web/package.json" ] && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then
+  echo "setup: npm install in tests/web"
+  (cd "$root/tests/web" && npm install --no-audit --no-fund --silent)
+fi
+say "ready"

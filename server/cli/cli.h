@@ -1,0 +1,26 @@
+/*
+ * cli.h - klab's subcommands, one file each, dispatched from the table in main.c.
+ * Each takes its own argv (argv[0] is the subcommand) and the configuration read
+ * once at start-up, and returns the process exit status.
+ */
+#ifndef KLAB_CLI_H
+#define KLAB_CLI_H
+
+#include "core/config.h"
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct kl_config *cfg);
+	const char *usage;   /* arguments, for `klab help` */
+	const char *summary; /* one line */
+};
+
+int cmd_run(int argc, char **argv, const struct kl_config *cfg);
+int cmd_list(int argc, char **argv, const struct kl_config *cfg);
+int cmd_reset(int argc, char **argv, const struct kl_config *cfg);
+int cmd_doctor(int argc, char **argv, const struct kl_config *cfg);
+
+/* Prints "klab: message" to stderr; returns 2 (usage or environment error). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * run.c - `klab run LAB`: grades the learner's workspace (or --src DIR) through
+ * the lab pipeline and prints the result for a person, as JSON, or as JUnit.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/fsutil.h"
+#include "lab/report.h"
+#include "lab/run.h"
+
+int cmd_run(int argc, char **argv, const struct kl_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "src", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "kernel", required_argument, NULL, 'K' },
+		{ "no-record", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lab_run_opts o = { .record = 1 };
+	struct lab_run_result r;
+	struct kl_err err = { "" };
+	const char *junit = NULL;
+	int json = 0, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.src = optarg; break;
+		case 'j': json = 1; break;
+		case 'u': junit = optarg; break;
+		case 'k': o.keep = 1; break;
+		case 'K': o.kernel = optarg; break;
+		case 'n': o.record = 0; break;
+		case 't': {
+			char *end;
+			o.timeout = strtol(optarg, &end, 10);
+			if (*end || o.timeout < 1 || o.timeout > 3600)
+				return cli_fail("--timeout takes whole seconds from 1 to 3600, not `%s`",
+						optarg);
+			break;
+		}
+		case 'h':
+			puts("usage: klab run LAB [--src DIR] [--json] [--junit FILE] [--timeout S] "
+			     "[--keep] [--kernel PROFILE] [--no-record]");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_fail("usage: klab run LAB [options]   (`klab list` shows the labs)");
+	o.lab = argv[optind];
+	/* with --json, stdout carries only the JSON object: progress goes to stderr */
+	o.progress = json ? stderr : stdout;
+	o.color = json ? isatty(STDERR_FILENO) && cfg->color : cfg->color;
+	if (json && !isatty(STDERR_FILENO))
+		o.progress = NULL;
+	if (lab_run(cfg, &o, &r, &err) < 0) {
+		int rc = cli_fail("%s", err.msg);
+		lab_run_result_release(&r);
+		return rc;
+	}
+	if (json) {
+		struct kl_buf b = KL_BUF_INIT;
+		lab_report_json(&r, &b);
+		fputs(kl_buf_str(&b), stdout);
+		kl_buf_release(&b);
+	} else {
+		lab_report_human(&r, stdout, o.color);
+	}
+	int rc = lab_run_exit_status(&r);
+	if (junit) {
+		struct kl_buf b = KL_BUF_INIT;
+		lab_report_junit(&r, &b);
+		if (kl_write_file(junit, kl_buf_str(&b), b.len, &err) < 0)
+			rc = cli_fail("%s", err.msg);
+		kl_buf_release(&b);
+	}
+	lab_run_result_release(&r);
+	return rc;
+}

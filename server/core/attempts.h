@@ -1,0 +1,26 @@
+/*
+ * attempts.h - the learner's attempts repository, $KLAB_HOME/attempts.git (bare,
+ * libgit2). Every `klab run` commits the sources it graded to refs/heads/<lab>,
+ * so two attempts can be diffed. Writers take an flock on attempts.lock, so runs
+ * in parallel never lose a commit.
+ */
+#ifndef KLAB_ATTEMPTS_H
+#define KLAB_ATTEMPTS_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/*
+ * Commits files[i] read from paths[i] (base names) as a new commit on
+ * refs/heads/<lab>, parent the branch's tip. oid receives the 40-hex id.
+ */
+int kl_attempts_commit(const char *home, const char *lab, char *const *names,
+		       char *const *paths, size_t n, const char *message, char oid[41],
+		       struct kl_err *err);
+/* Unified diff between two commits of the repository (hex ids), appended to out. */
+int kl_attempts_diff(const char *home, const char *from, const char *to, struct kl_buf *out,
+		     struct kl_err *err);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * catalog.c - reads labs and notes from their front matter (see catalog.h).
+ */
+#include "core/catalog.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/frontmatter.h"
+#include "core/fsutil.h"
+
+bool kl_valid_id(const char *id)
+{
+	if (!id || !*id || strlen(id) > 64)
+		return false;
+	for (const char *p = id; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			  ((c == '-' || c == '_') && p != id);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+void kl_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **S_strv_dup(char *const *items, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		v[i] = kl_strdup(items[i]);
+	return v;
+}
+
+/* The list under key (or a single scalar as a one-item list); missing gives none. */
+static int S_list(const struct kl_fm *fm, const char *key, char ***out, size_t *n,
+		  const char *path, struct kl_err *err)
+{
+	const struct kl_fm_entry *e = kl_fm_find(fm, key);
+
+	*out = NULL;
+	*n = 0;
+	if (!e)
+		return 0;
+	if (e->type == KL_FM_SCALAR) {
+		*out = S_strv_dup(&e->value, 1);
+		*n = 1;
+		return 0;
+	}
+	if (e->type != KL_FM_LIST)
+		return kl_err_set(err, "%s:%d: `%s` must be a list like [a, b]", path, e->line, key);
+	*out = S_strv_dup(e->items, e->n);
+	*n = e->n;
+	return 0;
+}
+
+static int S_need(const struct kl_fm *fm, const char *key, char **out, const char *path,
+		  struct kl_err *err)
+{
+	const char *v = kl_fm_str(fm, key);
+
+	if (!v || !*v)
+		return kl_err_set(err, "%s: front matter needs `%s:`", path, key);
+	*out = kl_strdup(v);
+	return 0;
+}
+
+static int S_read_fm(const char *path, struct kl_fm *fm, struct kl_err *err)
+{
+	struct kl_buf text = KL_BUF_INIT;
+	struct kl_err e2;
+	int rc = -1;
+
+	if (kl_read_file(path, &text, 4 << 20, err) < 0)
+		goto out;
+	if (kl_fm_parse(kl_buf_str(&text), text.len, fm, &e2) < 0) {
+		kl_err_set(err, "%s:%s", path, e2.msg + (strncmp(e2.msg, "line ", 5) ? 0 : 5));
+		goto out;
+	}
+	rc = 0;
+out:
+	kl_buf_release(&text);
+	return rc;
+}
+
+int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_err *err)
+{
+	struct kl_fm fm;
+	struct kl_err e2;
+	char *readme = NULL;
+	int rc = -1;
+
+	memset(lab, 0, sizeof(*lab));
+	if (!kl_valid_id(id))
+		return kl_err_set(err, "`%s` is not a lab id (letters, digits and '-'): "
+				       "`klab list` shows the labs", id);
+	lab->dir = kl_sprintf("%s/labs/%s", root, id);
+	readme = kl_path_join(lab->dir, "README.md");
+	if (!kl_is_file(readme)) {
+		kl_err_set(err, "no lab `%s` (no %s): `klab list` shows the labs", id, readme);
+		goto out_free;
+	}
+	if (S_read_fm(readme, &fm, err) < 0)
+		goto out_free;
+	if (S_need(&fm, "id", &lab->id, readme, err) < 0 ||
+	    S_need(&fm, "title", &lab->title, readme, err) < 0 ||
+	    S_need(&fm, "topic", &lab->topic, readme, err) < 0 ||
+	    S_need(&fm, "difficulty", &lab->difficulty, readme, err) < 0)
+		goto out_fm;
+	if (strcmp(lab->id, id) != 0) {
+		kl_err_set(err, "%s: `id: %s` does not match its folder `%s`", readme, lab->id, id);
+		goto out_fm;
+	}
+	if (S_list(&fm, "files", &lab->files, &lab->nfiles, readme, err) < 0 ||
+	    S_list(&fm, "kernel_modules", &lab->kernel_modules, &lab->nkernel_modules, readme,
+		   err) < 0)
+		goto out_fm;
+	if (lab->nfiles == 0) {
+		kl_err_set(err, "%s: front matter needs `files: [...]`, what the learner edits",
+			   readme);
+		goto out_fm;
+	}
+	for (size_t i = 0; i < lab->nfiles; i++) {
+		if (strchr(lab->files[i], '/') || lab->files[i][0] == '.') {
+			kl_err_set(err, "%s: `files` entry `%s` must be a plain file name", readme,
+				   lab->files[i]);
+			goto out_fm;
+		}
+	}
+	const char *s = kl_fm_str(&fm, "module_params");
+	lab->module_params = s ? kl_strdup(s) : NULL;
+	s = kl_fm_str(&fm, "qemu_cpu");
+	lab->qemu_cpu = s ? kl_strdup(s) : NULL;
+	if (kl_fm_int(&fm, "timeout", 1, 3600, 30, &lab->timeout, &e2) < 0 ||
+	    kl_fm_int(&fm, "test_timeout", 1, 3600, 10, &lab->test_timeout, &e2) < 0) {
+		kl_err_set(err, "%s:%s", readme, e2.msg + 5);
+		goto out_fm;
+	}
+	const struct kl_fm_entry *pts = kl_fm_find(&fm, "points");
+	if (!pts || pts->type != KL_FM_MAP || pts->n == 0) {
+		kl_err_set(err, "%s: front matter needs `points:`, a map of each test to its points",
+			   readme);
+		goto out_fm;
+	}
+	lab->tests = calloc(pts->n, sizeof(*lab->tests));
+	if (!lab->tests)
+		abort();
+	for (size_t i = 0; i < pts->n; i++) {
+		char *end;
+		long p = strtol(pts->values[i], &end, 10);
+		if (end == pts->values[i] || *end || p < 0 || p > 1000) {
+			kl_err_set(err, "%s:%d: points of `%s` must be a whole number from 0 to 1000",
+				   readme, pts->line, pts->items[i]);
+			goto out_fm;
+		}
+		lab->tests[i].name = kl_strdup(pts->items[i]);
+		lab->tests[i].points = (int)p;
+		lab->ntests++;
+		lab->max_score += (int)p;
+	}
+	rc = 0;
+out_fm:
+	kl_fm_release(&fm);
+out_free:
+	free(readme);
+	if (rc < 0)
+		kl_lab_release(lab);
+	return rc;
+}
+
+void kl_lab_release(struct kl_lab *lab)
+{
+	free(lab->id);
+	free(lab->title);
+	free(lab->topic);
+	free(lab->difficulty);
+	free(lab->dir);
+	kl_strv_free(lab->files, lab->nfiles);
+	kl_strv_free(lab->kernel_modules, lab->nkernel_modules);
+	free(lab->module_params);
+	free(lab->qemu_cpu);
+	for (size_t i = 0; i < lab->ntests; i++)
+		free(lab->tests[i].name);
+	free(lab->tests);
+	memset(lab, 0, sizeof(*lab));
+}
+
+int kl_lab_points(const struct kl_lab *lab, const char *test)
+{
+	for (size_t i = 0; i < lab->ntests; i++)
+		if (strcmp(lab->tests[i].name, test) == 0)
+			return lab->tests[i].points;
+	return -1;
+}
+
+static int S_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
+{
+	char *dir = kl_path_join(root, "labs");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*ids = NULL;
+	*n = 0;
+	if (!d) {
+		kl_err_errno(err, "cannot list %s", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!kl_valid_id(de->d_name))
+			continue;
+		char *readme = kl_sprintf("%s/%s/README.md", dir, de->d_name);
+		bool is_lab = kl_is_file(readme);
+		free(readme);
+		if (!is_lab)
+			continue;
+		char **v = realloc(*ids, (*n + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		*ids = v;
+		v[(*n)++] = kl_strdup(de->d_name);
+	}
+	closedir(d);
+	free(dir);
+	if (*n)
+		qsort(*ids, *n, sizeof(**ids), S_cmp_str);
+	return 0;
+}
+
+int kl_note_load(const char *path, struct kl_note *note, struct kl_err *err)
+{
+	struct kl_fm fm;
+	struct kl_err e2;
+	int rc = -1;
+
+	memset(note, 0, sizeof(*note));
+	if (S_read_fm(path, &fm, err) < 0)
+		return -1;
+	note->path = kl_strdup(path);
+	if (S_need(&fm, "title", &note->title, path, err) < 0 ||
+	    S_need(&fm, "topic", &note->topic, path, err) < 0)
+		goto out;
+	if (kl_fm_int(&fm, "order", 0, 100000, 1000, &note->order, &e2) < 0) {
+		kl_err_set(err, "%s:%s", path, e2.msg + 5);
+		goto out;
+	}
+	if (S_list(&fm, "labs", &note->labs, &note->nlabs, path, err) < 0 ||
+	    S_list(&fm, "tags", &note->tags, &note->ntags, path, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	kl_fm_release(&fm);
+	if (rc < 0)
+		kl_note_release(note);
+	return rc;
+}
+
+void kl_note_release(struct kl_note *note)
+{
+	free(note->topic);
+	free(note->title);
+	free(note->path);
+	kl_strv_free(note->labs, note->nlabs);
+	kl_strv_free(note->tags, note->ntags);
+	memset(note, 0, sizeof(*note));
+}
+
+static int S_cmp_note(const void *a, const void *b)
+{
+	const struct kl_note *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->topic, y->topic);
+}
+
+int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl_err *err)
+{
+	char *dir = kl_path_join(root, "notes");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	*notes = NULL;
+	*n = 0;
+	if (!d) {
+		kl_err_errno(err, "cannot list %s", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 4 || strcmp(de->d_name + len - 3, ".md") != 0 || de->d_name[0] == '.')
+			continue;
+		char *path = kl_path_join(dir, de->d_name);
+		struct kl_note note;
+		rc = kl_note_load(path, &note, err);
+		free(path);
+		if (rc < 0)
+			break;
+		struct kl_note *v = realloc(*notes, (*n + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		*notes = v;
+		v[(*n)++] = note;
+	}
+	closedir(d);
+	free(dir);
+	if (rc < 0) {
+		kl_notes_free(*notes, *n);
+		*notes = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n)
+		qsort(*notes, *n, sizeof(**notes), S_cmp_note);
+	return 0;
+}
+
+void kl_notes_free(struct kl_note *notes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kl_note_release(&notes[i]);
+	free(notes);
+}

@@ -1,0 +1,27 @@
+/*
+ * proc.h - runs a child program with its output captured, in its own process
+ * group, with a timeout after which the whole group is killed.
+ */
+#ifndef KLAB_PROC_H
+#define KLAB_PROC_H
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct kl_proc_result {
+	int exited;    /* 1 when it exited normally */
+	int status;    /* its exit status, or the signal that killed it */
+	int timed_out; /* 1 when the timeout killed it */
+	double seconds;
+};
+
+/*
+ * Runs argv (argv[0] looked up in PATH) in folder cwd (NULL: unchanged), with
+ * the variables of env ("NAME=value", NULL-terminated, may be NULL) added to the
+ * environment; stdout and stderr are appended to out (up to max bytes, the rest
+ * dropped). Returns -1 only when the program could not be started.
+ */
+int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double timeout,
+		struct kl_buf *out, size_t max, struct kl_proc_result *res, struct kl_err *err);
+
+#endif

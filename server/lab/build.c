@@ -1,0 +1,395 @@
+/*
+ * build.c - Kbuild and guest-test builds for a lab run (see build.h).
+ */
+#include "lab/build.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/proc.h"
+
+#define S_BUILD_TIMEOUT 300.0
+#define S_LOG_MAX (1u << 20)
+
+static void S_push(char ***v, size_t n, char *s)
+{
+	char **p = realloc(*v, (n + 1) * sizeof(*p));
+
+	if (!p)
+		abort();
+	p[n] = s;
+	*v = p;
+}
+
+static int S_is_doc(const char *name)
+{
+	return strcmp(name, "README.md") == 0 || strcmp(name, "hints.md") == 0;
+}
+
+static int S_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files directly in dir (sorted); free with kl_strv_free. */
+static int S_list_files(const char *dir, const char *suffix, char ***out, size_t *n,
+			struct kl_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return kl_err_errno(err, "cannot list %s", dir);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t l = strlen(de->d_name), sl = suffix ? strlen(suffix) : 0;
+		if (suffix && (l <= sl || strcmp(de->d_name + l - sl, suffix) != 0))
+			continue;
+		char *path = kl_path_join(dir, de->d_name);
+		int reg = kl_is_file(path);
+		free(path);
+		if (reg) {
+			S_push(out, *n, kl_strdup(de->d_name));
+			(*n)++;
+		}
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), S_cmp_str);
+	return 0;
+}
+
+static void S_set_origin(struct lab_build *b, const char *name, const char *origin)
+{
+	for (size_t i = 0; i < b->nfiles; i++) {
+		if (strcmp(b->names[i], name) == 0) {
+			free(b->origins[i]);
+			b->origins[i] = kl_strdup(origin);
+			return;
+		}
+	}
+	S_push(&b->names, b->nfiles, kl_strdup(name));
+	S_push(&b->origins, b->nfiles, kl_strdup(origin));
+	b->nfiles++;
+}
+
+int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_build *b,
+		      struct kl_err *err)
+{
+	char **files = NULL;
+	size_t nfiles = 0;
+	int rc = -1;
+
+	memset(b, 0, sizeof(*b));
+	const char *tmp = getenv("TMPDIR");
+	char *templ = kl_sprintf("%s/klab-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", lab->id);
+	if (!mkdtemp(templ)) {
+		kl_err_errno(err, "cannot create a build folder %s", templ);
+		free(templ);
+		return -1;
+	}
+	b->dir = templ;
+	if (S_list_files(lab->dir, NULL, &files, &nfiles, err) < 0)
+		goto out;
+	for (size_t i = 0; i < nfiles; i++) {
+		if (S_is_doc(files[i]))
+			continue;
+		char *from = kl_path_join(lab->dir, files[i]);
+		char *to = kl_path_join(b->dir, files[i]);
+		int r = kl_copy_file(from, to, err);
+		if (r == 0)
+			S_set_origin(b, files[i], from);
+		free(from);
+		free(to);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; srcdir && i < lab->nfiles; i++) {
+		char *from = kl_path_join(srcdir, lab->files[i]);
+		if (!kl_is_file(from)) {
+			free(from);
+			continue; /* the skeleton's copy stands */
+		}
+		char *to = kl_path_join(b->dir, lab->files[i]);
+		int r = kl_copy_file(from, to, err);
+		if (r == 0) {
+			char *abs = realpath(from, NULL);
+			S_set_origin(b, lab->files[i], abs ? abs : from);
+			free(abs);
+		}
+		free(from);
+		free(to);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	kl_strv_free(files, nfiles);
+	return rc;
+}
+
+/* Replaces every "dir/name" of the build folder in text with the learner's path. */
+static char *S_map_paths(const struct lab_build *b, const char *text)
+{
+	struct kl_buf out = KL_BUF_INIT;
+	size_t dl = strlen(b->dir);
+	const char *p = text;
+
+	for (;;) {
+		const char *hit = strstr(p, b->dir);
+		if (!hit) {
+			kl_buf_puts(&out, p);
+			break;
+		}
+		kl_buf_add(&out, p, (size_t)(hit - p));
+		const char *rest = hit + dl;
+		int mapped = 0;
+		if (*rest == '/') {
+			for (size_t i = 0; i < b->nfiles; i++) {
+				size_t nl = strlen(b->names[i]);
+				if (strncmp(rest + 1, b->names[i], nl) == 0 &&
+				    !(rest[1 + nl] == '.' || rest[1 + nl] == '_' ||
+				      (rest[1 + nl] >= 'a' && rest[1 + nl] <= 'z'))) {
+					kl_buf_puts(&out, b->origins[i]);
+					p = rest + 1 + nl;
+					mapped = 1;
+					break;
+				}
+			}
+		}
+		if (!mapped) {
+			kl_buf_puts(&out, "<build>");
+			p = rest;
+		}
+	}
+	return kl_buf_detach(&out);
+}
+
+void lab_build_parse_diags(struct lab_build *b, const char *text)
+{
+	const char *line = text;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char *l = kl_sprintf("%.*s", (int)len, line);
+		/* file:line:col: severity: message (col optional) */
+		char *c1 = strchr(l, ':');
+		while (c1 && !(c1[1] >= '0' && c1[1] <= '9'))
+			c1 = strchr(c1 + 1, ':');
+		if (c1 && c1 != l) {
+			char *e;
+			long ln = strtol(c1 + 1, &e, 10);
+			if (ln > 0 && *e == ':') {
+				long col = 0;
+				char *sev = e + 1;
+				if (*sev >= '0' && *sev <= '9') {
+					col = strtol(sev, &e, 10);
+					sev = *e == ':' ? e + 1 : sev;
+				}
+				while (*sev == ' ')
+					sev++;
+				const char *kinds[] = { "fatal error", "error", "warning" };
+				for (size_t k = 0; k < 3; k++) {
+					size_t kl = strlen(kinds[k]);
+					if (strncmp(sev, kinds[k], kl) == 0 && sev[kl] == ':') {
+						struct lab_diag *d = realloc(
+							b->diags, (b->ndiags + 1) * sizeof(*d));
+						if (!d)
+							abort();
+						b->diags = d;
+						d = &d[b->ndiags++];
+						d->file = kl_sprintf("%.*s", (int)(c1 - l), l);
+						d->line = (int)ln;
+						d->col = (int)col;
+						d->severity = kl_strdup(kinds[k]);
+						const char *msg = sev + kl + 1;
+						while (*msg == ' ')
+							msg++;
+						d->message = kl_strdup(msg);
+						break;
+					}
+				}
+			}
+		}
+		free(l);
+		if (!eol)
+			break;
+		line = eol + 1;
+	}
+}
+
+int lab_build_module(const struct lab_profile *p, struct lab_build *b, struct kl_err *err)
+{
+	struct kl_buf out = KL_BUF_INIT;
+	struct kl_proc_result res;
+	char *mflag = kl_sprintf("M=%s", b->dir);
+	char *argv[] = { "make", "-C", p->headers, mflag, "modules", NULL };
+	char *env[] = { "LC_ALL=C", "KBUILD_VERBOSE=0", NULL };
+	char **kos = NULL;
+	size_t nkos = 0;
+	int rc = -1;
+
+	if (kl_proc_run(argv, b->dir, env, S_BUILD_TIMEOUT, &out, S_LOG_MAX, &res, err) < 0)
+		goto out;
+	b->module_s = res.seconds;
+	char *mapped = S_map_paths(b, kl_buf_str(&out));
+	kl_buf_puts(&b->log, mapped);
+	lab_build_parse_diags(b, mapped);
+	free(mapped);
+	if (res.timed_out) {
+		kl_err_set(err, "the module build took longer than %.0f s and was stopped",
+			   S_BUILD_TIMEOUT);
+		rc = 1;
+		goto out;
+	}
+	if (!res.exited || res.status != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (S_list_files(b->dir, ".ko", &kos, &nkos, err) < 0)
+		goto out;
+	if (nkos == 0) {
+		kl_err_set(err, "Kbuild built no module: does the lab's Kbuild name an obj-m?");
+		rc = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < nkos; i++) {
+		char *name = kl_strdup(kos[i]);
+		name[strlen(name) - 3] = '\0';
+		for (char *c = name; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		S_push(&b->kos, b->nkos, kl_path_join(b->dir, kos[i]));
+		S_push(&b->modnames, b->nkos, name);
+		b->nkos++;
+	}
+	rc = 0;
+out:
+	kl_strv_free(kos, nkos);
+	kl_buf_release(&out);
+	free(mflag);
+	return rc;
+}
+
+static uint64_t S_fnv(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define S_TEST_CFLAGS "-std=gnu11 -O2 -static -pthread -Wall -Wextra -Werror"
+
+int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struct lab_build *b,
+		    struct kl_err *err)
+{
+	char *tdir = kl_path_join(lab->dir, "tests");
+	char *header = kl_sprintf("%s/server/guest/klab_test.h", cfg->root);
+	char *incdir = kl_sprintf("%s/server/guest", cfg->root);
+	struct kl_buf text = KL_BUF_INIT;
+	char **srcs = NULL;
+	size_t nsrcs = 0;
+	int rc = -1;
+
+	if (S_list_files(tdir, ".c", &srcs, &nsrcs, err) < 0)
+		goto out;
+	if (nsrcs == 0) {
+		kl_err_set(err, "lab %s has no guest tests in %s", lab->id, tdir);
+		goto out;
+	}
+	uint64_t base = 14695981039346656037ULL;
+	if (kl_read_file(header, &text, 1 << 20, err) < 0)
+		goto out;
+	base = S_fnv(base, text.ptr, text.len);
+	base = S_fnv(base, S_TEST_CFLAGS, strlen(S_TEST_CFLAGS));
+	for (size_t i = 0; i < nsrcs; i++) {
+		char *src = kl_path_join(tdir, srcs[i]);
+		kl_buf_reset(&text);
+		if (kl_read_file(src, &text, 4 << 20, err) < 0) {
+			free(src);
+			goto out;
+		}
+		uint64_t h = S_fnv(base, text.ptr, text.len);
+		char *name = kl_strdup(srcs[i]);
+		name[strlen(name) - 2] = '\0';
+		char *cdir = kl_sprintf("%s/tests/%s/%016llx", cfg->cache, lab->id,
+					(unsigned long long)h);
+		char *bin = kl_path_join(cdir, name);
+		if (!kl_is_file(bin)) {
+			char *tmpbin = kl_sprintf("%s.tmp.%ld", bin, (long)getpid());
+			char *iflag = kl_sprintf("-I%s", incdir);
+			char *argv[] = { "gcc", "-std=gnu11", "-O2", "-static", "-pthread", "-Wall",
+					 "-Wextra", "-Werror", iflag, "-o", tmpbin, src, NULL };
+			struct kl_buf out = KL_BUF_INIT;
+			struct kl_proc_result res;
+			int r = kl_mkdir_p(cdir, 0755, err);
+			if (r == 0)
+				r = kl_proc_run(argv, NULL, NULL, 120, &out, 1 << 16, &res, err);
+			if (r == 0 && (!res.exited || res.status)) {
+				kl_err_set(err, "guest test %s does not build (a klab bug, not "
+						"yours):\n%s", src, kl_buf_str(&out));
+				r = -1;
+			}
+			if (r == 0 && rename(tmpbin, bin) < 0)
+				r = kl_err_errno(err, "cannot store %s", bin);
+			if (r < 0)
+				unlink(tmpbin);
+			b->tests_s += r == 0 ? res.seconds : 0;
+			kl_buf_release(&out);
+			free(iflag);
+			free(tmpbin);
+			if (r < 0) {
+				free(src);
+				free(name);
+				free(cdir);
+				free(bin);
+				goto out;
+			}
+		}
+		S_push(&b->tests, b->ntests++, bin);
+		free(src);
+		free(name);
+		free(cdir);
+	}
+	rc = 0;
+out:
+	kl_strv_free(srcs, nsrcs);
+	kl_buf_release(&text);
+	free(tdir);
+	free(header);
+	free(incdir);
+	return rc;
+}
+
+void lab_build_release(struct lab_build *b, int keep)
+{
+	if (b->dir && !keep)
+		kl_rm_rf(b->dir, NULL);
+	free(b->dir);
+	kl_strv_free(b->names, b->nfiles);
+	kl_strv_free(b->origins, b->nfiles);
+	kl_strv_free(b->kos, b->nkos);
+	kl_strv_free(b->modnames, b->nkos);
+	kl_strv_free(b->tests, b->ntests);
+	kl_buf_release(&b->log);
+	for (size_t i = 0; i < b->ndiags; i++) {
+		free(b->diags[i].file);
+		free(b->diags[i].severity);
+		free(b->diags[i].message);
+	}
+	free(b->diags);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,246 @@
+/*
+ * profile.c - kernel profiles and the cached kernels they name (see profile.h).
+ */
+#include "lab/profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/catalog.h"
+#include "core/frontmatter.h"
+#include "core/fsutil.h"
+
+static char *S_opt(const struct kl_fm *fm, const char *key, const char *def)
+{
+	const char *v = kl_fm_str(fm, key);
+
+	return v ? kl_strdup(v) : def ? kl_strdup(def) : NULL;
+}
+
+int lab_profile_load(const struct kl_config *cfg, const char *name, struct lab_profile *p,
+		     struct kl_err *err)
+{
+	struct kl_buf text = KL_BUF_INIT;
+	struct kl_fm fm;
+	struct kl_err e2;
+	char *path = NULL;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (!kl_valid_id(name))
+		return kl_err_set(err, "`%s` is not a kernel profile name", name);
+	path = kl_sprintf("%s/kernels/%s.yaml", cfg->root, name);
+	if (kl_read_file(path, &text, 1 << 20, err) < 0) {
+		kl_err_set(err, "no kernel profile `%s` (%s): the profiles are kernels/*.yaml",
+			   name, path);
+		goto out;
+	}
+	if (kl_fm_parse_yaml(kl_buf_str(&text), text.len, &fm, &e2) < 0) {
+		kl_err_set(err, "%s:%s", path, e2.msg + 5);
+		goto out;
+	}
+	p->name = kl_strdup(name);
+	p->title = S_opt(&fm, "title", name);
+	p->machine = S_opt(&fm, "machine", "microvm");
+	p->bios = S_opt(&fm, "bios", NULL);
+	p->cpu = S_opt(&fm, "cpu", "qemu64");
+	p->append = S_opt(&fm, "append", "console=ttyS0 panic=-1");
+	if (kl_fm_int(&fm, "memory_mb", 64, 65536, 256, &p->memory_mb, &e2) < 0 ||
+	    kl_fm_int(&fm, "boot_timeout", 1, 600, 15, &p->boot_timeout, &e2) < 0 ||
+	    kl_fm_int(&fm, "boot_retries", 0, 10, 2, &p->boot_retries, &e2) < 0) {
+		kl_err_set(err, "%s:%s", path, e2.msg + 5);
+		kl_fm_release(&fm);
+		goto out;
+	}
+	kl_fm_release(&fm);
+
+	char *current = kl_sprintf("%s/kernels/%s/current", cfg->cache, name);
+	kl_buf_reset(&text);
+	if (kl_read_file(current, &text, 4096, NULL) == 0) {
+		char *rel = kl_buf_detach(&text);
+		rel[strcspn(rel, "\n")] = '\0';
+		if (kl_valid_id(rel) || strchr(rel, '.')) {
+			p->release = rel;
+			p->dir = kl_sprintf("%s/kernels/%s/%s", cfg->cache, name, rel);
+			p->vmlinuz = kl_path_join(p->dir, "vmlinuz");
+			p->system_map = kl_path_join(p->dir, "System.map");
+			p->modules_dir = kl_sprintf("%s/lib/modules/%s", p->dir, rel);
+			p->headers = kl_sprintf("/usr/src/linux-headers-%s", rel);
+		} else {
+			free(rel);
+		}
+	}
+	free(current);
+	rc = 0;
+out:
+	free(path);
+	kl_buf_release(&text);
+	if (rc < 0)
+		lab_profile_release(p);
+	return rc;
+}
+
+void lab_profile_release(struct lab_profile *p)
+{
+	free(p->name);
+	free(p->title);
+	free(p->machine);
+	free(p->bios);
+	free(p->cpu);
+	free(p->append);
+	free(p->release);
+	free(p->dir);
+	free(p->vmlinuz);
+	free(p->system_map);
+	free(p->modules_dir);
+	free(p->headers);
+	memset(p, 0, sizeof(*p));
+}
+
+int lab_profile_check(const struct lab_profile *p, struct kl_err *err)
+{
+	struct kl_buf text = KL_BUF_INIT;
+	int rc = -1;
+
+	if (!p->release)
+		return kl_err_set(err, "kernel `%s` is not fetched: run `make setup` (or "
+				       "scripts/fetch-kernel.sh %s)", p->name, p->name);
+	char *stamp = kl_path_join(p->dir, ".complete");
+	int complete = kl_is_file(stamp);
+	free(stamp);
+	if (!complete || !kl_is_file(p->vmlinuz) || !kl_is_dir(p->modules_dir))
+		return kl_err_set(err, "kernel `%s` (%s) in %s is incomplete: run "
+				       "scripts/fetch-kernel.sh %s", p->name, p->release, p->dir,
+				       p->name);
+	char *uts = kl_path_join(p->headers, "include/generated/utsrelease.h");
+	if (kl_read_file(uts, &text, 4096, NULL) < 0) {
+		kl_err_set(err, "headers for %s are missing (%s): run `apt-get install "
+				"linux-headers-%s` (or `make setup`)", p->release, p->headers,
+			   p->release);
+		goto out;
+	}
+	char *want = kl_sprintf("\"%s\"", p->release);
+	int match = strstr(kl_buf_str(&text), want) != NULL;
+	free(want);
+	if (!match) {
+		kl_err_set(err, "headers in %s do not match kernel %s (vermagic would differ): "
+				"run scripts/fetch-kernel.sh %s", p->headers, p->release, p->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(uts);
+	kl_buf_release(&text);
+	return rc;
+}
+
+/* Module name of a modules.dep path: basename without .ko*, '-' as '_'. */
+static void S_modname(const char *path, size_t len, char *out, size_t size)
+{
+	const char *b = path;
+
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			b = path + i + 1;
+	size_t n = (size_t)(path + len - b);
+	const char *ko = NULL;
+	for (size_t i = 0; i + 3 <= n; i++)
+		if (memcmp(b + i, ".ko", 3) == 0)
+			ko = b + i;
+	if (ko)
+		n = (size_t)(ko - b);
+	if (n >= size)
+		n = size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = b[i] == '-' ? '_' : b[i];
+	out[n] = '\0';
+}
+
+static int S_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void S_add(char ***v, size_t *n, char *s)
+{
+	if (S_has(*v, *n, s)) {
+		free(s);
+		return;
+	}
+	char **p = realloc(*v, (*n + 1) * sizeof(*p));
+	if (!p)
+		abort();
+	p[(*n)++] = s;
+	*v = p;
+}
+
+int lab_profile_modules(const struct lab_profile *p, char *const *names, size_t n,
+			char ***paths, size_t *npaths, struct kl_err *err)
+{
+	struct kl_buf dep = KL_BUF_INIT;
+	char *depfile = kl_path_join(p->modules_dir, "modules.dep");
+	int rc = -1;
+
+	*paths = NULL;
+	*npaths = 0;
+	if (kl_read_file(depfile, &dep, 64 << 20, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char want[128], got[128];
+		const char *line = kl_buf_str(&dep);
+		int found = 0;
+
+		S_modname(names[i], strlen(names[i]), want, sizeof(want));
+		while (*line) {
+			const char *eol = strchr(line, '\n');
+			const char *colon = strchr(line, ':');
+			size_t len = eol ? (size_t)(eol - line) : strlen(line);
+
+			if (colon && colon < line + len) {
+				S_modname(line, (size_t)(colon - line), got, sizeof(got));
+				if (strcmp(got, want) == 0) {
+					/* deps are listed nearest first: load them last-to-first */
+					const char *d = line + len;
+					const char *start = colon + 1;
+					while (d > start) {
+						const char *e = d;
+						while (d > start && d[-1] != ' ')
+							d--;
+						if (e > d)
+							S_add(paths, npaths,
+							      kl_sprintf("%s/%.*s", p->modules_dir,
+									 (int)(e - d), d));
+						while (d > start && d[-1] == ' ')
+							d--;
+					}
+					S_add(paths, npaths,
+					      kl_sprintf("%s/%.*s", p->modules_dir,
+							 (int)(colon - line), line));
+					found = 1;
+					break;
+				}
+			}
+			line = eol ? eol + 1 : line + len;
+		}
+		if (!found) {
+			kl_err_set(err, "kernel %s has no module `%s` (looked in %s); check "
+				   "`kernel_modules` in the lab's front matter", p->release, names[i],
+				   depfile);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		kl_strv_free(*paths, *npaths);
+		*paths = NULL;
+		*npaths = 0;
+	}
+	free(depfile);
+	kl_buf_release(&dep);
+	return rc;
+}

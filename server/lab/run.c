@@ -1,0 +1,446 @@
+/*
+ * run.c - the lab pipeline: build -> pack -> boot -> grade -> record (see run.h).
+ */
+#include "lab/run.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/attempts.h"
+#include "core/catalog.h"
+#include "core/fsutil.h"
+#include "core/progress.h"
+#include "core/workspace.h"
+#include "lab/ktap.h"
+#include "lab/pack.h"
+#include "lab/profile.h"
+#include "lab/vm.h"
+
+#define S_GREEN "\033[32m"
+#define S_RED "\033[31m"
+#define S_DIM "\033[2m"
+#define S_RESET "\033[0m"
+
+static double S_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Everything the console callback updates while the VM runs. */
+struct S_live {
+	const struct lab_run_opts *o;
+	struct lab_ktap kt;
+	struct lab_fault fault;
+	size_t reported;    /* top-level results already shown */
+	double step_start;
+	int fault_shown;
+};
+
+static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!o->progress)
+		return;
+	if (o->color && color)
+		fputs(color, o->progress);
+	va_start(ap, fmt);
+	vfprintf(o->progress, fmt, ap);
+	va_end(ap);
+	if (o->color && color)
+		fputs(S_RESET, o->progress);
+	fflush(o->progress);
+}
+
+static void S_step(const struct lab_run_opts *o, const char *name, int ok, double s,
+		   const char *note)
+{
+	if (!o->progress)
+		return;
+	fprintf(o->progress, "  %-28s ", name);
+	S_progress(o, ok ? S_GREEN : S_RED, "%-6s", ok ? "ok" : "FAILED");
+	fprintf(o->progress, " %6.2f s%s%s\n", s, note ? "  " : "", note ? note : "");
+	fflush(o->progress);
+}
+
+static void S_on_line(void *ctx, const char *line, size_t len)
+{
+	struct S_live *l = ctx;
+	char *prev_step = l->kt.step;
+	size_t before = l->kt.n;
+
+	(void)prev_step;
+	lab_ktap_feed(&l->kt, line, len);
+	lab_fault_feed(&l->fault, line, len);
+	if (l->kt.n > before) {
+		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
+		if (r->depth == 0) {
+			double now = S_now();
+			S_step(l->o, r->name, r->ok, now - l->step_start,
+			       r->skip ? (r->directive ? r->directive : "skipped") : NULL);
+			l->step_start = now;
+		}
+	}
+	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
+		l->step_start = S_now();
+	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
+		l->fault_shown = 1;
+		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
+			   l->fault.title);
+	}
+}
+
+static void S_time(struct lab_run_result *r, const char *name, double s)
+{
+	if (r->ntimes < sizeof(r->times) / sizeof(r->times[0])) {
+		r->times[r->ntimes].name = name;
+		r->times[r->ntimes].seconds = s;
+		r->ntimes++;
+	}
+}
+
+static void S_verdict(struct lab_run_result *r, const char *verdict, char *message)
+{
+	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict);
+	free(r->message);
+	r->message = message;
+}
+
+/* Maps the DWARF path of a decoded fault to the learner's file. */
+static void S_map_fault_file(struct lab_fault *f, const struct lab_build *b)
+{
+	if (!f->file)
+		return;
+	const char *base = strrchr(f->file, '/');
+	base = base ? base + 1 : f->file;
+	for (size_t i = 0; i < b->nfiles; i++) {
+		if (strcmp(b->names[i], base) == 0) {
+			free(f->file);
+			f->file = kl_strdup(b->origins[i]);
+			return;
+		}
+	}
+}
+
+static char *S_build_error_message(const struct lab_build *b, const struct kl_err *err)
+{
+	for (size_t i = 0; i < b->ndiags; i++) {
+		const struct lab_diag *d = &b->diags[i];
+		if (strcmp(d->severity, "warning") != 0)
+			return kl_sprintf("%s:%d:%d: %s: %s", d->file, d->line, d->col, d->severity,
+					  d->message);
+	}
+	if (err->msg[0])
+		return kl_strdup(err->msg);
+	/* no compiler diagnostic: modpost or the linker; its ERROR line says it */
+	const char *e = strstr(kl_buf_str(&b->log), "ERROR: ");
+	if (e) {
+		const char *eol = strchr(e, '\n');
+		return kl_sprintf("%.*s", (int)(eol ? eol - e : (long)strlen(e)), e);
+	}
+	return kl_strdup("the module did not build: see the compiler output");
+}
+
+static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
+		    const struct lab_build *b, struct lab_run_result *r, long long started,
+		    struct kl_err *err)
+{
+	struct kl_progress *p = NULL;
+	struct kl_attempt a;
+	char **names = NULL, **paths = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	memset(&a, 0, sizeof(a));
+	a.lab = r->lab;
+	a.started_at = started;
+	a.duration_ms = (long long)(r->total_s * 1000);
+	a.verdict = r->verdict;
+	a.score = r->score;
+	a.max_score = r->max_score;
+	a.kernel = r->kernel;
+	a.source = r->source;
+	a.ntests = r->grade.ntests;
+	a.tests = calloc(a.ntests + 1, sizeof(*a.tests));
+	if (!a.tests)
+		abort();
+	for (size_t i = 0; i < a.ntests; i++) {
+		const struct lab_outcome *t = &r->grade.tests[i];
+		a.tests[i] = (struct kl_attempt_test){ t->name, t->ok, t->points, t->max_points,
+						       t->diagnostic };
+	}
+	if (kl_progress_open(cfg->home, &p, err) < 0 || kl_progress_record(p, &a, err) < 0)
+		goto out;
+	r->attempt_id = a.id;
+	/* the graded sources, as the learner wrote them */
+	names = calloc(lab->nfiles + 1, sizeof(*names));
+	paths = calloc(lab->nfiles + 1, sizeof(*paths));
+	if (!names || !paths)
+		abort();
+	for (size_t i = 0; i < lab->nfiles; i++) {
+		for (size_t j = 0; b && j < b->nfiles; j++) {
+			if (strcmp(b->names[j], lab->files[i]) == 0) {
+				names[n] = b->names[j];
+				paths[n] = b->dir ? kl_path_join(b->dir, b->names[j]) : NULL;
+				n++;
+				break;
+			}
+		}
+	}
+	if (n) {
+		char *msg = kl_sprintf("%s attempt %lld: %s %d/%d\n\nsource: %s\n", r->lab, a.id,
+				       r->verdict, r->score, r->max_score, r->source);
+		int c = kl_attempts_commit(cfg->home, r->lab, names, paths, n, msg, r->commit, err);
+		free(msg);
+		if (c < 0 || kl_progress_set_commit(p, a.id, r->commit, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(names);
+	free(paths);
+	free(a.tests);
+	kl_progress_close(p);
+	return rc;
+}
+
+int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct lab_run_result *r,
+	    struct kl_err *err)
+{
+	struct kl_lab lab;
+	struct lab_profile prof;
+	struct lab_build b;
+	struct S_live live;
+	struct lab_vm_result vm;
+	struct kl_err e2 = { "" };
+	char **kmods = NULL;
+	size_t nkmods = 0;
+	char *srcdir = NULL, *initrd = NULL, *console = NULL, *init = NULL;
+	double t0 = S_now(), t;
+	long long started = (long long)time(NULL);
+	int have_profile = 0, have_build = 0, have_vm = 0;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&b, 0, sizeof(b));
+	memset(&vm, 0, sizeof(vm));
+	memset(&live, 0, sizeof(live));
+	lab_ktap_init(&live.kt);
+	lab_fault_init(&live.fault);
+	live.o = o;
+	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0)
+		return -1;
+	r->lab = kl_strdup(lab.id);
+	r->title = kl_strdup(lab.title);
+	r->max_score = lab.max_score;
+	if (o->src) {
+		if (!kl_is_dir(o->src)) {
+			kl_err_set(err, "--src %s is not a folder", o->src);
+			goto out_lab;
+		}
+		srcdir = realpath(o->src, NULL);
+	} else {
+		if (kl_workspace_ensure(cfg, &lab, err) < 0)
+			goto out_lab;
+		srcdir = kl_workspace_dir(cfg, lab.id);
+	}
+	r->source = kl_strdup(srcdir);
+
+	if (lab_profile_load(cfg, o->kernel ? o->kernel : "cloud", &prof, err) < 0)
+		goto out_lab;
+	have_profile = 1;
+	r->kernel = kl_sprintf("%s %s", prof.name, prof.release ? prof.release : "(not fetched)");
+	S_progress(o, NULL, "klab run %s: %s\n  kernel %s, sources %s\n", lab.id, lab.title,
+		   r->kernel, srcdir);
+	if (lab_profile_check(&prof, &e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+	init = kl_path_join(cfg->bindir, "klab-init");
+	if (!kl_is_file(init)) {
+		S_verdict(r, "infra", kl_sprintf("no guest init at %s: build klab with `make`",
+						 init));
+		goto grade_done;
+	}
+	if (lab.nkernel_modules &&
+	    lab_profile_modules(&prof, lab.kernel_modules, lab.nkernel_modules, &kmods, &nkmods,
+				&e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+
+	/* build */
+	if (lab_build_prepare(&lab, srcdir, &b, &e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+	have_build = 1;
+	t = S_now();
+	int built = lab_build_module(&prof, &b, &e2);
+	S_time(r, "build", S_now() - t);
+	S_step(o, "build", built == 0, S_now() - t, NULL);
+	r->build_log = kl_strdup(kl_buf_str(&b.log));
+	r->diags = b.diags;
+	r->ndiags = b.ndiags;
+	if (built < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+	if (built > 0) {
+		S_verdict(r, "build-error", S_build_error_message(&b, &e2));
+		goto grade_done;
+	}
+	t = S_now();
+	if (lab_build_tests(cfg, &lab, &b, &e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+	S_time(r, "tests", S_now() - t);
+	S_step(o, "guest tests", 1, S_now() - t, b.tests_s > 0 ? "built" : "cached");
+
+	/* pack */
+	t = S_now();
+	initrd = kl_path_join(b.dir, "initrd.cpio");
+	struct lab_pack_input in = {
+		.init = init,
+		.busybox = kl_is_file("/bin/busybox") ? "/bin/busybox" : NULL,
+		.kmods = kmods,
+		.nkmods = nkmods,
+		.modules = b.kos,
+		.nmodules = b.nkos,
+		.module_params = lab.module_params,
+		.tests = b.tests,
+		.ntests = b.ntests,
+		.test_timeout = lab.test_timeout,
+	};
+	if (lab_pack_initramfs(&in, initrd, &e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		goto grade_done;
+	}
+	S_time(r, "pack", S_now() - t);
+	S_step(o, "pack", 1, S_now() - t, NULL);
+
+	/* boot and run */
+	console = kl_path_join(b.dir, "console.log");
+	double run_timeout = (double)(o->timeout > 0 ? o->timeout : lab.timeout);
+	struct lab_vm_opts vo = {
+		.profile = &prof,
+		.initrd = initrd,
+		.cpu = lab.qemu_cpu,
+		.boot_timeout = (double)prof.boot_timeout,
+		.boot_retries = (int)prof.boot_retries,
+		.run_timeout = run_timeout,
+		.console_log = console,
+		.on_line = S_on_line,
+		.ctx = &live,
+	};
+	live.step_start = S_now();
+	if (lab_vm_run(&vo, &vm, &e2) < 0) {
+		S_verdict(r, "infra", kl_sprintf("%s: is qemu-system-x86 installed? `klab doctor` "
+						 "checks", e2.msg));
+		goto grade_done;
+	}
+	have_vm = 1;
+	r->boots = vm.boots;
+	S_time(r, "boot", vm.boot_s);
+	S_time(r, "run", vm.run_s);
+	if (vm.end == LAB_VM_ERROR) {
+		S_verdict(r, "infra", kl_sprintf("QEMU could not start: %s", kl_buf_str(&vm.qemu_stderr)));
+		goto grade_done;
+	}
+	if (vm.end == LAB_VM_BOOT_FAILED) {
+		S_verdict(r, "infra",
+			  kl_sprintf("the VM never reached klab's boot marker in %d boots of %.0f s "
+				     "(an infrastructure hang, not your code); run again, or "
+				     "`klab doctor`", vm.boots, vo.boot_timeout));
+		goto grade_done;
+	}
+
+	/* grade */
+	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
+	S_map_fault_file(&live.fault, &b);
+	lab_grade(&lab, &live.kt, &live.fault, &vm, run_timeout, &r->grade);
+	S_verdict(r, r->grade.verdict, kl_strdup(r->grade.message));
+	r->score = r->grade.score;
+
+grade_done:
+	if (have_vm) {
+		r->console_tail = kl_strdup(kl_buf_str(&vm.tail));
+		r->step = live.kt.step ? kl_strdup(live.kt.step) : NULL;
+	}
+	r->fault = live.fault;
+	lab_fault_init(&live.fault);
+	r->total_s = S_now() - t0;
+	if (o->record) {
+		t = S_now();
+		if (S_record(cfg, &lab, have_build ? &b : NULL, r, started, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		S_time(r, "record", S_now() - t);
+	}
+	rc = 0;
+out:
+	if (have_build && o->keep) {
+		r->build_dir = kl_strdup(b.dir);
+		r->console_log = console ? kl_strdup(console) : NULL;
+	}
+	if (have_build) {
+		/* r->diags took the diagnostics */
+		b.diags = NULL;
+		b.ndiags = 0;
+		lab_build_release(&b, o->keep);
+	}
+	if (have_vm)
+		lab_vm_result_release(&vm);
+	if (have_profile)
+		lab_profile_release(&prof);
+	kl_strv_free(kmods, nkmods);
+	free(initrd);
+	free(console);
+	free(init);
+out_lab:
+	free(srcdir);
+	lab_ktap_release(&live.kt);
+	lab_fault_release(&live.fault);
+	kl_lab_release(&lab);
+	return rc;
+}
+
+void lab_run_result_release(struct lab_run_result *r)
+{
+	free(r->lab);
+	free(r->title);
+	free(r->message);
+	free(r->kernel);
+	free(r->source);
+	lab_grade_release(&r->grade);
+	lab_fault_release(&r->fault);
+	for (size_t i = 0; i < r->ndiags; i++) {
+		free(r->diags[i].file);
+		free(r->diags[i].severity);
+		free(r->diags[i].message);
+	}
+	free(r->diags);
+	free(r->build_log);
+	free(r->console_tail);
+	free(r->step);
+	free(r->build_dir);
+	free(r->console_log);
+	memset(r, 0, sizeof(*r));
+}
+
+int lab_run_exit_status(const struct lab_run_result *r)
+{
+	return strcmp(r->verdict, "pass") == 0 && r->score == r->max_score ? 0 : 1;
+}

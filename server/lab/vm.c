@@ -1,0 +1,325 @@
+/*
+ * vm.c - boots a lab VM under QEMU and streams its console (see vm.h).
+ */
+#include "lab/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/fsutil.h"
+
+#define S_TAIL_MAX 6000
+#define S_STDERR_MAX 4000
+#define S_LINE_MAX 4096
+
+static double S_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *lab_vm_end_name(enum lab_vm_end end)
+{
+	static const char *names[] = { "done", "exited", "timeout", "flood", "boot-failed",
+				       "error" };
+	return names[end];
+}
+
+void lab_vm_result_release(struct lab_vm_result *r)
+{
+	kl_buf_release(&r->tail);
+	kl_buf_release(&r->qemu_stderr);
+	memset(r, 0, sizeof(*r));
+}
+
+static void S_push(char ***v, size_t *n, char *s)
+{
+	char **p = realloc(*v, (*n + 2) * sizeof(*p));
+
+	if (!p)
+		abort();
+	p[(*n)++] = s;
+	p[*n] = NULL;
+	*v = p;
+}
+
+char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
+{
+	const struct lab_profile *p = o->profile;
+	char **v = NULL;
+
+	*n = 0;
+	S_push(&v, n, kl_strdup("qemu-system-x86_64"));
+	S_push(&v, n, kl_strdup("-M"));
+	S_push(&v, n, kl_strdup(p->machine));
+	S_push(&v, n, kl_strdup("-accel"));
+	S_push(&v, n, kl_strdup("tcg"));
+	if (p->bios) {
+		S_push(&v, n, kl_strdup("-bios"));
+		S_push(&v, n, p->bios[0] == '/' ? kl_strdup(p->bios)
+						 : kl_sprintf("/usr/share/qemu/%s", p->bios));
+	}
+	S_push(&v, n, kl_strdup("-cpu"));
+	S_push(&v, n, kl_strdup(o->cpu ? o->cpu : p->cpu));
+	S_push(&v, n, kl_strdup("-m"));
+	S_push(&v, n, kl_sprintf("%ld", p->memory_mb));
+	S_push(&v, n, kl_strdup("-smp"));
+	S_push(&v, n, kl_strdup("1"));
+	S_push(&v, n, kl_strdup("-nodefaults"));
+	S_push(&v, n, kl_strdup("-no-user-config"));
+	S_push(&v, n, kl_strdup("-display"));
+	S_push(&v, n, kl_strdup("none"));
+	S_push(&v, n, kl_strdup("-serial"));
+	S_push(&v, n, kl_strdup("stdio"));
+	S_push(&v, n, kl_strdup("-no-reboot"));
+	S_push(&v, n, kl_strdup("-kernel"));
+	S_push(&v, n, kl_strdup(p->vmlinuz));
+	S_push(&v, n, kl_strdup("-initrd"));
+	S_push(&v, n, kl_strdup(o->initrd));
+	S_push(&v, n, kl_strdup("-append"));
+	S_push(&v, n, kl_strdup(p->append));
+	return v;
+}
+
+struct S_qemu {
+	pid_t pid;
+	int out; /* console */
+	int err; /* QEMU's stderr */
+};
+
+static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
+{
+	int out[2], errp[2];
+
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(out[0]);
+		close(out[1]);
+		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(errp[1], 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(errp[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(errp[0]);
+		return kl_err_errno(err, "cannot fork QEMU");
+	}
+	setpgid(pid, pid);
+	q->pid = pid;
+	q->out = out[0];
+	q->err = errp[0];
+	return 0;
+}
+
+static void S_kill(struct S_qemu *q)
+{
+	if (q->pid > 0) {
+		kill(-q->pid, SIGKILL);
+		kill(q->pid, SIGKILL);
+		while (waitpid(q->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		q->pid = 0;
+	}
+	if (q->out >= 0)
+		close(q->out);
+	if (q->err >= 0)
+		close(q->err);
+	q->out = q->err = -1;
+}
+
+static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
+{
+	if (len > 300)
+		len = 300;
+	kl_buf_add(tail, line, len);
+	kl_buf_putc(tail, '\n');
+	if (tail->len > S_TAIL_MAX) {
+		const char *cut = strchr(tail->ptr + tail->len - S_TAIL_MAX / 2, '\n');
+		size_t keep = cut ? tail->len - (size_t)(cut + 1 - tail->ptr) : 0;
+		memmove(tail->ptr, tail->ptr + tail->len - keep, keep);
+		kl_buf_truncate(tail, keep);
+	}
+}
+
+enum S_boot { S_BOOT_OK, S_BOOT_HUNG, S_BOOT_EXITED };
+
+/*
+ * Reads the console until the end of this boot. Returns the boot outcome; when
+ * the marker came, the run's end is in r->end.
+ */
+static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *log,
+			   double start, struct lab_vm_result *r)
+{
+	char buf[S_LINE_MAX + 1];
+	size_t len = 0;
+	int booted = 0;
+	double marker_at = 0;
+	double deadline = start + o->boot_timeout;
+	int out_open = 1;
+
+	for (;;) {
+		double left = deadline - S_now();
+		if (left <= 0) {
+			if (!booted)
+				return S_BOOT_HUNG;
+			r->end = LAB_VM_TIMEOUT;
+			break;
+		}
+		struct pollfd p[2] = { { .fd = out_open ? q->out : -1, .events = POLLIN },
+				       { .fd = q->err, .events = POLLIN } };
+		int rc = poll(p, 2, (int)(left * 1000) + 1);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (rc <= 0)
+			continue;
+		if (p[1].revents) {
+			char eb[512];
+			ssize_t n = read(q->err, eb, sizeof(eb));
+			if (n > 0 && r->qemu_stderr.len < S_STDERR_MAX)
+				kl_buf_add(&r->qemu_stderr, eb, (size_t)n);
+			if (n <= 0) {
+				close(q->err);
+				q->err = -1;
+			}
+		}
+		if (!p[0].revents)
+			continue;
+		ssize_t n = read(q->out, buf + len, S_LINE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			out_open = 0;
+			if (!booted)
+				return S_BOOT_EXITED;
+			r->end = LAB_VM_EXITED;
+			break;
+		}
+		if (log)
+			fwrite(buf + len, 1, (size_t)n, log);
+		r->console_bytes += (size_t)n;
+		len += (size_t)n;
+		size_t start_of_line = 0;
+		int stop = 0;
+		for (size_t i = 0; i < len && !stop; i++) {
+			if (buf[i] != '\n' && !(i - start_of_line >= S_LINE_MAX - 1))
+				continue;
+			const char *line = buf + start_of_line;
+			size_t ll = i - start_of_line;
+			if (ll && line[ll - 1] == '\r')
+				ll--;
+			start_of_line = i + 1;
+			if (!booted) {
+				if (ll == 11 && memcmp(line, "KLAB-BOOTED", 11) == 0) {
+					booted = 1;
+					marker_at = S_now();
+					r->boot_s = marker_at - start;
+					deadline = marker_at + o->run_timeout;
+				} else {
+					continue;
+				}
+			}
+			S_tail_add(&r->tail, line, ll);
+			if (o->on_line)
+				o->on_line(o->ctx, line, ll);
+			if (ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) {
+				r->end = LAB_VM_DONE;
+				stop = 1;
+			}
+		}
+		memmove(buf, buf + start_of_line, len - start_of_line);
+		len -= start_of_line;
+		if (stop)
+			break;
+		if (r->console_bytes > LAB_VM_MAX_CONSOLE) {
+			if (!booted)
+				return S_BOOT_HUNG;
+			r->end = LAB_VM_FLOOD;
+			break;
+		}
+	}
+	if (!booted)
+		return S_BOOT_HUNG;
+	r->run_s = S_now() - marker_at;
+	return S_BOOT_OK;
+}
+
+int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_err *err)
+{
+	size_t argc;
+	char **argv = lab_vm_argv(o, &argc);
+	FILE *log = NULL;
+	double t0 = S_now();
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->end = LAB_VM_BOOT_FAILED;
+	if (o->console_log) {
+		log = fopen(o->console_log, "we");
+		if (!log) {
+			kl_err_errno(err, "cannot write %s", o->console_log);
+			goto out;
+		}
+	}
+	for (int boot = 0; boot <= o->boot_retries; boot++) {
+		struct S_qemu q = { 0, -1, -1 };
+
+		if (S_spawn(argv, &q, err) < 0) {
+			r->end = LAB_VM_ERROR;
+			goto out;
+		}
+		r->boots++;
+		kl_buf_reset(&r->qemu_stderr);
+		if (log && boot)
+			fprintf(log, "\n--- klab: boot %d never reached the marker; retrying ---\n",
+				boot);
+		enum S_boot b = S_watch(o, &q, log, S_now(), r);
+		S_kill(&q);
+		if (b == S_BOOT_OK) {
+			rc = 0;
+			goto out;
+		}
+		if (b == S_BOOT_EXITED && r->qemu_stderr.len) {
+			r->end = LAB_VM_ERROR; /* QEMU refused to start: retrying will not help */
+			rc = 0;
+			goto out;
+		}
+		kl_buf_reset(&r->tail);
+		r->console_bytes = 0;
+	}
+	r->end = LAB_VM_BOOT_FAILED;
+	rc = 0;
+out:
+	r->total_s = S_now() - t0;
+	if (log)
+		fclose(log);
+	kl_strv_free(argv, argc);
+	return rc;
+}

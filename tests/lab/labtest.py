@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""labtest.py - end-to-end test of one lab through the real `klab run`.
+
+    labtest.py KLAB ROOT LAB
+
+Proves, each against a fresh $KLAB_HOME:
+  1. the skeleton (labs/LAB) builds and gets verdict `fail` with a score below the maximum;
+  2. the reference solution (tests/solutions/LAB) gets `pass` with the full score;
+  3. every wrong variant (tests/wrong/LAB/<variant>/) does not pass: its `expect`
+     file names the verdict (first line) and, on later lines, tests that must fail.
+Prints one line per check and exits non-zero on the first failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(klab, lab, src=None, extra=(), home=None):
+    cmd = [klab, "run", lab, "--json"] + list(extra)
+    if src:
+        cmd += ["--src", src]
+    env = dict(os.environ, NO_COLOR="1")
+    with tempfile.TemporaryDirectory(prefix="klab-home-") as tmp:
+        env["KLAB_HOME"] = home or tmp
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        took = time.monotonic() - t0
+    try:
+        res = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"FAIL {' '.join(cmd)}: no JSON (exit {p.returncode})\n{p.stdout}\n{p.stderr}")
+    res["_exit"] = p.returncode
+    res["_took"] = took
+    return res
+
+
+def describe(res):
+    failed = [f"{t['name']}: {t['diagnostic']}" for t in res["tests"] if not t["ok"]]
+    return (f"verdict={res['verdict']} score={res['score']}/{res['max']} "
+            f"message={res['message']!r} failed={failed}")
+
+
+def expect(cond, what, res):
+    if not cond:
+        sys.exit(f"FAIL {what}\n  {describe(res)}")
+    print(f"ok   {what} ({res['_took']:.1f} s)")
+
+
+def main():
+    klab, root, lab = sys.argv[1:4]
+    skel = run(klab, lab, src=os.path.join(root, "labs", lab))
+    expect(skel["verdict"] == "fail" and skel["score"] < skel["max"] and skel["_exit"] == 1,
+           f"{lab}: skeleton builds and fails", skel)
+    sol = run(klab, lab, src=os.path.join(root, "tests", "solutions", lab))
+    expect(sol["verdict"] == "pass" and sol["score"] == sol["max"] and sol["_exit"] == 0,
+           f"{lab}: reference solution passes with {sol['max']}/{sol['max']}", sol)
+    wrong_dir = os.path.join(root, "tests", "wrong", lab)
+    variants = sorted(os.listdir(wrong_dir)) if os.path.isdir(wrong_dir) else []
+    if not variants:
+        sys.exit(f"FAIL {lab}: no wrong variants in {wrong_dir}")
+    for v in variants:
+        vdir = os.path.join(wrong_dir, v)
+        with open(os.path.join(vdir, "expect")) as f:
+            lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        want, must_fail = lines[0], lines[1:]
+        res = run(klab, lab, src=vdir)
+        failed = {t["name"] for t in res["tests"] if not t["ok"]}
+        missing = [t for t in must_fail if t not in failed]
+        expect(res["verdict"] == want and res["_exit"] != 0 and not missing,
+               f"{lab}: wrong variant {v} gets {want}"
+               + (f" failing {', '.join(must_fail)}" if must_fail else ""), res)
+
+
+if __name__ == "__main__":
+    main()
