@@ -123,6 +123,7 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 		goto out_fm;
 	}
 	if (S_list(&fm, "files", &lab->files, &lab->nfiles, readme, err) < 0 ||
+	    S_list(&fm, "programs", &lab->programs, &lab->nprograms, readme, err) < 0 ||
 	    S_list(&fm, "kernel_modules", &lab->kernel_modules, &lab->nkernel_modules, readme,
 		   err) < 0)
 		goto out_fm;
@@ -135,6 +136,15 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 		if (strchr(lab->files[i], '/') || lab->files[i][0] == '.') {
 			kl_err_set(err, "%s: `files` entry `%s` must be a plain file name", readme,
 				   lab->files[i]);
+			goto out_fm;
+		}
+	}
+	for (size_t i = 0; i < lab->nprograms; i++) {
+		size_t l = strlen(lab->programs[i]);
+		if (strchr(lab->programs[i], '/') || l < 3 ||
+		    strcmp(lab->programs[i] + l - 2, ".c") != 0) {
+			kl_err_set(err, "%s: `programs` entry `%s` must be a .c file name", readme,
+				   lab->programs[i]);
 			goto out_fm;
 		}
 	}
@@ -187,6 +197,7 @@ void kl_lab_release(struct kl_lab *lab)
 	free(lab->difficulty);
 	free(lab->dir);
 	kl_strv_free(lab->files, lab->nfiles);
+	kl_strv_free(lab->programs, lab->nprograms);
 	kl_strv_free(lab->kernel_modules, lab->nkernel_modules);
 	free(lab->module_params);
 	free(lab->qemu_cpu);

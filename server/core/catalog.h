@@ -5,6 +5,8 @@
  * Lab front matter:
  *   id, title, topic, difficulty       strings (id must match the folder)
  *   files: [a.c, ...]                  what the learner edits
+ *   programs: [vmm.c]                  learner files that are userspace programs, built
+ *                                      static and put in the guest's /klab/bin (optional)
  *   timeout: 30                        seconds for the guest run after boot
  *   test_timeout: 10                   seconds for each guest test program
  *   kernel_modules: [kvm, kvm-amd]     in-tree modules to load first (optional)
@@ -31,6 +33,8 @@ struct kl_lab {
 	char *dir;           /* absolute path of labs/<id> */
 	char **files;        /* files the learner edits */
 	size_t nfiles;
+	char **programs;     /* learner files built as static guest programs */
+	size_t nprograms;
 	char **kernel_modules; /* in-tree modules, in load order */
 	size_t nkernel_modules;
 	char *module_params; /* may be NULL */

@@ -289,7 +289,7 @@ static int run_test(struct step *s)
 		if (chdir("/tmp") < 0)
 			_exit(127);
 		char *argv[] = { s->path, NULL };
-		char *envp[] = { "PATH=/bin:/sbin", "HOME=/tmp", NULL };
+		char *envp[] = { "PATH=/klab/bin:/bin:/sbin", "HOME=/tmp", NULL };
 		execve(s->path, argv, envp);
 		dprintf(1, "# %s: cannot run %s: %s\n", s->name, s->path, strerror(errno));
 		_exit(127);

@@ -227,17 +227,58 @@ void lab_build_parse_diags(struct lab_build *b, const char *text)
 	}
 }
 
-int lab_build_module(const struct lab_profile *p, struct lab_build *b, struct kl_err *err)
+static int S_build_programs(const struct kl_lab *lab, struct lab_build *b, struct kl_err *err)
+{
+	for (size_t i = 0; i < lab->nprograms; i++) {
+		struct kl_buf out = KL_BUF_INIT;
+		struct kl_proc_result res;
+		char *src = kl_path_join(b->dir, lab->programs[i]);
+		char *bin = kl_strdup(src);
+		bin[strlen(bin) - 2] = '\0';
+		char *argv[] = { "gcc", "-std=gnu11", "-O2", "-g", "-static", "-pthread", "-Wall",
+				 "-Wextra", "-o", bin, src, NULL };
+		char *env[] = { "LC_ALL=C", NULL };
+		int rc = kl_proc_run(argv, b->dir, env, S_BUILD_TIMEOUT, &out, S_LOG_MAX, &res, err);
+		if (rc == 0) {
+			char *mapped = S_map_paths(b, kl_buf_str(&out));
+			kl_buf_puts(&b->log, mapped);
+			lab_build_parse_diags(b, mapped);
+			free(mapped);
+			if (!res.exited || res.status != 0)
+				rc = 1;
+		}
+		kl_buf_release(&out);
+		free(src);
+		if (rc != 0) {
+			free(bin);
+			return rc;
+		}
+		S_push(&b->programs, b->nprograms++, bin);
+	}
+	return 0;
+}
+
+int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, struct lab_build *b,
+		     struct kl_err *err)
 {
 	struct kl_buf out = KL_BUF_INIT;
 	struct kl_proc_result res;
 	char *mflag = kl_sprintf("M=%s", b->dir);
 	char *argv[] = { "make", "-C", p->headers, mflag, "modules", NULL };
 	char *env[] = { "LC_ALL=C", "KBUILD_VERBOSE=0", NULL };
+	char *kbuild = kl_path_join(b->dir, "Kbuild");
 	char **kos = NULL;
 	size_t nkos = 0;
 	int rc = -1;
 
+	if (!kl_is_file(kbuild)) {
+		if (lab->nprograms == 0) {
+			kl_err_set(err, "lab %s has neither a Kbuild file nor `programs`", lab->id);
+			goto out;
+		}
+		rc = S_build_programs(lab, b, err);
+		goto out;
+	}
 	if (kl_proc_run(argv, b->dir, env, S_BUILD_TIMEOUT, &out, S_LOG_MAX, &res, err) < 0)
 		goto out;
 	b->module_s = res.seconds;
@@ -272,10 +313,11 @@ int lab_build_module(const struct lab_profile *p, struct lab_build *b, struct kl
 		S_push(&b->modnames, b->nkos, name);
 		b->nkos++;
 	}
-	rc = 0;
+	rc = S_build_programs(lab, b, err);
 out:
 	kl_strv_free(kos, nkos);
 	kl_buf_release(&out);
+	free(kbuild);
 	free(mflag);
 	return rc;
 }
@@ -383,6 +425,7 @@ void lab_build_release(struct lab_build *b, int keep)
 	kl_strv_free(b->origins, b->nfiles);
 	kl_strv_free(b->kos, b->nkos);
 	kl_strv_free(b->modnames, b->nkos);
+	kl_strv_free(b->programs, b->nprograms);
 	kl_strv_free(b->tests, b->ntests);
 	kl_buf_release(&b->log);
 	for (size_t i = 0; i < b->ndiags; i++) {

@@ -30,6 +30,8 @@ struct lab_build {
 	char **kos;      /* built modules (paths in dir) */
 	char **modnames; /* their names as the kernel prints them */
 	size_t nkos;
+	char **programs; /* the learner's static guest programs (paths in dir) */
+	size_t nprograms;
 	char **tests;    /* guest test binaries (cache paths), sorted */
 	size_t ntests;
 	struct kl_buf log; /* Kbuild's output, paths mapped to the learner's */
@@ -44,8 +46,12 @@ struct lab_build {
  */
 int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_build *b,
 		      struct kl_err *err);
-/* Runs Kbuild. 0 built, 1 the learner's code did not compile (see b->diags), -1 infra. */
-int lab_build_module(const struct lab_profile *p, struct lab_build *b, struct kl_err *err);
+/*
+ * Runs Kbuild when the lab has a Kbuild file, then builds the lab's `programs`
+ * static. 0 built, 1 the learner's code did not compile (see b->diags), -1 infra.
+ */
+int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, struct lab_build *b,
+		     struct kl_err *err);
 /* Builds (or takes from the cache) the lab's guest tests. 0, or -1 with err. */
 int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struct lab_build *b,
 		    struct kl_err *err);

@@ -75,7 +75,8 @@ static const char *S_base(const char *p)
 int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct kl_err *err)
 {
 	static const char *const dirs[] = { "bin", "sbin", "dev", "proc", "sys", "tmp", "root",
-					    "klab", "klab/kmod", "klab/modules", "klab/tests" };
+					    "klab", "klab/kmod", "klab/modules", "klab/tests",
+					    "klab/bin" };
 	struct archive *a = archive_write_new();
 	struct kl_buf plan = KL_BUF_INIT;
 	int rc = -1;
@@ -119,6 +120,13 @@ int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct 
 		int r = S_add_file(a, dst, in->modules[i], 0644, err);
 		kl_buf_printf(&plan, "module /%s %s\n", dst,
 			      in->module_params ? in->module_params : "");
+		free(dst);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < in->nprograms; i++) {
+		char *dst = kl_sprintf("klab/bin/%s", S_base(in->programs[i]));
+		int r = S_add_file(a, dst, in->programs[i], 0755, err);
 		free(dst);
 		if (r < 0)
 			goto out;

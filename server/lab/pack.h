@@ -18,6 +18,8 @@ struct lab_pack_input {
 	char *const *modules;      /* the lab's .ko files */
 	size_t nmodules;
 	const char *module_params; /* for the lab's modules, may be NULL */
+	char *const *programs;     /* the learner's static programs, put in /klab/bin */
+	size_t nprograms;
 	char *const *tests;        /* guest test binaries */
 	size_t ntests;
 	long test_timeout;         /* seconds for each test */

@@ -286,7 +286,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	}
 	have_build = 1;
 	t = S_now();
-	int built = lab_build_module(&prof, &b, &e2);
+	int built = lab_build_module(&prof, &lab, &b, &e2);
 	S_time(r, "build", S_now() - t);
 	S_step(o, "build", built == 0, S_now() - t, NULL);
 	r->build_log = kl_strdup(kl_buf_str(&b.log));
@@ -319,6 +319,8 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		.modules = b.kos,
 		.nmodules = b.nkos,
 		.module_params = lab.module_params,
+		.programs = b.programs,
+		.nprograms = b.nprograms,
 		.tests = b.tests,
 		.ntests = b.ntests,
 		.test_timeout = lab.test_timeout,
