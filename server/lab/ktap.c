@@ -79,8 +79,9 @@ static int S_result(struct lab_ktap *k, const char *s, size_t n, int depth)
 	}
 	int number = 0;
 	size_t i = 0;
-	while (i < n && isdigit((unsigned char)s[i]) && number < 1000000)
-		number = number * 10 + (s[i++] - '0');
+	for (; i < n && isdigit((unsigned char)s[i]); i++)
+		if (number < 1000000)
+			number = number * 10 + (s[i] - '0');
 	if (i == 0)
 		return 0;
 	s += i;
