@@ -19,6 +19,8 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg);
 int cmd_list(int argc, char **argv, const struct kl_config *cfg);
 int cmd_reset(int argc, char **argv, const struct kl_config *cfg);
 int cmd_doctor(int argc, char **argv, const struct kl_config *cfg);
+int cmd_hint(int argc, char **argv, const struct kl_config *cfg);
+int cmd_watch(int argc, char **argv, const struct kl_config *cfg);
 
 /* Prints "klab: message" to stderr; returns 2 (usage or environment error). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,8 @@ static const struct cli_command S_commands[] = {
 	  "build, boot and grade a lab" },
 	{ "list", cmd_list, "[--json]", "every lab with topic, difficulty, status and best score" },
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace" },
+	{ "hint", cmd_hint, "LAB [--again | --reset]", "show the lab's next hint" },
+	{ "watch", cmd_watch, "LAB", "run the lab again each time you save one of its files" },
 	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools" },
 };
 
