@@ -165,7 +165,12 @@ void lab_fault_feed(struct lab_fault *f, const char *line, size_t len)
 			}
 		}
 	}
+	if (S_find(s, n, "---[ end Kernel panic") ||
+	    (f->panicked && (S_find(s, n, "Kernel Offset:") || S_find(s, n, "Rebooting in"))))
+		f->dead = 1;
 	enum lab_fault_kind kind = S_classify(s, n);
+	if (kind == LAB_FAULT_PANIC)
+		f->panicked = 1;
 	if (kind != LAB_FAULT_NONE) {
 		f->count++;
 		if (f->kind == LAB_FAULT_NONE) {

@@ -46,6 +46,8 @@ struct lab_fault {
 	size_t report_lines;
 	int collecting;           /* still reading the first report */
 	int in_trace;             /* inside its Call Trace */
+	int panicked;             /* a "Kernel panic - not syncing" line was seen */
+	int dead;                 /* the panic report is complete: nothing more will come */
 	struct lab_frame rip;     /* func NULL when not seen */
 	struct lab_frame *trace;
 	size_t ntrace;

@@ -98,6 +98,14 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	}
 }
 
+/* A panicked kernel prints nothing more: no need to wait for the timeout. */
+static int S_stop(void *ctx)
+{
+	const struct S_live *l = ctx;
+
+	return l->fault.dead;
+}
+
 static void S_time(struct lab_run_result *r, const char *name, double s)
 {
 	if (r->ntimes < sizeof(r->times) / sizeof(r->times[0])) {
@@ -344,6 +352,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		.run_timeout = run_timeout,
 		.console_log = console,
 		.on_line = S_on_line,
+		.stop = S_stop,
 		.ctx = &live,
 	};
 	live.step_start = S_now();

@@ -249,7 +249,8 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			S_tail_add(&r->tail, line, ll);
 			if (o->on_line)
 				o->on_line(o->ctx, line, ll);
-			if (ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) {
+			if ((ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) ||
+			    (o->stop && o->stop(o->ctx))) {
 				r->end = LAB_VM_DONE;
 				stop = 1;
 			}

@@ -21,7 +21,7 @@
 #define LAB_VM_MAX_CONSOLE (8u << 20) /* console bytes before a run counts as a flood */
 
 enum lab_vm_end {
-	LAB_VM_DONE,        /* the guest printed KLAB-DONE */
+	LAB_VM_DONE,        /* the guest printed KLAB-DONE, or the caller's stop() said so */
 	LAB_VM_EXITED,      /* QEMU exited before that (panic with panic=-1, poweroff) */
 	LAB_VM_TIMEOUT,     /* the run timeout passed */
 	LAB_VM_FLOOD,       /* the guest printed more than LAB_VM_MAX_CONSOLE */
@@ -38,6 +38,8 @@ struct lab_vm_opts {
 	double run_timeout;    /* seconds from the marker to the end */
 	const char *console_log; /* raw console copy, may be NULL */
 	void (*on_line)(void *ctx, const char *line, size_t len);
+	/* After each line: non-zero ends the run now (e.g. the kernel has panicked). */
+	int (*stop)(void *ctx);
 	void *ctx;
 };
 

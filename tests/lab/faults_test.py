@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""faults_test.py - the guest-fault matrix: modules that misbehave in every way
+we know must each get the right verdict, in bounded time, with no QEMU and no
+build folder left behind, and the progress store intact.
+
+    faults_test.py KLAB ROOT
+
+Each variant is a modules-01 solution with a bug (tests/faults/<variant>/hello.c).
+Prints a table: variant, verdict, where, seconds.
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+KLAB, ROOT = sys.argv[1], sys.argv[2]
+LAB, TIMEOUT = "modules-01", 6
+FAULTS = os.path.join(ROOT, "tests", "faults")
+
+# variant: (verdict, decoded line or None, extra check on the result, what it proves)
+MATRIX = {
+    "null-deref": ("fault", 12, None, "NULL write in init"),
+    "warn": ("fault", 10, None, "WARN_ON in init"),
+    "oops-in-test": ("fault", 20, None, "oops in a test's system call (param getter)"),
+    "panic": ("fault", None, lambda r: r["durations"]["run"] < 3, "panic() in init, ends at once"),
+    "hang": ("timeout", None, lambda r: r["step"] == "load:hello", "init never returns"),
+    "irqoff-hang": ("timeout", None, lambda r: r["durations"]["run"] <= TIMEOUT + 2,
+                    "spins with interrupts off"),
+    "printk-flood": (("timeout", "fail"), None, lambda r: r["durations"]["run"] <= TIMEOUT + 2,
+                     "floods the console with pr_err"),
+    "refuse-unload": ("fail", None,
+                      lambda r: any(t["name"] == "unload:hello" and not t["ok"] for t in r["tests"]),
+                      "takes a reference on itself, never unloads"),
+    "syntax": ("build-error", None, lambda r: r["diagnostics"][0]["line"] == 9, "syntax error"),
+}
+
+
+def qemu_left(tmp):
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if "qemu-system" in l and tmp in l]
+
+
+def main():
+    failures = []
+    home = tempfile.mkdtemp(prefix="klab-faults-home-")
+    tmp = tempfile.mkdtemp(prefix="klab-faults-tmp-")
+    env = dict(os.environ, KLAB_HOME=home, TMPDIR=tmp, NO_COLOR="1")
+    rows = []
+    try:
+        for variant, (want, line, extra, what) in MATRIX.items():
+            t0 = time.monotonic()
+            p = subprocess.run([KLAB, "run", LAB, "--json", "--timeout", str(TIMEOUT), "--src",
+                                os.path.join(FAULTS, variant)], env=env, capture_output=True,
+                               text=True, timeout=300)
+            took = time.monotonic() - t0
+            r = json.loads(p.stdout)
+            wants = want if isinstance(want, tuple) else (want,)
+            fault = r.get("fault") or {}
+            ok = r["verdict"] in wants and p.returncode == 1
+            if line is not None:
+                ok = ok and fault.get("line") == line and fault.get("file", "").endswith(
+                    f"{variant}/hello.c")
+            if extra is not None:
+                ok = ok and extra(r)
+            bounded = took < TIMEOUT + 40
+            left = os.listdir(tmp)
+            running = qemu_left(tmp)
+            where = f"{os.path.basename(fault['file'])}:{fault['line']}" if fault.get("file") else r.get("step") or "-"
+            rows.append((variant, r["verdict"], where, took, what))
+            for cond, msg in ((ok, f"{variant}: verdict {r['verdict']} ({r['message'][:160]})"),
+                              (bounded, f"{variant}: finished in {took:.1f} s"),
+                              (not left, f"{variant}: no build folder left ({left})"),
+                              (not running, f"{variant}: no QEMU left ({running})")):
+                print(("ok   " if cond else "FAIL ") + msg)
+                if not cond:
+                    failures.append(msg)
+        db = sqlite3.connect(os.path.join(home, "progress.db"))
+        check = db.execute("PRAGMA integrity_check").fetchone()[0]
+        n = db.execute("SELECT count(*) FROM attempts").fetchone()[0]
+        good = check == "ok" and n == len(MATRIX)
+        print(("ok   " if good else "FAIL ") + f"progress store intact: {check}, {n} attempts")
+        if not good:
+            failures.append("progress store")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n| variant | what | verdict | where | seconds |\n|---|---|---|---|---|")
+    for v, verdict, where, took, what in rows:
+        print(f"| {v} | {what} | {verdict} | {where} | {took:.1f} |")
+    print(f"\nfaults: {len(failures)} check(s) failed" if failures else "\nfaults: all checks passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
