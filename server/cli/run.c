@@ -23,6 +23,7 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "kernel", required_argument, NULL, 'K' },
 		{ "no-record", no_argument, NULL, 'n' },
+		{ "no-overlap", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -41,6 +42,7 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		case 'k': o.keep = 1; break;
 		case 'K': o.kernel = optarg; break;
 		case 'n': o.record = 0; break;
+		case 'O': o.no_overlap = 1; break;
 		case 't': {
 			char *end;
 			o.timeout = strtol(optarg, &end, 10);
@@ -51,7 +53,7 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		}
 		case 'h':
 			puts("usage: klab run LAB [--src DIR] [--json] [--junit FILE] [--timeout S] "
-			     "[--keep] [--kernel PROFILE] [--no-record]");
+			     "[--keep] [--kernel PROFILE] [--no-record] [--no-overlap]");
 			return 0;
 		default:
 			return 2;

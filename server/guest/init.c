@@ -23,6 +23,10 @@
  *	module PATH [PARAMS]  load a lab module with its parameters
  *	test PATH SECONDS     run a test program with a timeout
  *	timeout SECONDS       time allowed to load or unload a module
+ *	recv N                receive N files on the console before the plan runs:
+ *	                      /init prints KLAB-READY, the host sends, per file,
+ *	                      "KLAB-FILE PATH SIZE", base64 lines, "KLAB-EOF"
+ *	                      (so the VM boots while the host still compiles)
  * A step that runs out of time prints "# klab-timeout: STEP"; modules are
  * loaded and unloaded in a child process, so an oops kills the child, not /init.
  * It shares nothing with the host but this format.
@@ -41,6 +45,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +67,7 @@ static struct step steps[MAX_STEPS];
 static int nsteps;
 static int result_no;
 static int step_timeout = 10; /* seconds for loading or unloading a module */
+static int recv_files;        /* files to receive on the console first */
 
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *fmt, ...)
@@ -161,6 +167,9 @@ static int read_plan(void)
 			s->kind = kind[0] == 'k' ? STEP_KMOD : STEP_MODULE;
 			base_name(path, s->name, sizeof(s->name), 1);
 			snprintf(s->params, sizeof(s->params), "%s", off ? line + off : "");
+		} else if (strcmp(kind, "recv") == 0) {
+			recv_files = atoi(path);
+			continue;
 		} else if (strcmp(kind, "timeout") == 0) {
 			step_timeout = atoi(path) > 0 ? atoi(path) : 10;
 			continue;
@@ -177,6 +186,121 @@ static int read_plan(void)
 	}
 	fclose(f);
 	return 0;
+}
+
+
+/* Reads one line (without '\n') from fd 0 into line; -1 at end of input. */
+static int read_line(char *line, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char c;
+		ssize_t r = read(0, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (c == '\r')
+			continue;
+		if (c == '\n')
+			break;
+		if (n + 1 < size)
+			line[n++] = c;
+	}
+	line[n] = '\0';
+	return (int)n;
+}
+
+static int b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Receives one file announced by "KLAB-FILE PATH SIZE". 0 or -1 (reported). */
+static int recv_one(void)
+{
+	char line[512], path[256];
+	unsigned long size = 0, got = 0;
+	unsigned int acc = 0;
+	int bits = 0, rc = -1;
+
+	if (read_line(line, sizeof(line)) < 0 ||
+	    sscanf(line, "KLAB-FILE %255s %lu", path, &size) != 2 || size > (64UL << 20) ||
+	    strncmp(path, "/klab/", 6) != 0 || strstr(path, "..")) {
+		emit("# klab-error: expected a KLAB-FILE header, got `%.80s`", line);
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0) {
+		emit("# klab-error: cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		unsigned char out[sizeof(line)];
+		size_t n = 0;
+
+		if (read_line(line, sizeof(line)) < 0) {
+			emit("# klab-error: %s: input ended early", path);
+			goto out;
+		}
+		if (strcmp(line, "KLAB-EOF") == 0)
+			break;
+		for (char *p = line; *p && *p != '='; p++) {
+			int v = b64_value((unsigned char)*p);
+			if (v < 0)
+				continue;
+			acc = (acc << 6) | (unsigned int)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[n++] = (unsigned char)(acc >> bits);
+			}
+		}
+		if (n && write(fd, out, n) != (ssize_t)n) {
+			emit("# klab-error: cannot write %s: %s", path, strerror(errno));
+			goto out;
+		}
+		got += n;
+	}
+	if (got != size) {
+		emit("# klab-error: %s: received %lu bytes, expected %lu", path, got, size);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Takes the plan's files from the console, in raw mode so nothing is echoed. */
+static void recv_all(void)
+{
+	struct termios saved, raw;
+	int have_tty = tcgetattr(0, &saved) == 0;
+
+	if (have_tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST | ONLCR;
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	emit("KLAB-READY");
+	for (int i = 0; i < recv_files; i++)
+		if (recv_one() < 0)
+			break;
+	if (have_tty)
+		tcsetattr(0, TCSANOW, &saved);
 }
 
 static double now(void);
@@ -384,6 +508,8 @@ int main(void)
 	taint = read_taint();
 	if (read_plan() < 0)
 		goto out;
+	if (recv_files)
+		recv_all();
 	for (int i = 0; i < nsteps; i++)
 		total += steps[i].kind == STEP_MODULE ? 2 : 1;
 	emit("KTAP version 1");

@@ -322,6 +322,80 @@ out:
 	return rc;
 }
 
+size_t lab_build_expected_modules(const struct lab_build *b, char ***names)
+{
+	struct kl_buf text = KL_BUF_INIT;
+	char *path = kl_path_join(b->dir, "Kbuild");
+	size_t n = 0;
+
+	*names = NULL;
+	if (kl_read_file(path, &text, 1 << 16, NULL) < 0)
+		goto out;
+	for (char *line = text.ptr; line && *line;) {
+		char *eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "obj-m", 5) == 0) {
+			p += 5;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (strncmp(p, ":=", 2) == 0 || strncmp(p, "+=", 2) == 0) {
+				p += 2;
+			} else if (*p == '=') {
+				p++;
+			} else {
+				/* a conditional or anything clever: give up */
+				kl_strv_free(*names, n);
+				*names = NULL;
+				n = 0;
+				goto out;
+			}
+			for (char *tok = strtok(p, " \t"); tok; tok = strtok(NULL, " \t")) {
+				size_t l = strlen(tok);
+				if (l < 3 || strcmp(tok + l - 2, ".o") != 0 || strchr(tok, '$')) {
+					kl_strv_free(*names, n);
+					*names = NULL;
+					n = 0;
+					goto out;
+				}
+				char *name = kl_sprintf("%.*s", (int)(l - 2), tok);
+				for (char *c = name; *c; c++)
+					if (*c == '-')
+						*c = '_';
+				S_push(names, n++, name);
+			}
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+out:
+	kl_buf_release(&text);
+	free(path);
+	return n;
+}
+
+int lab_build_stripped(const struct lab_build *b, size_t i, struct kl_buf *out,
+		       struct kl_err *err)
+{
+	struct kl_proc_result res;
+	struct kl_buf log = KL_BUF_INIT;
+	char *dst = kl_sprintf("%s.stripped", b->kos[i]);
+	char *argv[] = { "objcopy", "--strip-debug", b->kos[i], dst, NULL };
+	int rc = kl_proc_run(argv, NULL, NULL, 60, &log, 1 << 16, &res, err);
+
+	if (rc == 0 && (!res.exited || res.status))
+		rc = kl_err_set(err, "objcopy --strip-debug %s failed: %s", b->kos[i],
+				kl_buf_str(&log));
+	if (rc == 0)
+		rc = kl_read_file(dst, out, 256u << 20, err);
+	unlink(dst);
+	kl_buf_release(&log);
+	free(dst);
+	return rc;
+}
+
 static uint64_t S_fnv(uint64_t h, const void *data, size_t n)
 {
 	const unsigned char *p = data;

@@ -55,6 +55,15 @@ int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, stru
 /* Builds (or takes from the cache) the lab's guest tests. 0, or -1 with err. */
 int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struct lab_build *b,
 		    struct kl_err *err);
+/*
+ * The modules the lab's Kbuild file will build (obj-m := a.o b.o / obj-m += c.o),
+ * as the kernel names them ('-' as '_'); free with kl_strv_free. 0 when it
+ * cannot tell (then the pipeline builds before it boots).
+ */
+size_t lab_build_expected_modules(const struct lab_build *b, char ***names);
+/* A copy of the built module i without debug information (what the guest needs), in out. */
+int lab_build_stripped(const struct lab_build *b, size_t i, struct kl_buf *out,
+		       struct kl_err *err);
 /* Parses gcc-style "file:line:col: severity: message" lines of text into b->diags. */
 void lab_build_parse_diags(struct lab_build *b, const char *text);
 /* Frees b; removes the build folder unless keep. */

@@ -107,6 +107,8 @@ int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct 
 		}
 	}
 	kl_buf_printf(&plan, "timeout %ld\n", in->test_timeout);
+	if (in->nrecv)
+		kl_buf_printf(&plan, "recv %zu\n", in->nrecv);
 	for (size_t i = 0; i < in->nkmods; i++) {
 		char *dst = kl_sprintf("klab/kmod/%s", S_base(in->kmods[i]));
 		int r = S_add_file(a, dst, in->kmods[i], 0644, err);
@@ -123,6 +125,12 @@ int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct 
 		free(dst);
 		if (r < 0)
 			goto out;
+	}
+	for (size_t i = 0; i < in->nrecv; i++) {
+		const char *r = in->recv[i];
+		if (strncmp(r, "/klab/modules/", 14) == 0)
+			kl_buf_printf(&plan, "module %s %s\n", r,
+				      in->module_params ? in->module_params : "");
 	}
 	for (size_t i = 0; i < in->nprograms; i++) {
 		char *dst = kl_sprintf("klab/bin/%s", S_base(in->programs[i]));

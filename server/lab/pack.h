@@ -20,6 +20,8 @@ struct lab_pack_input {
 	const char *module_params; /* for the lab's modules, may be NULL */
 	char *const *programs;     /* the learner's static programs, put in /klab/bin */
 	size_t nprograms;
+	char *const *recv;         /* guest paths of files sent over the console at boot */
+	size_t nrecv;              /* (modules among them also go in the plan) */
 	char *const *tests;        /* guest test binaries */
 	size_t ntests;
 	long test_timeout;         /* seconds for each test */

@@ -3,6 +3,8 @@
  */
 #include "lab/run.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +34,31 @@ static double S_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The build when it runs beside the boot, in its own thread. */
+struct S_job {
+	const struct lab_profile *prof;
+	const struct kl_lab *lab;
+	struct lab_build *b;
+	const struct lab_run_opts *o;
+	pthread_t thread;
+	int started, joined;
+	int result;          /* lab_build_module's: 0 built, 1 learner's error, -1 infra */
+	double seconds;
+	struct kl_err err;
+	char **expect;       /* guest paths the build will make, in send order */
+	size_t nexpect;      /* 0: build first, then boot */
+	int mismatch;        /* the build made other files than expected */
+	int done_pipe[2];    /* the thread writes a byte here when it ends */
+	volatile int finished;
+};
+
 /* Everything the console callback updates while the VM runs. */
 struct S_live {
+	struct S_job *job;
 	const struct lab_run_opts *o;
 	struct lab_ktap kt;
 	struct lab_fault fault;
+	struct lab_run_result *result;
 	size_t reported;    /* top-level results already shown */
 	double step_start;
 	int fault_shown;
@@ -98,12 +120,115 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	}
 }
 
-/* A panicked kernel prints nothing more: no need to wait for the timeout. */
+/*
+ * A panicked kernel prints nothing more, and a failed build leaves nothing to
+ * run: no need to wait for the timeout or the boot.
+ */
 static int S_stop(void *ctx)
 {
 	const struct S_live *l = ctx;
+	const struct S_job *job = l->job;
 
+	if (job && job->started && __atomic_load_n(&job->finished, __ATOMIC_ACQUIRE) &&
+	    job->result != 0)
+		return 1;
 	return l->fault.dead;
+}
+
+static void *S_job_run(void *arg)
+{
+	struct S_job *job = arg;
+	double t = S_now();
+
+	job->result = lab_build_module(job->prof, job->lab, job->b, &job->err);
+	job->seconds = S_now() - t;
+	__atomic_store_n(&job->finished, 1, __ATOMIC_RELEASE);
+	ssize_t w = write(job->done_pipe[1], "x", 1);
+	(void)w; /* on failure the VM learns it at KLAB-READY instead */
+	return NULL;
+}
+
+/* Guest paths of what the build will make: the Kbuild modules, then the programs. */
+static void S_job_expect(struct S_job *job)
+{
+	char **mods = NULL;
+	size_t nmods = lab_build_expected_modules(job->b, &mods);
+	char *kbuild = kl_path_join(job->b->dir, "Kbuild");
+	int has_kbuild = kl_is_file(kbuild);
+
+	free(kbuild);
+	if ((has_kbuild && nmods == 0) || (!has_kbuild && job->lab->nprograms == 0)) {
+		kl_strv_free(mods, nmods);
+		return;
+	}
+	job->expect = calloc(nmods + job->lab->nprograms + 1, sizeof(char *));
+	if (!job->expect)
+		abort();
+	for (size_t i = 0; i < nmods; i++)
+		job->expect[job->nexpect++] = kl_sprintf("/klab/modules/%s.ko", mods[i]);
+	for (size_t i = 0; i < job->lab->nprograms; i++)
+		job->expect[job->nexpect++] = kl_sprintf("/klab/bin/%.*s",
+							 (int)strlen(job->lab->programs[i]) - 2,
+							 job->lab->programs[i]);
+	kl_strv_free(mods, nmods);
+}
+
+static void S_step(const struct lab_run_opts *o, const char *name, int ok, double s,
+		   const char *note);
+
+static void S_time(struct lab_run_result *r, const char *name, double s);
+
+/* Waits for the build thread (once) and records its time. */
+static void S_job_join(struct S_job *job, struct lab_run_result *r)
+{
+	if (!job->started || job->joined)
+		return;
+	pthread_join(job->thread, NULL);
+	job->joined = 1;
+	S_time(r, "build", job->seconds);
+	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
+}
+
+/* The built files, as KLAB-FILE records for the guest; -1 aborts the VM. */
+static int S_payload(void *ctx, struct kl_buf *out)
+{
+	struct S_live *l = ctx;
+	struct S_job *job = l->job;
+	struct lab_build *b = job->b;
+	struct kl_buf data = KL_BUF_INIT;
+	int rc = -1;
+
+	S_job_join(job, l->result);
+	if (job->result != 0)
+		return -1;
+	if (b->nkos + b->nprograms != job->nexpect) {
+		job->mismatch = 1;
+		return -1;
+	}
+	for (size_t i = 0; i < job->nexpect; i++) {
+		const char *want = job->expect[i];
+		kl_buf_reset(&data);
+		if (i < b->nkos) {
+			char *path = kl_sprintf("/klab/modules/%s.ko", b->modnames[i]);
+			int same = strcmp(path, want) == 0;
+			free(path);
+			if (!same) {
+				job->mismatch = 1;
+				goto out;
+			}
+			if (lab_build_stripped(b, i, &data, &job->err) < 0)
+				goto out;
+		} else if (kl_read_file(b->programs[i - b->nkos], &data, 256u << 20, &job->err) < 0) {
+			goto out;
+		}
+		kl_buf_printf(out, "KLAB-FILE %s %zu\n", want, data.len);
+		kl_buf_add_base64(out, data.ptr, data.len);
+		kl_buf_puts(out, "KLAB-EOF\n");
+	}
+	rc = 0;
+out:
+	kl_buf_release(&data);
+	return rc;
 }
 
 static void S_time(struct lab_run_result *r, const char *name, double s)
@@ -155,6 +280,25 @@ static char *S_build_error_message(const struct lab_build *b, const struct kl_er
 		return kl_sprintf("%.*s", (int)(eol ? eol - e : (long)strlen(e)), e);
 	}
 	return kl_strdup("the module did not build: see the compiler output");
+}
+
+/* Sets the verdict for a failed build; returns 1 when the build failed. */
+static int S_build_verdict(struct lab_run_result *r, struct lab_build *b, int built,
+			   struct kl_err *err)
+{
+	free(r->build_log);
+	r->build_log = kl_strdup(kl_buf_str(&b->log));
+	r->diags = b->diags;
+	r->ndiags = b->ndiags;
+	if (built < 0) {
+		S_verdict(r, "infra", kl_strdup(err->msg));
+		return 1;
+	}
+	if (built > 0) {
+		S_verdict(r, "build-error", S_build_error_message(b, err));
+		return 1;
+	}
+	return 0;
 }
 
 static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
@@ -229,6 +373,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	struct lab_profile prof;
 	struct lab_build b;
 	struct S_live live;
+	struct S_job job;
 	struct lab_vm_result vm;
 	struct kl_err e2 = { "" };
 	char **kmods = NULL;
@@ -243,6 +388,8 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	memset(&b, 0, sizeof(b));
 	memset(&vm, 0, sizeof(vm));
 	memset(&live, 0, sizeof(live));
+	memset(&job, 0, sizeof(job));
+	live.result = r;
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
@@ -287,27 +434,12 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		goto grade_done;
 	}
 
-	/* build */
+	/* build: the guest tests (cached by content), then the learner's code */
 	if (lab_build_prepare(&lab, srcdir, &b, &e2) < 0) {
 		S_verdict(r, "infra", kl_strdup(e2.msg));
 		goto grade_done;
 	}
 	have_build = 1;
-	t = S_now();
-	int built = lab_build_module(&prof, &lab, &b, &e2);
-	S_time(r, "build", S_now() - t);
-	S_step(o, "build", built == 0, S_now() - t, NULL);
-	r->build_log = kl_strdup(kl_buf_str(&b.log));
-	r->diags = b.diags;
-	r->ndiags = b.ndiags;
-	if (built < 0) {
-		S_verdict(r, "infra", kl_strdup(e2.msg));
-		goto grade_done;
-	}
-	if (built > 0) {
-		S_verdict(r, "build-error", S_build_error_message(&b, &e2));
-		goto grade_done;
-	}
 	t = S_now();
 	if (lab_build_tests(cfg, &lab, &b, &e2) < 0) {
 		S_verdict(r, "infra", kl_strdup(e2.msg));
@@ -315,34 +447,65 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	}
 	S_time(r, "tests", S_now() - t);
 	S_step(o, "guest tests", 1, S_now() - t, b.tests_s > 0 ? "built" : "cached");
+	/*
+	 * When the files the build makes are known from the Kbuild file, the VM
+	 * boots while the compiler runs, and they go over the console once built.
+	 */
+	job.prof = &prof;
+	job.lab = &lab;
+	job.b = &b;
+	job.o = o;
+	if (!o->no_overlap)
+		S_job_expect(&job);
+	double run_timeout = (double)(o->timeout > 0 ? o->timeout : lab.timeout);
+	console = kl_path_join(b.dir, "console.log");
+	initrd = kl_path_join(b.dir, "initrd.cpio");
+again:
+	if (job.nexpect == 0 && !job.joined) {
+		t = S_now();
+		int built = lab_build_module(&prof, &lab, &b, &e2);
+		S_time(r, "build", S_now() - t);
+		S_step(o, "build", built == 0, S_now() - t, NULL);
+		if (S_build_verdict(r, &b, built, &e2))
+			goto grade_done;
+	} else if (job.nexpect == 0) {
+		; /* built beside a first boot whose files did not match: boot again */
+	} else if (pipe2(job.done_pipe, O_CLOEXEC) < 0 ||
+		   pthread_create(&job.thread, NULL, S_job_run, &job) != 0) {
+		S_verdict(r, "infra", kl_strdup("cannot start the build thread"));
+		goto grade_done;
+	} else {
+		job.started = 1;
+	}
 
 	/* pack */
 	t = S_now();
-	initrd = kl_path_join(b.dir, "initrd.cpio");
 	struct lab_pack_input in = {
 		.init = init,
 		.busybox = kl_is_file("/bin/busybox") ? "/bin/busybox" : NULL,
 		.kmods = kmods,
 		.nkmods = nkmods,
-		.modules = b.kos,
-		.nmodules = b.nkos,
+		.modules = job.nexpect ? NULL : b.kos,
+		.nmodules = job.nexpect ? 0 : b.nkos,
 		.module_params = lab.module_params,
-		.programs = b.programs,
-		.nprograms = b.nprograms,
+		.programs = job.nexpect ? NULL : b.programs,
+		.nprograms = job.nexpect ? 0 : b.nprograms,
+		.recv = job.expect,
+		.nrecv = job.nexpect,
 		.tests = b.tests,
 		.ntests = b.ntests,
 		.test_timeout = lab.test_timeout,
 	};
-	if (lab_pack_initramfs(&in, initrd, &e2) < 0) {
+	int packed = lab_pack_initramfs(&in, initrd, &e2);
+	S_time(r, "pack", S_now() - t);
+	if (packed < 0) {
+		S_job_join(&job, r);
 		S_verdict(r, "infra", kl_strdup(e2.msg));
 		goto grade_done;
 	}
-	S_time(r, "pack", S_now() - t);
 	S_step(o, "pack", 1, S_now() - t, NULL);
 
 	/* boot and run */
-	console = kl_path_join(b.dir, "console.log");
-	double run_timeout = (double)(o->timeout > 0 ? o->timeout : lab.timeout);
 	struct lab_vm_opts vo = {
 		.profile = &prof,
 		.initrd = initrd,
@@ -353,10 +516,36 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		.console_log = console,
 		.on_line = S_on_line,
 		.stop = S_stop,
+		.payload = job.nexpect ? S_payload : NULL,
+		.wake_fd = job.started ? job.done_pipe[0] : -1,
 		.ctx = &live,
 	};
+	live.job = &job;
 	live.step_start = S_now();
-	if (lab_vm_run(&vo, &vm, &e2) < 0) {
+	int vmrc = lab_vm_run(&vo, &vm, &e2);
+	S_job_join(&job, r);
+	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
+		goto grade_done;
+	if (job.mismatch) {
+		/* Kbuild made other modules than its file said: build first, then boot */
+		lab_vm_result_release(&vm);
+		lab_ktap_release(&live.kt);
+		lab_ktap_init(&live.kt);
+		lab_fault_release(&live.fault);
+		lab_fault_init(&live.fault);
+		kl_strv_free(job.expect, job.nexpect);
+		job.expect = NULL;
+		job.nexpect = 0;
+		job.mismatch = 0;
+		job.started = 0;
+		for (int i = 0; i < 2; i++) {
+			close(job.done_pipe[i]);
+			job.done_pipe[i] = 0;
+		}
+		r->ntimes = 1; /* keep "tests" */
+		goto again;
+	}
+	if (vmrc < 0) {
 		S_verdict(r, "infra", kl_sprintf("%s: is qemu-system-x86 installed? `klab doctor` "
 						 "checks", e2.msg));
 		goto grade_done;
@@ -364,6 +553,8 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	have_vm = 1;
 	r->boots = vm.boots;
 	S_time(r, "boot", vm.boot_s);
+	if (job.nexpect)
+		S_time(r, "transfer", vm.wait_s + vm.send_s);
 	S_time(r, "run", vm.run_s);
 	if (vm.end == LAB_VM_ERROR) {
 		S_verdict(r, "infra", kl_sprintf("QEMU could not start: %s", kl_buf_str(&vm.qemu_stderr)));
@@ -374,6 +565,11 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 			  kl_sprintf("the VM never reached klab's boot marker in %d boots of %.0f s "
 				     "(an infrastructure hang, not your code); run again, or "
 				     "`klab doctor`", vm.boots, vo.boot_timeout));
+		goto grade_done;
+	}
+	if (vm.end == LAB_VM_ABORTED) {
+		S_verdict(r, "infra", kl_sprintf("the build's files could not be sent to the VM: %s",
+						 job.err.msg[0] ? job.err.msg : "unknown error"));
 		goto grade_done;
 	}
 
@@ -417,6 +613,10 @@ out:
 	if (have_profile)
 		lab_profile_release(&prof);
 	kl_strv_free(kmods, nkmods);
+	kl_strv_free(job.expect, job.nexpect);
+	for (int i = 0; i < 2; i++)
+		if (job.done_pipe[i] > 0)
+			close(job.done_pipe[i]);
 	free(initrd);
 	free(console);
 	free(init);

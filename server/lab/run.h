@@ -20,6 +20,7 @@ struct lab_run_opts {
 	const char *kernel; /* profile name; NULL: cloud */
 	long timeout;       /* seconds for the guest run; 0: the lab's */
 	int keep;           /* keep the build folder and console log */
+	int no_overlap;     /* build first, then boot (instead of both at once) */
 	int record;         /* write the progress store and attempts repository */
 	FILE *progress;     /* live progress for a person, or NULL */
 	int color;          /* ANSI colour in progress */

@@ -33,7 +33,7 @@ static double S_now(void)
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
 	static const char *names[] = { "done", "exited", "timeout", "flood", "boot-failed",
-				       "error" };
+				       "error", "aborted" };
 	return names[end];
 }
 
@@ -95,17 +95,25 @@ char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 
 struct S_qemu {
 	pid_t pid;
+	int in;  /* console input */
 	int out; /* console */
 	int err; /* QEMU's stderr */
 };
 
 static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
 {
-	int out[2], errp[2];
+	int in[2], out[2], errp[2];
 
-	if (pipe2(out, O_CLOEXEC) < 0)
+	if (pipe2(in, O_CLOEXEC) < 0)
 		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	}
 	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
 		close(out[0]);
 		close(out[1]);
 		return kl_err_errno(err, "cannot make a pipe for QEMU");
@@ -117,23 +125,25 @@ static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 ||
-		    dup2(errp[1], 2) < 0)
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
 		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
 	if (pid < 0) {
+		close(in[1]);
 		close(out[0]);
 		close(errp[0]);
 		return kl_err_errno(err, "cannot fork QEMU");
 	}
 	setpgid(pid, pid);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	q->pid = pid;
+	q->in = in[1];
 	q->out = out[0];
 	q->err = errp[0];
 	return 0;
@@ -148,11 +158,13 @@ static void S_kill(struct S_qemu *q)
 			;
 		q->pid = 0;
 	}
+	if (q->in >= 0)
+		close(q->in);
 	if (q->out >= 0)
 		close(q->out);
 	if (q->err >= 0)
 		close(q->err);
-	q->out = q->err = -1;
+	q->in = q->out = q->err = -1;
 }
 
 static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
@@ -169,7 +181,7 @@ static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
 	}
 }
 
-enum S_boot { S_BOOT_OK, S_BOOT_HUNG, S_BOOT_EXITED };
+enum S_boot { S_BOOT_OK, S_BOOT_HUNG, S_BOOT_EXITED, S_BOOT_ABORTED };
 
 /*
  * Reads the console until the end of this boot. Returns the boot outcome; when
@@ -184,6 +196,9 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 	double marker_at = 0;
 	double deadline = start + o->boot_timeout;
 	int out_open = 1;
+	struct kl_buf send = KL_BUF_INIT; /* payload still to write */
+	size_t sent = 0;
+	double ready_at = 0;
 
 	for (;;) {
 		double left = deadline - S_now();
@@ -193,13 +208,35 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			r->end = LAB_VM_TIMEOUT;
 			break;
 		}
-		struct pollfd p[2] = { { .fd = out_open ? q->out : -1, .events = POLLIN },
-				       { .fd = q->err, .events = POLLIN } };
-		int rc = poll(p, 2, (int)(left * 1000) + 1);
+		struct pollfd p[4] = { { .fd = out_open ? q->out : -1, .events = POLLIN },
+				       { .fd = q->err, .events = POLLIN },
+				       { .fd = sent < send.len ? q->in : -1, .events = POLLOUT },
+				       { .fd = o->wake_fd, .events = POLLIN } };
+		int rc = poll(p, 4, (int)(left * 1000) + 1);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc <= 0)
 			continue;
+		if (p[3].revents) {
+			char c;
+			ssize_t drained = read(o->wake_fd, &c, 1);
+			(void)drained; /* stop() decides either way */
+			if (o->stop && o->stop(o->ctx)) {
+				if (!booted)
+					return S_BOOT_ABORTED;
+				r->end = LAB_VM_ABORTED;
+				break;
+			}
+		}
+		if (p[2].revents) {
+			ssize_t w = write(q->in, send.ptr + sent, send.len - sent);
+			if (w > 0)
+				sent += (size_t)w;
+			else if (w < 0 && errno != EAGAIN && errno != EINTR)
+				sent = send.len; /* QEMU went away: its exit ends the run */
+			if (sent == send.len)
+				r->send_s = S_now() - ready_at;
+		}
 		if (p[1].revents) {
 			char eb[512];
 			ssize_t n = read(q->err, eb, sizeof(eb));
@@ -246,6 +283,18 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 					continue;
 				}
 			}
+			if (ll == 10 && memcmp(line, "KLAB-READY", 10) == 0 && o->payload &&
+			    !ready_at) {
+				ready_at = S_now();
+				int pr = o->payload(o->ctx, &send);
+				r->wait_s = S_now() - ready_at;
+				deadline += r->wait_s; /* the guest cannot run while we wait */
+				if (pr < 0) {
+					r->end = LAB_VM_ABORTED;
+					stop = 1;
+					continue;
+				}
+			}
 			S_tail_add(&r->tail, line, ll);
 			if (o->on_line)
 				o->on_line(o->ctx, line, ll);
@@ -266,9 +315,10 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			break;
 		}
 	}
+	kl_buf_release(&send);
 	if (!booted)
 		return S_BOOT_HUNG;
-	r->run_s = S_now() - marker_at;
+	r->run_s = S_now() - marker_at - r->wait_s;
 	return S_BOOT_OK;
 }
 
@@ -290,7 +340,7 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 		}
 	}
 	for (int boot = 0; boot <= o->boot_retries; boot++) {
-		struct S_qemu q = { 0, -1, -1 };
+		struct S_qemu q = { 0, -1, -1, -1 };
 
 		if (S_spawn(argv, &q, err) < 0) {
 			r->end = LAB_VM_ERROR;
@@ -304,6 +354,11 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 		enum S_boot b = S_watch(o, &q, log, S_now(), r);
 		S_kill(&q);
 		if (b == S_BOOT_OK) {
+			rc = 0;
+			goto out;
+		}
+		if (b == S_BOOT_ABORTED) {
+			r->end = LAB_VM_ABORTED;
 			rc = 0;
 			goto out;
 		}

@@ -27,6 +27,7 @@ enum lab_vm_end {
 	LAB_VM_FLOOD,       /* the guest printed more than LAB_VM_MAX_CONSOLE */
 	LAB_VM_BOOT_FAILED, /* no boot reached the marker */
 	LAB_VM_ERROR,       /* QEMU could not start */
+	LAB_VM_ABORTED,     /* the caller's payload() gave up (e.g. the build failed) */
 };
 
 struct lab_vm_opts {
@@ -40,6 +41,14 @@ struct lab_vm_opts {
 	void (*on_line)(void *ctx, const char *line, size_t len);
 	/* After each line: non-zero ends the run now (e.g. the kernel has panicked). */
 	int (*stop)(void *ctx);
+	/*
+	 * When the guest prints KLAB-READY: fills out with what to send to the
+	 * guest's console (may block, e.g. until a build ends). -1 aborts the run.
+	 * NULL: the guest's console input stays empty.
+	 */
+	int (*payload)(void *ctx, struct kl_buf *out);
+	/* A descriptor that becomes readable when stop() should be asked again, or -1. */
+	int wake_fd;
 	void *ctx;
 };
 
@@ -47,6 +56,8 @@ struct lab_vm_result {
 	enum lab_vm_end end;
 	int boots;           /* boots started */
 	double boot_s;       /* start of the good boot to its marker */
+	double wait_s;       /* time payload() blocked */
+	double send_s;       /* KLAB-READY to the whole payload written */
 	double run_s;        /* marker to the end */
 	double total_s;      /* everything, retries included */
 	size_t console_bytes;
