@@ -32,6 +32,7 @@
  * It shares nothing with the host but this format.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -487,6 +488,35 @@ static void result(int ok, const char *prefix, const char *name, const char *dir
 	     directive ? directive : "");
 }
 
+/* Lines in /proc/modules and entries in /tmp: both 0 on a clean kernel. */
+static void report_clean(void)
+{
+	char id[64] = "unknown", line[512];
+	int modules = 0, files = 0;
+	FILE *f = fopen("/proc/modules", "r");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			modules++;
+		fclose(f);
+	}
+	DIR *d = opendir("/tmp");
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			files += de->d_name[0] != '.';
+		closedir(d);
+	}
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, id, sizeof(id) - 1);
+		id[n > 0 ? n : 0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		close(fd);
+	}
+	emit("# klab-clean: boot=%s modules=%d tmp=%d", id, modules, files);
+}
+
 static void check_taint(long *taint, const char *what, const char *name)
 {
 	long t = read_taint();
@@ -505,6 +535,7 @@ int main(void)
 
 	mount_fs();
 	emit("KLAB-BOOTED");
+	report_clean();
 	taint = read_taint();
 	if (read_plan() < 0)
 		goto out;

@@ -4,6 +4,7 @@
 #include "lab/ktap.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ void lab_ktap_release(struct lab_ktap *k)
 	}
 	free(k->results);
 	free(k->step);
+	free(k->boot_id);
 	free(k->timeout_step);
 	free(k->taint_step);
 	free(k->subtest);
@@ -174,6 +176,19 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 		}
 		if (S_prefix(s, n, "# klab-step: ")) {
 			S_set(&k->step, s + 13, n - 13);
+			return;
+		}
+		if (S_prefix(s, n, "# klab-clean: boot=")) {
+			const char *id = s + 19;
+			const char *sp = memchr(id, ' ', n - 19);
+			int mods = -1, tmp = -1;
+			if (sp) {
+				S_set(&k->boot_id, id, (size_t)(sp - id));
+				char rest[64];
+				snprintf(rest, sizeof(rest), "%.*s", (int)(n - (size_t)(sp - s)), sp);
+				if (sscanf(rest, " modules=%d tmp=%d", &mods, &tmp) == 2)
+					k->clean = mods == 0 && tmp == 0;
+			}
 			return;
 		}
 		if (S_prefix(s, n, "# klab-timeout: ")) {

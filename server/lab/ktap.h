@@ -41,6 +41,8 @@ struct lab_ktap {
 	int done;         /* saw KLAB-DONE */
 	char *step;       /* the step running ("# klab-step:"), may be NULL */
 	char *timeout_step; /* the first step the guest timed out ("# klab-timeout:") */
+	char *boot_id;    /* the guest kernel's boot id ("# klab-clean:") */
+	int clean;        /* 1 when the guest started with no module loaded and an empty /tmp */
 	long taint;       /* last reported kernel taint */
 	int taint_seen;
 	char *taint_step; /* the step after which the taint changed */

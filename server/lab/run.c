@@ -573,6 +573,12 @@ again:
 		goto grade_done;
 	}
 
+	if (live.kt.booted && live.kt.boot_id && !live.kt.clean) {
+		S_verdict(r, "infra", kl_strdup("the VM did not start clean (a module was loaded or "
+						"/tmp was not empty before the lab ran): a klab bug"));
+		goto grade_done;
+	}
+
 	/* grade */
 	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
 	S_map_fault_file(&live.fault, &b);
@@ -584,6 +590,8 @@ grade_done:
 	if (have_vm) {
 		r->console_tail = kl_strdup(kl_buf_str(&vm.tail));
 		r->step = live.kt.step ? kl_strdup(live.kt.step) : NULL;
+		r->boot_id = live.kt.boot_id ? kl_strdup(live.kt.boot_id) : NULL;
+		r->clean = live.kt.clean;
 	}
 	r->fault = live.fault;
 	lab_fault_init(&live.fault);
@@ -646,6 +654,7 @@ void lab_run_result_release(struct lab_run_result *r)
 	free(r->build_log);
 	free(r->console_tail);
 	free(r->step);
+	free(r->boot_id);
 	free(r->build_dir);
 	free(r->console_log);
 	memset(r, 0, sizeof(*r));

@@ -49,6 +49,8 @@ struct lab_run_result {
 	size_t ntimes;
 	double total_s;
 	int boots;          /* VM boots started (more than 1: a hung boot was retried) */
+	char *boot_id;      /* the guest kernel's boot id: every run boots a fresh kernel */
+	int clean;          /* the guest started with no module loaded and an empty /tmp */
 	long long attempt_id; /* 0 when not recorded */
 	char commit[41];    /* attempts repository commit, "" when none */
 	char *build_dir;    /* kept build folder (--keep), NULL otherwise */

@@ -106,6 +106,21 @@ def main():
                               "--oneline", LAB], capture_output=True, text=True).stdout
         check(len(log.splitlines()) == 5, "attempts repository has 5 commits on the lab branch")
 
+    # runs in a row never see each other's state: a module left loaded by one
+    # run (refuse-unload) is not there in the next, which boots a fresh kernel
+    with tempfile.TemporaryDirectory(prefix="klab-pipe-") as home:
+        first = run(os.path.join(FAULTS, "refuse-unload"), home)
+        second = run(SOLUTION, home)
+        third = run(SOLUTION, home)
+        check(any(t["name"] == "unload:hello" and not t["ok"] for t in first["tests"]),
+              "first run leaves its module loaded", first)
+        check(second["verdict"] == "pass" and third["verdict"] == "pass",
+              "the next runs load the module afresh and pass", second)
+        ids = {first["boot_id"], second["boot_id"], third["boot_id"]}
+        check(len(ids) == 3 and None not in ids, f"each run booted its own kernel ({len(ids)} boot ids)")
+        check(all(x["clean_start"] for x in (first, second, third)),
+              "each guest started with no module loaded and an empty /tmp")
+
     # two runs at once, sharing one $KLAB_HOME: each gets its own verdict
     with tempfile.TemporaryDirectory(prefix="klab-pipe-") as home:
         env = dict(os.environ, KLAB_HOME=home, NO_COLOR="1")
