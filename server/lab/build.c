@@ -4,6 +4,8 @@
 #include "lab/build.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,36 @@ static void S_set_origin(struct lab_build *b, const char *name, const char *orig
 	b->nfiles++;
 }
 
+/*
+ * Removes build folders of runs that were killed (SIGKILL leaves no chance to
+ * clean up): each live build folder holds an `owner` file with its klab's pid.
+ */
+static void S_sweep_stale(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "klab-", 5) != 0)
+			continue;
+		char *owner = kl_sprintf("%s/%s/owner", tmp, de->d_name);
+		struct kl_buf pid = KL_BUF_INIT;
+		if (kl_read_file(owner, &pid, 64, NULL) == 0) {
+			long p = strtol(kl_buf_str(&pid), NULL, 10);
+			if (p > 0 && kill((pid_t)p, 0) < 0 && errno == ESRCH) {
+				char *dir = kl_sprintf("%s/%s", tmp, de->d_name);
+				kl_rm_rf(dir, NULL);
+				free(dir);
+			}
+		}
+		kl_buf_release(&pid);
+		free(owner);
+	}
+	closedir(d);
+}
+
 int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_build *b,
 		      struct kl_err *err)
 {
@@ -90,13 +122,23 @@ int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_b
 
 	memset(b, 0, sizeof(*b));
 	const char *tmp = getenv("TMPDIR");
-	char *templ = kl_sprintf("%s/klab-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", lab->id);
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	S_sweep_stale(tmp);
+	char *templ = kl_sprintf("%s/klab-%s-XXXXXX", tmp, lab->id);
 	if (!mkdtemp(templ)) {
-		kl_err_errno(err, "cannot create a build folder %s", templ);
+		kl_err_errno(err, "cannot create a build folder %s (is $TMPDIR writable?)", templ);
 		free(templ);
 		return -1;
 	}
 	b->dir = templ;
+	char *owner = kl_path_join(b->dir, "owner");
+	char pid[32];
+	int pl = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	int w = kl_write_file(owner, pid, (size_t)pl, err);
+	free(owner);
+	if (w < 0)
+		goto out;
 	if (S_list_files(lab->dir, NULL, &files, &nfiles, err) < 0)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++) {
@@ -133,6 +175,8 @@ int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_b
 	rc = 0;
 out:
 	kl_strv_free(files, nfiles);
+	if (rc < 0)
+		lab_build_release(b, 0);
 	return rc;
 }
 
@@ -492,8 +536,13 @@ out:
 
 void lab_build_release(struct lab_build *b, int keep)
 {
-	if (b->dir && !keep)
+	if (b->dir && !keep) {
 		kl_rm_rf(b->dir, NULL);
+	} else if (b->dir) {
+		char *owner = kl_path_join(b->dir, "owner");
+		unlink(owner); /* kept on purpose: never swept */
+		free(owner);
+	}
 	free(b->dir);
 	kl_strv_free(b->names, b->nfiles);
 	kl_strv_free(b->origins, b->nfiles);
