@@ -143,6 +143,17 @@ static void S_diag(struct lab_ktap *k, const char *s, size_t n, int depth)
 	kl_buf_add(b, s, n);
 }
 
+/* The decimal number at the start of s (n bytes, not NUL-terminated), saturating. */
+static long S_number(const char *s, size_t n)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n && isdigit((unsigned char)s[i]); i++)
+		if (v < 100000000000L)
+			v = v * 10 + (s[i] - '0');
+	return v;
+}
+
 static void S_set(char **dst, const char *s, size_t n)
 {
 	free(*dst);
@@ -197,7 +208,7 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 			return;
 		}
 		if (S_prefix(s, n, "# klab-taint: ")) {
-			k->taint = strtol(s + 14, NULL, 10);
+			k->taint = S_number(s + 14, n - 14);
 			k->taint_seen = 1;
 			const char *after = memmem(s, n, " after ", 7);
 			if (after)
@@ -214,7 +225,7 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 	}
 	if (S_prefix(s, n, "1..")) {
 		if (depth == 0)
-			k->plan = atoi(s + 3);
+			k->plan = (int)S_number(s + 3, n - 3);
 		return;
 	}
 	if (depth == 1 && S_prefix(s, n, "# Subtest: ")) {
