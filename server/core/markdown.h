@@ -1,0 +1,85 @@
+/*
+ * markdown.h - notes and lab texts to HTML with cmark-gfm in safe mode (raw HTML
+ * is never passed through; tables are on), plus what klab adds on top: heading
+ * ids (kl_slug) and a table of contents, C code highlighted by a small
+ * tokenizer, and links between notes and labs resolved (`lab:x`, `x.md#y`,
+ * `/static/diagrams/x.svg`) with broken ones shown as such. Also the plain
+ * text of a document, for the search index.
+ *
+ * Nothing here knows HTTP: the caller says which notes, labs and diagrams
+ * exist through a struct md_resolver.
+ */
+#ifndef KLAB_MARKDOWN_H
+#define KLAB_MARKDOWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Which link targets exist. A NULL function means "every such target exists". */
+struct md_resolver {
+	bool (*note_exists)(void *ctx, const char *topic);
+	bool (*lab_exists)(void *ctx, const char *id);
+	bool (*diagram_exists)(void *ctx, const char *name); /* "x.svg" */
+	void *ctx;
+};
+
+enum md_link_kind {
+	MD_LINK_EXTERNAL, /* http:, https:, mailto: - left as written */
+	MD_LINK_NOTE,     /* /notes/<topic>[#frag] */
+	MD_LINK_LAB,      /* /labs/<id> */
+	MD_LINK_ANCHOR,   /* #frag in the same document */
+	MD_LINK_STATIC,   /* /static/... (diagrams are checked) */
+	MD_LINK_BROKEN,   /* href is NULL, why says what is wrong */
+};
+
+struct md_link {
+	enum md_link_kind kind;
+	char *href; /* the URL to emit, NULL when broken; owned, md_link_release frees */
+	char *why;  /* for a broken link: a sentence for the title attribute; owned */
+};
+
+/*
+ * Resolves one link or image target as written in a note or lab. anchors[0..n)
+ * are the heading ids of the current document, used to check "#frag" links
+ * (anchors NULL: not checked). Always fills out; md_link_release() frees it.
+ */
+void md_link_resolve(const char *url, const struct md_resolver *res, char *const *anchors,
+		     size_t nanchors, struct md_link *out);
+void md_link_release(struct md_link *l);
+
+struct md_heading {
+	int level;  /* 1..6 */
+	char *id;   /* the anchor (unique in the document) */
+	char *text; /* plain text */
+};
+
+struct md_doc {
+	char *html;     /* the rendered body */
+	char *toc_html; /* nested <ol> of the level 2 and 3 headings, "" when fewer than two */
+	struct md_heading *headings;
+	size_t nheadings;
+	char *title;    /* text of the first level-1 heading, NULL when none */
+	int nbroken;    /* broken links and images */
+};
+
+/* md_render flags */
+#define MD_DROP_TITLE 1 /* leave out a level-1 heading that opens the document */
+
+/*
+ * Renders Markdown text (no front matter) into doc; md_doc_release() frees it.
+ * res may be NULL (nothing is checked). Returns 0, or -1 with err set.
+ */
+int md_render(const char *text, size_t len, const struct md_resolver *res, int flags,
+	      struct md_doc *doc, struct kl_err *err);
+void md_doc_release(struct md_doc *doc);
+
+/* Appends C source as HTML: escaped, each token class in <span class="tok-...">. */
+void md_highlight_c(const char *code, size_t len, struct kl_buf *out);
+
+/* Appends the plain text of a Markdown document (words of text, code and headings). */
+void md_plain_text(const char *text, size_t len, struct kl_buf *out);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * search.h - full-text search over the notes and labs: an in-memory SQLite FTS5
+ * index, shared by `klab search` and the web server.
+ *
+ * Identifiers stay whole (tokenchars '_': spin_lock_irqsave is one word),
+ * prefixes of two and three characters are indexed for type-ahead, and titles
+ * weigh more than tags, tags more than the body (bm25). What a person types is
+ * never handed to FTS5 as query syntax: each word is quoted (see
+ * search_query_build), so no input can make a query fail.
+ *
+ * An index belongs to one thread at a time.
+ */
+#ifndef KLAB_SEARCH_H
+#define KLAB_SEARCH_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct search_index;
+
+/* Hits are marked in titles and snippets with these bytes (never found in indexed text). */
+#define SEARCH_MARK_ON '\x01'
+#define SEARCH_MARK_OFF '\x02'
+
+/* Creates an empty in-memory index; search_index_close() frees it. */
+int search_index_open(struct search_index **out, struct kl_err *err);
+void search_index_close(struct search_index *idx);
+
+/*
+ * Brings the index in line with root/notes/NAME.md and root/labs/ID/README.md:
+ * files whose size or modification time changed are indexed again, files gone
+ * are dropped. *changed (may be NULL) gets how many documents were touched.
+ * A file with broken front matter is skipped, never an error.
+ */
+int search_index_sync(struct search_index *idx, const char *root, int *changed,
+		      struct kl_err *err);
+
+/* Adds or replaces one document (kind "note" or "lab", id its topic or lab id). */
+int search_index_put(struct search_index *idx, const char *kind, const char *id,
+		     const char *title, const char *tags, const char *body, struct kl_err *err);
+/* Number of documents. */
+long search_index_count(struct search_index *idx);
+
+struct search_hit {
+	char *kind;    /* "note" or "lab" */
+	char *id;      /* topic or lab id */
+	char *title;   /* with SEARCH_MARK_ON/OFF around hits */
+	char *snippet; /* a piece of the body, marked likewise */
+	double rank;   /* bm25: lower is better */
+};
+
+struct search_result {
+	char *fts;     /* the FTS5 query that ran, "" when none */
+	char *message; /* for the person when nothing could be searched, else NULL */
+	struct search_hit *hits;
+	size_t nhits;
+};
+
+/*
+ * Searches for what a person typed. Any text is accepted: when it holds no word
+ * to search, result->message says so and there are no hits. Returns -1 only on
+ * an internal failure. search_result_release() frees result.
+ */
+int search_run(struct search_index *idx, const char *text, int limit,
+	       struct search_result *result, struct kl_err *err);
+void search_result_release(struct search_result *result);
+
+/*
+ * Turns typed text into an FTS5 query (appended to out): words are split on
+ * blanks and control characters, each put in double quotes with inner quotes
+ * doubled, and joined (FTS5's implicit AND). Words without a letter or digit
+ * (`*`, `++`) are dropped. The last word becomes a prefix query ("word"*) unless
+ * the text ends with a blank. Returns the number of words kept.
+ */
+int search_query_build(const char *text, struct kl_buf *out);
+
+enum search_mark_style {
+	SEARCH_MARK_HTML,  /* escaped, hits in <mark> */
+	SEARCH_MARK_ANSI,  /* hits in bold for a terminal */
+	SEARCH_MARK_PLAIN, /* marks dropped */
+};
+
+/* Appends marked text s in the given style. */
+void search_mark(const char *s, enum search_mark_style style, struct kl_buf *out);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * handlers.h - the handlers behind the route table: HTML pages (pages.c,
+ * pages_lab.c), the JSON API (api.c) and static files (static.c).
+ */
+#ifndef KLAB_WEB_HANDLERS_H
+#define KLAB_WEB_HANDLERS_H
+
+#include "web/router.h"
+
+void web_page_home(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_note(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_history(struct web_site *site, const struct web_request *rq,
+		      struct web_reply *rp);
+void web_page_commit(struct web_site *site, const struct web_request *rq,
+		     struct web_reply *rp);
+void web_page_search(struct web_site *site, const struct web_request *rq,
+		     struct web_reply *rp);
+void web_page_lab(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_lab_diff(struct web_site *site, const struct web_request *rq,
+		       struct web_reply *rp);
+
+void web_api_topics(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_notes(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_note(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_labs(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_lab(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_progress(struct web_site *site, const struct web_request *rq,
+		      struct web_reply *rp);
+void web_api_search(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_not_found(struct web_site *site, const struct web_request *rq,
+		       struct web_reply *rp);
+
+void web_static_file(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_static_diagram(struct web_site *site, const struct web_request *rq,
+			struct web_reply *rp);
+
+/* The 404 page (also for paths no route matches). */
+void web_page_not_found(struct web_site *site, const struct web_request *rq,
+			struct web_reply *rp);
+/* An error page with status, title and a sentence saying what to do. */
+void web_page_error(struct web_site *site, struct web_reply *rp, int status, const char *title,
+		    const char *message);
+
+#endif

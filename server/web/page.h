@@ -1,0 +1,38 @@
+/*
+ * page.h - what the HTML pages share: the page frame (page.html around a
+ * body), dates, diffs as HTML, and Markdown files of the tree rendered with
+ * the site's link resolver.
+ */
+#ifndef KLAB_WEB_PAGE_H
+#define KLAB_WEB_PAGE_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/markdown.h"
+#include "web/router.h"
+#include "web/site.h"
+
+/*
+ * Fills rp with body inside the page frame: status, <title>, the search box's
+ * text q (may be NULL) and layout, a CSS class for <main>.
+ */
+void web_page_finish(struct web_site *s, struct web_reply *rp, int status, const char *title,
+		     const char *q, const char *layout, const char *body);
+
+/* "2024-05-03T14:22:05Z" and "3 May 2024, 14:22" for unix time t (local time). */
+void web_time_iso(long long t, char *out, size_t size);
+void web_time_human(long long t, char *out, size_t size);
+
+/* A unified diff as HTML lines classed d-add, d-del, d-hunk, d-meta, d-ctx. */
+void web_diff_html(const char *diff, size_t len, struct kl_buf *out);
+
+/*
+ * Reads a Markdown file with front matter and renders its body (flags as for
+ * md_render). *fm_title (may be NULL) gets the front matter's title or NULL;
+ * the caller frees it. Returns -1 with err set when the file cannot be read.
+ */
+int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
+		    char **fm_title, struct kl_err *err);
+
+#endif

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""run_browser.py - the real-browser test: starts `klab serve --port 0` over a
+throwaway tree (klabtree.py) and runs browser.mjs (headless Chromium through
+playwright-core) against it. Screenshots go to --shots.
+
+usage: run_browser.py --klab PATH/TO/klab --src SOURCE_DIR --shots DIR
+Exits 77 (skipped) when node, playwright-core or Chromium is missing.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import klabtree  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--klab", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--shots", required=True)
+    args = ap.parse_args()
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")) \
+            or not os.access(CHROMIUM, os.X_OK):
+        print("skipped: needs node, %s and `npm install` in tests/web (make setup does it)"
+              % CHROMIUM)
+        return 77
+    args.shots = os.path.abspath(args.shots)
+    os.makedirs(args.shots, exist_ok=True)
+    tree = klabtree.Tree(args.src, os.path.dirname(os.path.abspath(args.klab)))
+    srv = None
+    rc = 1
+    try:
+        srv = klabtree.Server(os.path.abspath(args.klab), tree)
+        p = subprocess.run([node, os.path.join(HERE, "browser.mjs"), srv.url, args.shots,
+                            CHROMIUM, os.path.join(tree.base, "chromium-profile")],
+                           cwd=HERE, timeout=240)
+        rc = p.returncode
+    finally:
+        if srv:
+            status = srv.stop()
+            log = srv.stderr()
+            if status != 0 or "Sanitizer" in log or "runtime error:" in log:
+                print("klab serve: exit %r\n%s" % (status, log[-6000:]))
+                rc = rc or 1
+        tree.remove()
+    print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
