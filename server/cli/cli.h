@@ -19,6 +19,9 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg);
 int cmd_list(int argc, char **argv, const struct kl_config *cfg);
 int cmd_reset(int argc, char **argv, const struct kl_config *cfg);
 int cmd_doctor(int argc, char **argv, const struct kl_config *cfg);
+int cmd_serve(int argc, char **argv, const struct kl_config *cfg);
+int cmd_search(int argc, char **argv, const struct kl_config *cfg);
+int cmd_check(int argc, char **argv, const struct kl_config *cfg);
 int cmd_hint(int argc, char **argv, const struct kl_config *cfg);
 int cmd_watch(int argc, char **argv, const struct kl_config *cfg);
 

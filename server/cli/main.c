@@ -17,6 +17,10 @@ static const struct cli_command S_commands[] = {
 	{ "hint", cmd_hint, "LAB [--again | --reset]", "show the lab's next hint" },
 	{ "watch", cmd_watch, "LAB", "run the lab again each time you save one of its files" },
 	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools" },
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]", "browse notes and labs on http://127.0.0.1:8080/" },
+	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs" },
+	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
+	  "check the notes: front matter, links, anchors, kernel identifiers" },
 };
 
 int cli_fail(const char *fmt, ...)

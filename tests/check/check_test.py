@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""check_test.py - end-to-end tests of `klab check` through the real program.
+
+    check_test.py KLAB SOURCE_ROOT index      build the kernel identifier index (once)
+    check_test.py KLAB SOURCE_ROOT notes      the real notes/ pass
+    check_test.py KLAB SOURCE_ROOT fixtures   a copy of tests/check/fixtures fails with
+                                              exactly the expected file:line problems
+
+The fixture run copies tests/check/fixtures (labs/, notes/, static/) and the kernel
+profiles (kernels/*.yaml) into a temporary root and points KLAB_ROOT at it. The
+kernel index and the fetched kernel come from the usual $KLAB_CACHE.
+Prints one line per check and exits non-zero on the first failure.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+# (file, line, kind, text the message must contain): every problem the fixture has.
+EXPECTED = [
+    ("notes/bad.md", 5, "lab", "`nosuch-01`"),
+    ("notes/bad.md", 14, "identifier", "`__send_signal()` is not in the 6.1 kernel"),
+    ("notes/bad.md", 16, "identifier", "`struct task_structure` is not defined"),
+    ("notes/bad.md", 18, "link", "there is no lab `nosuch-02`"),
+    ("notes/bad.md", 20, "anchor", "good.md has no heading with anchor `no-such-heading`"),
+    ("notes/bad.md", 22, "identifier", "`CLONE_EVERYTHING` is not defined"),
+    ("notes/bad.md", 22, "identifier", "`kernel/nosuch.c` is not a file"),
+    ("notes/bad.md", 26, "identifier", "`no_such_helper()` is not in the 6.1 kernel"),
+    ("labs/fix-02/README.md", 1, "coverage", "lab `fix-02` is not linked from any note"),
+]
+
+
+def fail(msg):
+    print("FAIL " + msg)
+    sys.exit(1)
+
+
+def run(klab, args, root=None, cwd=None, timeout=900):
+    env = dict(os.environ, NO_COLOR="1")
+    if root:
+        env["KLAB_ROOT"] = root
+    t0 = time.monotonic()
+    p = subprocess.run([klab, "check"] + args, env=env, cwd=cwd, capture_output=True,
+                       text=True, timeout=timeout)
+    return p, time.monotonic() - t0
+
+
+def show(p):
+    return f"(exit {p.returncode})\n--- stdout\n{p.stdout}--- stderr\n{p.stderr}"
+
+
+def match(problems):
+    """Pairs each expected problem with a reported one; returns (missing, unexpected)."""
+    left = list(problems)
+    missing = []
+    for file, line, kind, text in EXPECTED:
+        for i, (f, l, k, m) in enumerate(left):
+            if f == file and l == line and k == kind and text in m:
+                del left[i]
+                break
+        else:
+            missing.append((file, line, kind, text))
+    return missing, left
+
+
+def check_index(klab, src):
+    p, took = run(klab, ["--index"])
+    if p.returncode != 0:
+        fail(f"klab check --index: the kernel identifier index cannot be built {show(p)}")
+    print(f"ok   index: {p.stdout.strip()} ({took:.1f} s)")
+
+
+def check_notes(klab, src):
+    p, took = run(klab, [], root=src)
+    if p.returncode != 0:
+        fail(f"klab check on the real notes/ reports problems {show(p)}")
+    print(f"ok   notes: {p.stdout.strip().splitlines()[-1]} ({took:.1f} s)")
+
+
+def check_fixtures(klab, src):
+    fixtures = os.path.join(src, "tests", "check", "fixtures")
+    with tempfile.TemporaryDirectory(prefix="klab-check-") as root:
+        for sub in ("labs", "notes", "static"):
+            shutil.copytree(os.path.join(fixtures, sub), os.path.join(root, sub))
+        shutil.copytree(os.path.join(src, "kernels"), os.path.join(root, "kernels"),
+                        ignore=shutil.ignore_patterns("*.md"))
+
+        # text output: file:line: message, then the summary line
+        p, took = run(klab, [], root=root)
+        if p.returncode != 1:
+            fail(f"klab check on the fixtures should exit 1 {show(p)}")
+        lines = p.stdout.splitlines()
+        if not lines or not lines[-1].startswith("klab check: 9 problems in 2 notes"):
+            fail(f"the summary line should count 9 problems in 2 notes {show(p)}")
+        for file, line, kind, text in EXPECTED:
+            prefix = f"{file}:{line}: "
+            if not any(l.startswith(prefix) and text in l for l in lines):
+                fail(f"no `{prefix}...{text}` line {show(p)}")
+        print(f"ok   fixtures: {len(EXPECTED)} problems reported as file:line ({took:.1f} s)")
+
+        # JSON: the same problems and nothing else
+        p, _ = run(klab, ["--json"], root=root)
+        if p.returncode != 1:
+            fail(f"klab check --json on the fixtures should exit 1 {show(p)}")
+        try:
+            got = json.loads(p.stdout)
+        except json.JSONDecodeError as e:
+            fail(f"klab check --json printed no JSON array: {e} {show(p)}")
+        problems = [(x["file"], x["line"], x["kind"], x["message"]) for x in got]
+        missing, unexpected = match(problems)
+        if missing or unexpected:
+            fail(f"--json: missing {missing}, unexpected {unexpected}")
+        print("ok   fixtures: --json gives exactly the expected problems")
+
+        # one file, given relative to the current folder: checked alone, no coverage
+        p, _ = run(klab, ["notes/good.md"], root=root, cwd=root)
+        if p.returncode != 0:
+            fail(f"klab check notes/good.md should pass (a false alarm?) {show(p)}")
+        p, _ = run(klab, ["notes/bad.md"], root=root, cwd=root)
+        if p.returncode != 1 or "labs/fix-02" in p.stdout:
+            fail(f"klab check notes/bad.md should fail without the coverage problem {show(p)}")
+        print("ok   fixtures: FILE arguments")
+
+        # a missing kernel source says what fixes it
+        p, _ = run(klab, ["--source", os.path.join(root, "linux-source-6.1.tar.xz")], root=root)
+        if p.returncode != 2 or "make setup" not in p.stderr:
+            fail(f"a missing kernel source should exit 2 and name `make setup` {show(p)}")
+        p, _ = run(klab, ["--help"], root=root)
+        if p.returncode != 0 or "`struct x`" not in p.stdout:
+            fail(f"klab check --help should list the rules {show(p)}")
+        print("ok   fixtures: missing source, --help")
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[3] not in ("index", "notes", "fixtures"):
+        sys.exit(__doc__)
+    klab, src, what = sys.argv[1:]
+    {"index": check_index, "notes": check_notes, "fixtures": check_fixtures}[what](klab, src)
+
+
+if __name__ == "__main__":
+    main()

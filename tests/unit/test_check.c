@@ -1,0 +1,612 @@
+/*
+ * test_check.c - unit tests of `klab check`: the code span classifier, link
+ * parsing and heading anchors (core/check.c), the kernel identifier scanner
+ * and index file (core/kindex.c), and check_notes() on a small notes tree
+ * written to a temporary folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/check.h"
+#include "core/fsutil.h"
+#include "core/kindex.h"
+
+/* ---- code spans ---- */
+
+static void expect_span(const char *text, enum check_span_kind kind, const char *name)
+{
+	struct check_span sp;
+
+	check_span_classify(text, &sp);
+	if (sp.kind != kind)
+		fail_msg("`%s`: kind %d, expected %d", text, sp.kind, kind);
+	if (name && strcmp(sp.name, name) != 0)
+		fail_msg("`%s`: name `%s`, expected `%s`", text, sp.name, name);
+}
+
+static void test_span_classify(void **state)
+{
+	struct check_span sp;
+
+	(void)state;
+	expect_span("__send_signal()", CHECK_SPAN_FUNC, "__send_signal");
+	expect_span("kmalloc(GFP_KERNEL)", CHECK_SPAN_FUNC, "kmalloc");
+	expect_span("SYSCALL_DEFINE1(exit)", CHECK_SPAN_FUNC, "SYSCALL_DEFINE1");
+	expect_span("sigaction(2)", CHECK_SPAN_NONE, NULL);
+	expect_span("pthread_create(3p)", CHECK_SPAN_NONE, NULL);
+	expect_span("module_param(name, type, perm)", CHECK_SPAN_NONE, NULL);
+	expect_span("p->fn()", CHECK_SPAN_NONE, NULL);
+
+	expect_span("struct task_struct", CHECK_SPAN_TAG, "task_struct");
+	check_span_classify("union bpf_attr", &sp);
+	assert_int_equal(sp.tag, KINDEX_UNION);
+	check_span_classify("enum pid_type", &sp);
+	assert_int_equal(sp.tag, KINDEX_ENUM);
+	expect_span("struct task_struct *p", CHECK_SPAN_NONE, NULL);
+	expect_span("strace -f ./a.out", CHECK_SPAN_NONE, NULL);
+
+	expect_span("kernel/signal.c", CHECK_SPAN_PATH, "kernel/signal.c");
+	expect_span("include/linux/sched.h", CHECK_SPAN_PATH, "include/linux/sched.h");
+	expect_span("Documentation/dev-tools/ktap.rst", CHECK_SPAN_PATH, NULL);
+	expect_span("arch/x86/entry/entry_64.S", CHECK_SPAN_PATH, NULL);
+	expect_span("include/asm-generic/vmlinux.lds.h", CHECK_SPAN_PATH, NULL);
+	expect_span("scripts/Makefile.modpost", CHECK_SPAN_PATH, NULL);
+	expect_span("lib/Kconfig.debug", CHECK_SPAN_PATH, NULL);
+	expect_span("Documentation/memory-barriers.txt", CHECK_SPAN_PATH, NULL);
+	check_span_classify("<linux/sched.h>", &sp);
+	assert_int_equal(sp.kind, CHECK_SPAN_PATH);
+	assert_string_equal(sp.name, "linux/sched.h");
+	assert_true(sp.include);
+	expect_span("kernel/futex/", CHECK_SPAN_DIR, "kernel/futex");
+	expect_span("hello.c", CHECK_SPAN_NONE, NULL);
+	expect_span("/proc/self/maps", CHECK_SPAN_NONE, NULL);
+	expect_span("/sys/kernel/debug/", CHECK_SPAN_NONE, NULL);
+	expect_span("../labs/x.c", CHECK_SPAN_NONE, NULL);
+	expect_span("a/b.py", CHECK_SPAN_NONE, NULL);
+	expect_span("arch/x86/entry/syscalls/syscall_64.tbl", CHECK_SPAN_PATH, NULL);
+	expect_span("foo/bar/", CHECK_SPAN_NONE, NULL);
+	expect_span("kernel/", CHECK_SPAN_DIR, "kernel");
+
+	expect_span("GFP_KERNEL", CHECK_SPAN_UPPER, "GFP_KERNEL");
+	expect_span("CONFIG_KPROBES", CHECK_SPAN_UPPER, NULL);
+	expect_span("__TASK_STOPPED", CHECK_SPAN_UPPER, NULL);
+	expect_span("SIGKILL", CHECK_SPAN_NONE, NULL);
+	expect_span("task_struct", CHECK_SPAN_IDENT, "task_struct");
+	expect_span("__u32", CHECK_SPAN_IDENT, NULL);
+	expect_span("current", CHECK_SPAN_NONE, NULL);
+	expect_span("Elf64_Ehdr", CHECK_SPAN_NONE, NULL);
+	expect_span("task->__state", CHECK_SPAN_NONE, NULL);
+	expect_span("CONFIG_X=y", CHECK_SPAN_NONE, NULL);
+	expect_span("TIF_*", CHECK_SPAN_NONE, NULL);
+	expect_span("", CHECK_SPAN_NONE, NULL);
+}
+
+/* ---- links ---- */
+
+static void test_link_parse(void **state)
+{
+	struct check_link l;
+
+	(void)state;
+	check_link_parse("lab:signals-01", &l);
+	assert_int_equal(l.kind, CHECK_LINK_LAB);
+	assert_string_equal(l.target, "signals-01");
+	check_link_parse("signals.md", &l);
+	assert_int_equal(l.kind, CHECK_LINK_NOTE);
+	assert_string_equal(l.target, "signals");
+	assert_string_equal(l.anchor, "");
+	check_link_parse("memory.md#page-faults", &l);
+	assert_int_equal(l.kind, CHECK_LINK_NOTE);
+	assert_string_equal(l.target, "memory");
+	assert_string_equal(l.anchor, "page-faults");
+	check_link_parse("#lockdep", &l);
+	assert_int_equal(l.kind, CHECK_LINK_ANCHOR);
+	assert_string_equal(l.anchor, "lockdep");
+	check_link_parse("/static/diagrams/list-head.svg", &l);
+	assert_int_equal(l.kind, CHECK_LINK_STATIC);
+	assert_string_equal(l.target, "diagrams/list-head.svg");
+	check_link_parse("https://lwn.net/Articles/1/", &l);
+	assert_int_equal(l.kind, CHECK_LINK_EXTERNAL);
+	check_link_parse("../notes/memory.md", &l);
+	assert_int_equal(l.kind, CHECK_LINK_OTHER);
+	check_link_parse("Memory.md", &l);
+	assert_int_equal(l.kind, CHECK_LINK_OTHER);
+	check_link_parse("ftp://x", &l);
+	assert_int_equal(l.kind, CHECK_LINK_OTHER);
+}
+
+/* ---- anchors ---- */
+
+static void test_anchors(void **state)
+{
+	const char *md = "# Processes\n\n"
+			 "## task_struct: the PCB\n\n"
+			 "### `SIGKILL`, `SIGSTOP` and `TASK_KILLABLE`\n\n"
+			 "Setext heading\n--------------\n\n"
+			 "```\n# not a heading\n```\n"
+			 "## Example\n\n## Example\n\n## !!!\n";
+	char **a;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(check_anchors(md, strlen(md), &a, &n, NULL), 0);
+	assert_int_equal(n, 7);
+	assert_string_equal(a[0], "processes");
+	assert_string_equal(a[1], "task_struct-the-pcb");
+	assert_string_equal(a[2], "sigkill-sigstop-and-task_killable");
+	assert_string_equal(a[3], "setext-heading");
+	assert_string_equal(a[4], "example");
+	assert_string_equal(a[5], "example-1");
+	assert_string_equal(a[6], "section");
+	kl_strv_free(a, n);
+}
+
+/* ---- the scanner ---- */
+
+static const char S_c_source[] =
+	"/* struct fake_comment { int x; }; */\n"
+	"// void fake_line_comment(void) {}\n"
+	"#include <linux/types.h>\n"
+	"#define OBJ_MACRO 1\n"
+	"#define FN_MACRO(x) ((x) + 1)\n"
+	"#define MULTI_LINE(a) \\\n"
+	"\tdo { fake_in_macro(a); } while (0)\n"
+	"struct sched_thing {\n"
+	"\tunsigned int __state;\n"
+	"\tconst struct sched_class *sched_class;\n"
+	"\tchar comm[TASK_COMM_LEN];\n"
+	"\tint (*handler)(struct sched_thing *, int);\n"
+	"\tunsigned int flag_bits:3;\n"
+	"\tunion {\n"
+	"\t\tstruct list_head tasks;\n"
+	"\t\tint count __aligned(8);\n"
+	"\t};\n"
+	"} __randomize_layout;\n"
+	"enum pid_kind { PIDKIND_PID, PIDKIND_TGID = 3, PIDKIND_MAX = FN_MACRO(2) };\n"
+	"typedef unsigned int __bitwise my_gfp_t;\n"
+	"typedef struct { int v; } my_atomic_t;\n"
+	"typedef int (*my_handler_t)(int);\n"
+	"extern struct sched_thing init_thing;\n"
+	"static struct ops thing_ops __initdata = { .x = 1 };\n"
+	"int thing_table[4];\n"
+	"static inline int thing_inline(int a)\n"
+	"{\n"
+	"\tconst char *s = \"} struct fake_string {\";\n"
+	"\tchar c = '{';\n"
+	"\treturn a + s[0] + c;\n"
+	"}\n"
+	"asmlinkage __visible void __sched do_thing(void) __acquires(x)\n"
+	"{\n"
+	"\tstruct local_thing { int y; } l;\n"
+	"}\n"
+	"int declared_thing(int a);\n"
+	"__attribute__((unused)) static int after_attr(void) { return 0; }\n"
+	"SYSCALL_DEFINE3(thingcall, int, a, int, b, int, c)\n"
+	"{\n"
+	"\treturn 0;\n"
+	"}\n"
+	"DEFINE_PER_CPU(struct sched_thing *, current_thing);\n"
+	"DEFINE_IDTENTRY_RAW(thing_vector)\n"
+	"{\n"
+	"}\n"
+	"#ifdef CONFIG_A\n"
+	"static int split_brace(int a) {\n"
+	"#else\n"
+	"static int split_brace(void) {\n"
+	"#endif\n"
+	"\treturn 0;\n"
+	"}\n"
+	"int after_split(void)\n"
+	"{\n"
+	"\treturn 1;\n"
+	"}\n"
+	".macro ASM_THING reg\n";
+
+static void expect_kind(const struct kindex_builder *b, const char *name, unsigned kind)
+{
+	unsigned got = kindex_builder_get(b, name);
+
+	if (!(got & kind))
+		fail_msg("`%s`: kinds %#x, expected %#x", name, got, kind);
+}
+
+static void expect_absent(const struct kindex_builder *b, const char *name)
+{
+	unsigned got = kindex_builder_get(b, name);
+
+	if (got)
+		fail_msg("`%s` should not be recorded (kinds %#x)", name, got);
+}
+
+static void test_scan_c(void **state)
+{
+	struct kindex_builder *b = kindex_builder_new();
+
+	(void)state;
+	kindex_scan_c(b, S_c_source, strlen(S_c_source));
+	expect_kind(b, "OBJ_MACRO", KINDEX_MACRO);
+	expect_kind(b, "FN_MACRO", KINDEX_FMACRO);
+	expect_kind(b, "MULTI_LINE", KINDEX_FMACRO);
+	expect_kind(b, "sched_thing", KINDEX_STRUCT);
+	expect_kind(b, "__state", KINDEX_MEMBER);
+	expect_kind(b, "sched_class", KINDEX_MEMBER);
+	expect_kind(b, "comm", KINDEX_MEMBER);
+	expect_kind(b, "handler", KINDEX_MEMBER);
+	expect_kind(b, "flag_bits", KINDEX_MEMBER);
+	expect_kind(b, "tasks", KINDEX_MEMBER);
+	expect_kind(b, "count", KINDEX_MEMBER);
+	expect_kind(b, "pid_kind", KINDEX_ENUM);
+	expect_kind(b, "PIDKIND_PID", KINDEX_ENUM_CONST);
+	expect_kind(b, "PIDKIND_TGID", KINDEX_ENUM_CONST);
+	expect_kind(b, "PIDKIND_MAX", KINDEX_ENUM_CONST);
+	expect_kind(b, "my_gfp_t", KINDEX_TYPEDEF);
+	expect_kind(b, "my_atomic_t", KINDEX_TYPEDEF);
+	expect_kind(b, "my_handler_t", KINDEX_TYPEDEF);
+	expect_kind(b, "init_thing", KINDEX_VAR);
+	expect_kind(b, "thing_ops", KINDEX_VAR);
+	expect_kind(b, "thing_table", KINDEX_VAR);
+	expect_kind(b, "thing_inline", KINDEX_FUNC);
+	expect_kind(b, "do_thing", KINDEX_FUNC);
+	expect_kind(b, "local_thing", KINDEX_STRUCT);
+	expect_kind(b, "declared_thing", KINDEX_FUNC_DECL);
+	expect_kind(b, "after_attr", KINDEX_FUNC);
+	expect_kind(b, "__x64_sys_thingcall", KINDEX_FUNC);
+	expect_kind(b, "__ia32_sys_thingcall", KINDEX_FUNC);
+	expect_kind(b, "__do_sys_thingcall", KINDEX_FUNC);
+	expect_kind(b, "current_thing", KINDEX_VAR);
+	expect_kind(b, "thing_vector", KINDEX_FUNC);
+	expect_kind(b, "split_brace", KINDEX_FUNC);
+	expect_kind(b, "after_split", KINDEX_FUNC);
+	expect_kind(b, "ASM_THING", KINDEX_MACRO);
+	expect_absent(b, "fake_comment");
+	expect_absent(b, "fake_line_comment");
+	expect_absent(b, "fake_in_macro");
+	expect_absent(b, "fake_string");
+	expect_absent(b, "__acquires");
+	expect_absent(b, "int");
+	kindex_builder_free(b);
+}
+
+static void test_scan_kconfig_asm(void **state)
+{
+	const char *kconfig = "menu \"x\"\nconfig KPROBES\n\tbool \"Kprobes\"\n"
+			      "menuconfig FTRACE\n  bool\n# config NOT_THIS\n";
+	const char *asm_src = "#include <linux/linkage.h>\n#define ASM_CONST 4\n"
+			      "SYM_CODE_START(entry_thing_64)\n\tpushq %rax\nSYM_CODE_END(entry_thing_64)\n"
+			      "SYM_FUNC_START_LOCAL(local_thing)\nSYM_INNER_LABEL(inner_thing, SYM_L_GLOBAL)\n"
+			      ".macro SAVE_THING\n.endm\n";
+	struct kindex_builder *b = kindex_builder_new();
+
+	(void)state;
+	kindex_scan_kconfig(b, kconfig, strlen(kconfig));
+	expect_kind(b, "CONFIG_KPROBES", KINDEX_KCONFIG);
+	expect_kind(b, "CONFIG_FTRACE", KINDEX_KCONFIG);
+	expect_absent(b, "CONFIG_NOT_THIS");
+	kindex_scan_asm(b, asm_src, strlen(asm_src));
+	expect_kind(b, "ASM_CONST", KINDEX_MACRO);
+	expect_kind(b, "entry_thing_64", KINDEX_FUNC);
+	expect_kind(b, "local_thing", KINDEX_FUNC);
+	expect_kind(b, "inner_thing", KINDEX_FUNC);
+	expect_kind(b, "SAVE_THING", KINDEX_MACRO);
+	assert_int_equal(kindex_scan_kind("kernel/signal.c"), 'c');
+	assert_int_equal(kindex_scan_kind("arch/x86/entry/entry_64.S"), 's');
+	assert_int_equal(kindex_scan_kind("arch/arm64/kernel/signal.c"), 0);
+	assert_int_equal(kindex_scan_kind("tools/include/linux/list.h"), 0);
+	assert_int_equal(kindex_scan_kind("arch/arm64/Kconfig"), 'k');
+	assert_int_equal(kindex_scan_kind("README"), 0);
+	kindex_builder_free(b);
+}
+
+/* ---- the index file and check_notes on a temporary tree ---- */
+
+struct S_tree {
+	char dir[64];      /* the temporary root */
+	char *index;       /* its index file */
+	struct check_kernel kernel;
+};
+
+static void S_write(const char *dir, const char *rel, const char *text)
+{
+	char *path = kl_path_join(dir, rel);
+	char *slash = strrchr(path, '/');
+	struct kl_err err;
+
+	*slash = '\0';
+	assert_int_equal(kl_mkdir_p(path, 0755, &err), 0);
+	*slash = '/';
+	assert_int_equal(kl_write_file(path, text, strlen(text), &err), 0);
+	free(path);
+}
+
+static int S_tree_setup(void **state)
+{
+	static struct S_tree t;
+	const char *src = "struct task_struct { int pid; };\n"
+			  "void schedule(void)\n{\n}\n"
+			  "#define GFP_KERNEL 0\n";
+	struct kindex_builder *b = kindex_builder_new();
+	struct kl_err err = { "" };
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.dir, "/tmp/klab-test-check.XXXXXX");
+	assert_non_null(mkdtemp(t.dir));
+	kindex_scan_c(b, src, strlen(src));
+	kindex_builder_add(b, "kernel/signal.c", strlen("kernel/signal.c"), KINDEX_FILE);
+	kindex_builder_add(b, "kernel", 6, KINDEX_DIR);
+	t.index = kl_path_join(t.dir, "test.idx");
+	assert_int_equal(kindex_builder_write(b, t.index, &err), 0);
+	kindex_builder_free(b);
+	if (kindex_open(t.index, &t.kernel.kx, &err) < 0)
+		fail_msg("%s", err.msg);
+	t.kernel.version = kl_strdup("6.1");
+
+	S_write(t.dir, "labs/good-01/README.md", "---\nid: good-01\n---\n");
+	S_write(t.dir, "labs/lonely-01/README.md", "---\nid: lonely-01\n---\n");
+	S_write(t.dir, "static/diagrams/walk.dot", "digraph { a -> b }\n");
+	S_write(t.dir, "notes/alpha.md",
+		"---\n"
+		"title: Alpha\n"
+		"topic: alpha\n"
+		"order: 1\n"
+		"labs: [good-01]\n"
+		"tags: [a]\n"
+		"---\n"
+		"# Alpha\n"
+		"\n"
+		"## The task_struct\n"
+		"\n"
+		"`struct task_struct`, `schedule()`, `GFP_KERNEL`, `kernel/signal.c`, `kernel/`,\n"
+		"`task_struct`, `sigaction(2)`, [beta](beta.md#second-part), [self](#alpha),\n"
+		"![walk](/static/diagrams/walk.svg), [lab](lab:good-01), [web](https://x.org/).\n"
+		"\n"
+		"```c\n"
+		"no_such_function_in_fences();\n"
+		"```\n"
+		"\n"
+		"| a | b |\n"
+		"|---|---|\n"
+		"| `missing_in_table()` | x |\n");
+	S_write(t.dir, "notes/beta.md",
+		"---\n"
+		"title: Beta\n"
+		"topic: gamma\n"
+		"order: many\n"
+		"labs: [good-01, nolab-01]\n"
+		"tags: [b]\n"
+		"colour: blue\n"
+		"---\n"
+		"# Beta\n"
+		"\n"
+		"## Second part\n"
+		"\n"
+		"`__send_signal()` and `struct no_such_struct` and\n"
+		"`NO_SUCH_FLAG` and `kernel/nosuch.c`, see [alpha](alpha.md#the-task-struct),\n"
+		"[lab](lab:missing-01), [x](#second-parts), [n](nonote.md), [o](../alpha.md),\n"
+		"![img](/static/missing.png).\n");
+	*state = &t;
+	return 0;
+}
+
+static int S_tree_teardown(void **state)
+{
+	struct S_tree *t = *state;
+	struct kl_err err;
+
+	check_kernel_release(&t->kernel);
+	kl_rm_rf(t->dir, &err);
+	free(t->index);
+	return 0;
+}
+
+static void test_index_file(void **state)
+{
+	struct S_tree *t = *state;
+	char *map = kl_path_join(t->dir, "System.map");
+	char *symvers = kl_path_join(t->dir, "Module.symvers");
+	struct kl_err err;
+	size_t n;
+
+	assert_int_equal(kindex_count(t->kernel.kx), 6);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "schedule"), KINDEX_FUNC);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "task_struct"), KINDEX_STRUCT);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "pid"), KINDEX_MEMBER);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "kernel/signal.c"), KINDEX_FILE);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "nothing"), 0);
+	assert_int_equal(kindex_lookup(t->kernel.kx, ""), 0);
+	assert_int_equal(kl_write_file(map, "ffffffff81000000 T _text\n"
+					    "ffffffff81001000 t helper.constprop.0\n"
+					    "ffffffffffffffff B The real System.map is elsewhere\n",
+				       strlen("ffffffff81000000 T _text\n"
+					      "ffffffff81001000 t helper.constprop.0\n"
+					      "ffffffffffffffff B The real System.map is elsewhere\n"),
+				       &err), 0);
+	assert_int_equal(kindex_add_system_map(t->kernel.kx, map, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "_text"), KINDEX_SYMBOL);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "helper"), KINDEX_SYMBOL);
+	const char *exports = "0x1\tschedule\tvmlinux\tEXPORT_SYMBOL\t\n";
+	assert_int_equal(kl_write_file(symvers, exports, strlen(exports), &err), 0);
+	assert_int_equal(kindex_add_symvers(t->kernel.kx, symvers, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(kindex_lookup(t->kernel.kx, "schedule"), KINDEX_FUNC | KINDEX_SYMBOL);
+	free(map);
+	free(symvers);
+}
+
+static void test_span_exists(void **state)
+{
+	struct S_tree *t = *state;
+	struct check_span sp;
+	char msg[512];
+
+	check_span_classify("schedule()", &sp);
+	assert_true(check_span_exists(t->kernel.kx, &sp, "schedule()", "6.1", msg, sizeof(msg)));
+	check_span_classify("__send_signal()", &sp);
+	assert_false(check_span_exists(t->kernel.kx, &sp, "__send_signal()", "6.1", msg,
+				       sizeof(msg)));
+	assert_string_equal(msg, "`__send_signal()` is not in the 6.1 kernel (System.map, "
+				 "headers, source)");
+	check_span_classify("pid_t", &sp);
+	assert_false(check_span_exists(t->kernel.kx, &sp, "pid_t", "6.1", msg, sizeof(msg)));
+	check_span_classify("struct schedule", &sp);
+	assert_false(check_span_exists(t->kernel.kx, &sp, "struct schedule", "6.1", msg,
+				       sizeof(msg)));
+	check_span_classify("kernel/nothing/", &sp);
+	assert_false(check_span_exists(t->kernel.kx, &sp, "kernel/nothing/", "6.1", msg,
+				       sizeof(msg)));
+}
+
+/* The problem at file:line whose message contains needle, or fail. */
+static void expect_problem(const struct check_report *rep, const char *file, int line,
+			   const char *kind, const char *needle)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_problem *p = &rep->problems[i];
+		if (strcmp(p->file, file) == 0 && p->line == line && strcmp(p->kind, kind) == 0 &&
+		    strstr(p->message, needle))
+			return;
+	}
+	for (size_t i = 0; i < rep->n; i++)
+		print_message("  %s:%d: [%s] %s\n", rep->problems[i].file, rep->problems[i].line,
+			      rep->problems[i].kind, rep->problems[i].message);
+	fail_msg("no problem %s:%d [%s] `%s`", file, line, kind, needle);
+}
+
+static void test_check_notes(void **state)
+{
+	struct S_tree *t = *state;
+	struct check_report rep;
+	struct kl_err err = { "" };
+	struct kl_buf json = KL_BUF_INIT;
+
+	memset(&rep, 0, sizeof(rep));
+	if (check_notes(t->dir, &t->kernel, NULL, 0, &rep, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(rep.notes, 2);
+	/* alpha.md: only the span in the table */
+	expect_problem(&rep, "notes/alpha.md", 22, "identifier", "`missing_in_table()`");
+	/* beta.md */
+	expect_problem(&rep, "notes/beta.md", 3, "frontmatter", "`topic: gamma` must be");
+	expect_problem(&rep, "notes/beta.md", 4, "frontmatter", "`order`");
+	expect_problem(&rep, "notes/beta.md", 5, "lab", "`nolab-01`");
+	expect_problem(&rep, "notes/beta.md", 7, "frontmatter", "unknown front matter key `colour`");
+	expect_problem(&rep, "notes/beta.md", 13, "identifier",
+		       "`__send_signal()` is not in the 6.1 kernel");
+	expect_problem(&rep, "notes/beta.md", 13, "identifier", "`struct no_such_struct`");
+	expect_problem(&rep, "notes/beta.md", 14, "identifier", "`NO_SUCH_FLAG`");
+	expect_problem(&rep, "notes/beta.md", 14, "identifier", "`kernel/nosuch.c`");
+	expect_problem(&rep, "notes/beta.md", 14, "anchor", "did you mean `#the-task_struct`");
+	expect_problem(&rep, "notes/beta.md", 15, "link", "there is no lab `missing-01`");
+	expect_problem(&rep, "notes/beta.md", 15, "anchor", "did you mean `#second-part`");
+	expect_problem(&rep, "notes/beta.md", 15, "link", "there is no note `nonote`");
+	expect_problem(&rep, "notes/beta.md", 15, "link", "`../alpha.md` is not a lab");
+	expect_problem(&rep, "notes/beta.md", 16, "static", "static/missing.png does not exist");
+	expect_problem(&rep, "labs/lonely-01/README.md", 1, "coverage", "`lonely-01` is not linked");
+	assert_int_equal(rep.n, 16);
+	check_report_json(&rep, &json);
+	assert_non_null(strstr(kl_buf_str(&json), "{\"file\":\"notes/alpha.md\",\"line\":22,"
+						  "\"kind\":\"identifier\",\"message\":"));
+	kl_buf_release(&json);
+	check_report_release(&rep);
+
+	/* one file: no coverage problem; a path given relative to anything still works */
+	char *alpha = kl_path_join(t->dir, "notes/alpha.md");
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(check_notes(t->dir, &t->kernel, &alpha, 1, &rep, &err), 0);
+	assert_int_equal(rep.notes, 1);
+	assert_int_equal(rep.n, 1);
+	check_report_release(&rep);
+	free(alpha);
+
+	char *missing = "notes/none.md";
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(check_notes(t->dir, &t->kernel, &missing, 1, &rep, &err), -1);
+	assert_non_null(strstr(err.msg, "no note notes/none.md"));
+	check_report_release(&rep);
+}
+
+static void test_kernel_missing_source(void **state)
+{
+	struct check_kernel k;
+	struct kl_err err = { "" };
+
+	(void)state;
+	assert_int_equal(check_kernel_open("/tmp", "/nonexistent/linux-source-6.1.tar.xz", NULL,
+					   NULL, &k, &err), -1);
+	assert_non_null(strstr(err.msg, "make setup"));
+}
+
+/* kindex_ensure on a small tarball made with tar(1): built once, then reused. */
+static void test_index_build(void **state)
+{
+	char dir[] = "/tmp/klab-test-kindex.XXXXXX";
+	struct kindex_stats st;
+	struct kindex *kx;
+	struct kl_err err = { "" };
+	char *path = NULL, *cmd, *tarball, *stale;
+	int built;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	S_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
+	S_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
+	S_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
+	S_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
+	S_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
+	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
+	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
+	assert_int_equal(system(cmd), 0);
+	char *cache = kl_path_join(dir, "cache");
+	if (kindex_ensure(cache, tarball, &path, &built, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(built, 1);
+	assert_int_equal(st.scanned, 2); /* thing.c and Kconfig; other.c is only listed */
+	stale = kl_path_join(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx");
+	assert_false(kl_is_file(stale));
+	free(path);
+	assert_int_equal(kindex_ensure(cache, tarball, &path, &built, NULL, &err), 0);
+	assert_int_equal(built, 0);
+	assert_int_equal(kindex_open(path, &kx, &err), 0);
+	assert_int_equal(kindex_lookup(kx, "thing_fn"), KINDEX_FUNC);
+	assert_int_equal(kindex_lookup(kx, "CONFIG_THING"), KINDEX_KCONFIG);
+	assert_int_equal(kindex_lookup(kx, "arm_only"), 0);
+	assert_int_equal(kindex_lookup(kx, "arch/arm64/other.c"), KINDEX_FILE);
+	assert_int_equal(kindex_lookup(kx, "Documentation/thing.rst"), KINDEX_FILE);
+	assert_true(kindex_lookup(kx, "arch/arm64") & KINDEX_DIR);
+	kindex_close(kx);
+	kl_rm_rf(dir, &err);
+	free(stale);
+	free(cache);
+	free(path);
+	free(cmd);
+	free(tarball);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_span_classify),
+		cmocka_unit_test(test_link_parse),
+		cmocka_unit_test(test_anchors),
+		cmocka_unit_test(test_scan_c),
+		cmocka_unit_test(test_scan_kconfig_asm),
+		cmocka_unit_test(test_kernel_missing_source),
+		cmocka_unit_test(test_index_build),
+	};
+	const struct CMUnitTest tree_tests[] = {
+		cmocka_unit_test(test_index_file),
+		cmocka_unit_test(test_span_exists),
+		cmocka_unit_test(test_check_notes),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	return failed + cmocka_run_group_tests(tree_tests, S_tree_setup, S_tree_teardown);
+}
