@@ -1,0 +1,336 @@
+/*
+ * test_sigsend.c - guest tests of lab signals-01. /init loaded sigsend.ko;
+ * this program registers itself and child processes for signals through
+ * /dev/sigsend, writes values to the device, and checks what the SA_SIGINFO
+ * handlers received. It also checks that closing the device drops the
+ * registration and that no struct pid is leaked.
+ */
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "klab_test.h"
+
+#define DEV "/dev/sigsend"
+#define SIGSEND_IOC_REGISTER _IOW('k', 1, int)
+#define LEAK_CHILDREN 400
+
+/* What the handler saw: the last signal, and the values of all of them in order. */
+static volatile sig_atomic_t got_count;
+static volatile int got_signo, got_code, got_int, got_pid, got_values[16];
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_signo = sig;
+	got_code = si->si_code;
+	got_int = si->si_value.sival_int;
+	got_pid = si->si_pid;
+	if (got_count < 16)
+		got_values[got_count] = si->si_value.sival_int;
+	got_count++;
+}
+
+static void catch_signal(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void reset_got(void)
+{
+	got_count = 0;
+	got_signo = got_code = got_int = got_pid = 0;
+}
+
+/* Waits up to 1 s for the handler to have run n times. */
+static int wait_signals(int n)
+{
+	for (int i = 0; i < 100 && got_count < n; i++)
+		usleep(10000);
+	return got_count >= n;
+}
+
+static int reg(int fd, int sig)
+{
+	return ioctl(fd, SIGSEND_IOC_REGISTER, &sig) < 0 ? -errno : 0;
+}
+
+/* Writes s to the device through a new file: bytes written or -errno. */
+static long send_value(const char *s)
+{
+	int fd = open(DEV, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	return n < 0 ? -e : n;
+}
+
+static const char *err_str(long rc)
+{
+	static char buf[4][64];
+	static int k;
+	char *b = buf[k++ % 4];
+
+	if (rc >= 0)
+		snprintf(b, 64, "success (%ld)", rc);
+	else
+		snprintf(b, 64, "%s", strerror((int)-rc));
+	return b;
+}
+
+/*
+ * A child process that registers for sig and reports. Commands on `cmd`:
+ * 'r' reports what its handler saw, 'q' (or EOF) exits.
+ */
+struct child {
+	pid_t pid;
+	int cmd, rep;
+};
+
+struct report {
+	int reg_rc, count, signo, code, value, pid;
+};
+
+static int child_start(struct child *c, int sig)
+{
+	int to[2], from[2];
+
+	if (pipe(to) < 0 || pipe(from) < 0)
+		return -1;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		struct report r = { 0 };
+		char cmd;
+
+		close(to[1]);
+		close(from[0]);
+		reset_got();
+		catch_signal(sig);
+		int fd = open(DEV, O_RDWR);
+		r.reg_rc = fd < 0 ? -errno : reg(fd, sig);
+		if (write(from[1], &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		for (;;) {
+			ssize_t n = read(to[0], &cmd, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || cmd == 'q')
+				_exit(0);
+			wait_signals(1);
+			r.count = got_count;
+			r.signo = got_signo;
+			r.code = got_code;
+			r.value = got_int;
+			r.pid = got_pid;
+			if (write(from[1], &r, sizeof(r)) != sizeof(r))
+				_exit(1);
+		}
+	}
+	close(to[0]);
+	close(from[1]);
+	c->cmd = to[1];
+	c->rep = from[0];
+	return 0;
+}
+
+static int child_report(struct child *c, struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	return read(c->rep, r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
+}
+
+static void child_stop(struct child *c)
+{
+	if (write(c->cmd, "q", 1) < 0)
+		kill(c->pid, SIGKILL);
+	close(c->cmd);
+	close(c->rep);
+	waitpid(c->pid, NULL, 0);
+}
+
+/* Objects in use in the slab cache of struct pid, or -1. */
+static long pid_objects(void)
+{
+	static char buf[1 << 18];
+	char *l;
+
+	if (kt_read_file("/proc/slabinfo", buf, sizeof(buf)) > 0) {
+		for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+			long active;
+			if (sscanf(l, "pid %ld", &active) == 1)
+				return active;
+		}
+	}
+	if (kt_read_file("/sys/kernel/slab/pid/objects", buf, sizeof(buf)) > 0)
+		return strtol(buf, NULL, 10);
+	return -1;
+}
+
+static void test_self(void)
+{
+	struct stat st;
+
+	kt_check("device_node", stat(DEV, &st) == 0 && S_ISCHR(st.st_mode),
+		 "%s: expected a character device, got %s", DEV,
+		 stat(DEV, &st) < 0 ? strerror(errno) : "another kind of file");
+
+	catch_signal(SIGUSR1);
+	catch_signal(SIGRTMIN + 3);
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+	int rc = fd < 0 ? -errno : reg(fd, SIGUSR1);
+	reset_got();
+	long w = send_value("7");
+	if (w > 0)
+		wait_signals(1);
+	kt_check("signal_delivered", w == 1 && got_count == 1 && got_signo == SIGUSR1,
+		 "registered for SIGUSR1 (%s), wrote \"7\" (%s): expected one SIGUSR1 in the "
+		 "handler, got %d signal(s), the last %d", err_str(rc), err_str(w),
+		 (int)got_count, got_signo);
+	int code1 = got_code, val1 = got_int;
+	reset_got();
+	long w2 = send_value("-5\n");
+	if (w2 > 0)
+		wait_signals(1);
+	kt_check("si_code_queue", got_count == 1 && code1 == SI_QUEUE && got_code == SI_QUEUE,
+		 "expected si_code SI_QUEUE (%d), got %d and %d", SI_QUEUE, code1, got_code);
+	kt_check("si_value", val1 == 7 && got_int == -5 && w2 == 3,
+		 "wrote \"7\" then \"-5\\n\": expected si_value.sival_int 7 and -5, got %d and "
+		 "%d (second write: %s)", val1, got_int, err_str(w2));
+
+	int bad0 = fd < 0 ? -EBADF : reg(fd, 0);
+	int bad65 = fd < 0 ? -EBADF : reg(fd, 65);
+	int badkill = fd < 0 ? -EBADF : reg(fd, SIGKILL);
+	kt_check("invalid_signal", bad0 == -EINVAL && bad65 == -EINVAL && badkill == -EINVAL,
+		 "registering signal 0, 65 and SIGKILL: expected %s each, got %s, %s and %s",
+		 strerror(EINVAL), err_str(bad0), err_str(bad65), err_str(badkill));
+
+	reset_got();
+	long bad = send_value("seven");
+	long empty = send_value("");
+	kt_check("invalid_value", bad == -EINVAL && empty == -EINVAL && got_count == 0,
+		 "writing \"seven\" and \"\": expected %s and no signal, got %s and %s, %d "
+		 "signal(s)", strerror(EINVAL), err_str(bad), err_str(empty), (int)got_count);
+
+	/* the same file registers again, for a real-time signal: queued, in order */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 3);
+	int rrc = fd < 0 ? -EBADF : reg(fd, SIGRTMIN + 3);
+	reset_got();
+	sigprocmask(SIG_BLOCK, &set, &old);
+	long r1 = send_value("1"), r2 = send_value("2"), r3 = send_value("3");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r1 > 0)
+		wait_signals(3);
+	kt_check("rt_signals_queued",
+		 rrc == 0 && got_count == 3 && got_signo == SIGRTMIN + 3 && got_values[0] == 1 &&
+			 got_values[1] == 2 && got_values[2] == 3,
+		 "registered again for SIGRTMIN+3 (%s), wrote 1, 2, 3 (%s, %s, %s) while it was "
+		 "blocked: expected 3 signals %d with values 1 2 3, got %d, the last %d, values "
+		 "%d %d %d", err_str(rrc), err_str(r1), err_str(r2), err_str(r3), SIGRTMIN + 3,
+		 (int)got_count, got_signo, got_values[0], got_values[1], got_values[2]);
+	if (fd >= 0)
+		close(fd);
+
+	long none = send_value("9");
+	kt_check("no_receiver_esrch", none == -ESRCH,
+		 "after the registered file was closed, writing \"9\": expected %s, got %s",
+		 strerror(ESRCH), err_str(none));
+}
+
+static void test_children(void)
+{
+	struct child c;
+	struct report r;
+
+	if (child_start(&c, SIGUSR2) < 0 || child_report(&c, &r) < 0) {
+		kt_check("cross_process", 0, "cannot start a child: %s", strerror(errno));
+		kt_check("si_pid_writer", 0, "no child");
+		kt_check("busy", 0, "no child");
+		kt_check("close_unregisters", 0, "no child");
+		return;
+	}
+	int reg_rc = r.reg_rc;
+	long w = send_value("1234");
+	if (write(c.cmd, "r", 1) < 0 || child_report(&c, &r) < 0)
+		memset(&r, 0, sizeof(r));
+	kt_check("cross_process",
+		 reg_rc == 0 && w == 4 && r.count == 1 && r.signo == SIGUSR2 && r.value == 1234,
+		 "child %d registered for SIGUSR2 (%s), the parent wrote \"1234\" (%s): expected "
+		 "one SIGUSR2 with value 1234 in the child, got %d signal(s), signal %d, value %d",
+		 c.pid, err_str(reg_rc), err_str(w), r.count, r.signo, r.value);
+	kt_check("si_pid_writer", r.count == 1 && r.pid == getpid(),
+		 "expected si_pid %d (the writer), got %d", getpid(), r.pid);
+
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+	int busy = fd < 0 ? -errno : reg(fd, SIGUSR1);
+	kt_check("busy", busy == -EBUSY,
+		 "registering while child %d is registered: expected %s, got %s", c.pid,
+		 strerror(EBUSY), err_str(busy));
+	if (fd >= 0)
+		close(fd);
+
+	child_stop(&c); /* the child exits: its file is closed */
+	long gone = send_value("5");
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	int again = fd < 0 ? -errno : reg(fd, SIGUSR1);
+	if (fd >= 0)
+		close(fd);
+	kt_check("close_unregisters", gone == -ESRCH && again == 0,
+		 "after the registered child exited: expected a write to fail with %s and a new "
+		 "registration to succeed, got %s and %s", strerror(ESRCH), err_str(gone),
+		 err_str(again));
+}
+
+static void test_leak(void)
+{
+	long before = pid_objects();
+
+	for (int i = 0; i < LEAK_CHILDREN; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int sig = SIGUSR1;
+			int fd = open(DEV, O_RDWR);
+			if (fd >= 0)
+				ioctl(fd, SIGSEND_IOC_REGISTER, &sig);
+			_exit(0); /* exit closes the file */
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	usleep(300000); /* struct pid is freed after an RCU grace period */
+	long after = pid_objects();
+	if (before < 0 || after < 0) {
+		kt_check("no_pid_leak", 0, "cannot read the pid slab cache in /proc/slabinfo");
+		return;
+	}
+	kt_check("no_pid_leak", after - before < LEAK_CHILDREN / 2,
+		 "%d processes registered and exited: struct pid objects in use went from %ld to "
+		 "%ld (a reference from get_pid() never put?)", LEAK_CHILDREN, before, after);
+}
+
+int main(void)
+{
+	kt_plan(14);
+	test_self();
+	test_children();
+	test_leak();
+	int rc = kt_rmmod("sigsend");
+	kt_check("clean_unload", rc == 0, "rmmod sigsend: expected success, got %s",
+		 strerror(-rc));
+	return kt_done();
+}
