@@ -159,7 +159,11 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 	if (f->kind != LAB_FAULT_NONE || taint[0]) {
 		snprintf(g->verdict, sizeof(g->verdict), "fault");
 		if (f->kind != LAB_FAULT_NONE) {
-			kl_buf_printf(&msg, "kernel %s: %s", lab_fault_kind_name(f->kind), f->title);
+			const char *kind = lab_fault_kind_name(f->kind);
+			if (strncmp(f->title, kind, strlen(kind)) == 0)
+				kl_buf_printf(&msg, "kernel %s", f->title);
+			else
+				kl_buf_printf(&msg, "kernel %s: %s", kind, f->title);
 			if (f->file)
 				kl_buf_printf(&msg, "\n  in %s() at %s:%d", f->function, f->file,
 					      f->line);
