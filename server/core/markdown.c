@@ -420,8 +420,12 @@ static void S_node_text(cmark_node *node, struct kl_buf *out)
 	cmark_iter_free(it);
 }
 
-/* Replaces node by a custom node of type t with on_enter/on_exit, keeping its children. */
-static void S_replace(cmark_node *node, cmark_node_type t, const char *enter, const char *exit)
+/*
+ * Replaces node by a custom node of type t with on_enter/on_exit, keeping its
+ * children. Returns false, leaving node as it was, where node's parent takes no
+ * custom node (a table cell, for one).
+ */
+static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, const char *exit)
 {
 	cmark_node *c = cmark_node_new(t);
 	cmark_node *child;
@@ -432,8 +436,16 @@ static void S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 		cmark_node_unlink(child);
 		cmark_node_append_child(c, child);
 	}
-	cmark_node_insert_before(node, c);
+	if (!cmark_node_insert_before(node, c)) {
+		while ((child = cmark_node_first_child(c))) {
+			cmark_node_unlink(child);
+			cmark_node_append_child(node, child);
+		}
+		cmark_node_free(c);
+		return false;
+	}
 	cmark_node_free(node);
+	return true;
 }
 
 static void S_links(struct S_nodes *links, const struct md_resolver *res, char *const *ids,
@@ -455,7 +467,11 @@ static void S_links(struct S_nodes *links, const struct md_resolver *res, char *
 				      image ? " broken-image" : "");
 			kl_buf_puts_html(&enter, l.why);
 			kl_buf_puts(&enter, "\">");
-			S_replace(node, CMARK_NODE_CUSTOM_INLINE, kl_buf_str(&enter), "</span>");
+			if (!S_replace(node, CMARK_NODE_CUSTOM_INLINE, kl_buf_str(&enter), "</span>")) {
+				/* no span allowed here: a link to nowhere that says why */
+				cmark_node_set_url(node, "#broken-link");
+				cmark_node_set_title(node, l.why);
+			}
 			(*nbroken)++;
 		}
 		md_link_release(&l);
@@ -511,8 +527,10 @@ static void S_headings(struct S_nodes *hs, struct md_doc *doc, cmark_llist *exts
 		cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
 		cmark_node_set_on_enter(c, kl_buf_str(&html));
 		cmark_node_set_on_exit(c, "");
-		cmark_node_insert_before(hs->v[i], c);
-		cmark_node_free(hs->v[i]);
+		if (cmark_node_insert_before(hs->v[i], c))
+			cmark_node_free(hs->v[i]);
+		else
+			cmark_node_free(c); /* cannot happen for a heading; keep cmark's own */
 	}
 	kl_buf_release(&html);
 }

@@ -185,6 +185,20 @@ static void test_tables_and_code(void **state)
 	md_doc_release(&doc);
 }
 
+/* Regression (found by fuzz_markdown): a broken link where no span may go leaked. */
+static void test_broken_link_in_table(void **state)
+{
+	struct md_doc doc;
+	struct kl_err err;
+	const char *md = "f\n|-\n[]()\n\n| a | b |\n|---|---|\n| [x](nosuch.md) | y |\n";
+
+	(void)state;
+	assert_int_equal(md_render(md, strlen(md), &S_res, 0, &doc, &err), 0);
+	assert_true(doc.nbroken >= 1);
+	assert_non_null(strstr(doc.html, "nosuch"));
+	md_doc_release(&doc);
+}
+
 static void test_highlight_edges(void **state)
 {
 	struct kl_buf b = KL_BUF_INIT;
@@ -223,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_headings_toc),
 		cmocka_unit_test(test_rewritten_links),
 		cmocka_unit_test(test_tables_and_code),
+		cmocka_unit_test(test_broken_link_in_table),
 		cmocka_unit_test(test_highlight_edges),
 		cmocka_unit_test(test_plain_text),
 	};
