@@ -1,0 +1,506 @@
+/*
+ * test_ringdev.c - guest tests of lab devices-01. /init loaded ringdev.ko; this
+ * program writes and reads /dev/klab_ring, fills it, wraps it around, passes
+ * bad pointers and bad ioctls, runs concurrent writers with pthreads, and makes
+ * one writer sleep in the middle of its copy (a userfaultfd page) to see
+ * whether another writer can slip in. Then it unloads the module.
+ */
+#define _GNU_SOURCE
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "klab_test.h"
+
+/* the same as ../ringdev.h */
+#define RING_SIZE 4096
+#define RING_GET_FILL _IOR('k', 1, int)
+#define RING_CLEAR _IO('k', 2)
+
+#define DEV "/dev/klab_ring"
+static void *volatile bad_ptr = (void *)16; /* never mapped */
+#define BAD_PTR bad_ptr
+
+static int fd = -1;
+
+static const char *err_name(ssize_t rc, int e)
+{
+	return rc >= 0 ? "success" : strerror(e);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The fill level from RING_GET_FILL, or -errno. */
+static int fill(void)
+{
+	int n = -1;
+
+	return ioctl(fd, RING_GET_FILL, &n) < 0 ? -errno : n;
+}
+
+static void clear(void)
+{
+	char buf[RING_SIZE];
+
+	ioctl(fd, RING_CLEAR);
+	while (read(fd, buf, sizeof(buf)) > 0) /* in case RING_CLEAR does not work */
+		;
+}
+
+/* Reads until the ring is empty (or max bytes): how many bytes, -errno on error. */
+static ssize_t drain(char *buf, size_t max)
+{
+	size_t got = 0;
+
+	while (got < max) {
+		ssize_t n = read(fd, buf + got, max - got);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static void check_basics(void)
+{
+	char buf[RING_SIZE + 64];
+	ssize_t n, r;
+	int e;
+
+	/* round trip */
+	clear();
+	n = write(fd, "hello ring", 10);
+	e = errno;
+	r = read(fd, buf, 100);
+	ssize_t again = read(fd, buf + 100, 100);
+	kt_check("write_read_roundtrip", n == 10 && r == 10 && memcmp(buf, "hello ring", 10) == 0 &&
+		 again == 0, "wrote \"hello ring\" (%s, %zd), read 100: got %zd bytes \"%.*s\", "
+		 "then a read of the empty ring returned %zd (expected 0)", err_name(n, e), n, r,
+		 r > 0 ? (int)r : 0, buf, again);
+
+	/* fill level and order */
+	clear();
+	ssize_t w1 = write(fd, "abc", 3), w2 = write(fd, "defg", 4);
+	int f1 = fill();
+	r = read(fd, buf, 2);
+	int f2 = fill();
+	kt_check("fill_level", w1 == 3 && w2 == 4 && f1 == 7 && r == 2 && f2 == 5,
+		 "after writing 3 and 4 bytes (%zd, %zd) RING_GET_FILL said %d (expected 7); after "
+		 "reading %zd bytes (expected 2) it said %d (expected 5)%s", w1, w2, f1, r, f2,
+		 f1 < 0 ? " (negative: an errno)" : "");
+	ssize_t r2 = read(fd, buf + 2, 100);
+	kt_check("fifo_order", r == 2 && r2 == 5 && memcmp(buf, "abcdefg", 7) == 0,
+		 "wrote \"abc\" and \"defg\", read 2 then 100 bytes: expected \"ab\" then \"cdefg\", "
+		 "got %zd and %zd bytes: \"%.*s\"", r, r2, (int)((r > 0 ? r : 0) + (r2 > 0 ? r2 : 0)),
+		 buf);
+
+	/* around the end of the ring */
+	static char pat[3000], back[3000];
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (char)('A' + i % 23);
+	clear();
+	memset(buf, 'x', 3000);
+	ssize_t a = write(fd, buf, 3000), b = drain(back, 3000);
+	ssize_t c = write(fd, pat, 3000);
+	int f3 = fill();
+	memset(back, 0, sizeof(back));
+	ssize_t d = drain(back, sizeof(back));
+	size_t at = 0;
+	while (d == 3000 && at < 3000 && back[at] == pat[at])
+		at++;
+	char diff[64] = "";
+	if (d == 3000 && at < 3000)
+		snprintf(diff, sizeof(diff), "; they differ from byte %zu on", at);
+	kt_check("wraparound", a == 3000 && b == 3000 && c == 3000 && f3 == 3000 && d == 3000 &&
+		 at == 3000, "3000 bytes in and out, then 3000 more (they wrap around the end of "
+		 "the %d-byte ring): wrote %zd, read %zd, wrote %zd, fill %d, read %zd (expected "
+		 "3000 each)%s", RING_SIZE, a, b, c, f3, d, diff);
+
+	/* full */
+	clear();
+	memset(buf, 'f', RING_SIZE);
+	n = write(fd, buf, RING_SIZE);
+	errno = 0;
+	ssize_t one = write(fd, "1", 1);
+	e = errno;
+	int f4 = fill();
+	kt_check("full_eagain", n == RING_SIZE && one < 0 && e == EAGAIN && f4 == RING_SIZE,
+		 "a write of %d bytes into the empty ring returned %zd (expected %d); then a 1-byte "
+		 "write: expected %s, got %s; fill %d", RING_SIZE, n, RING_SIZE, strerror(EAGAIN),
+		 one < 0 ? strerror(e) : "success", f4);
+	clear();
+	errno = 0;
+	n = write(fd, buf, RING_SIZE + 1);
+	e = errno;
+	kt_check("too_big_einval", n < 0 && e == EINVAL,
+		 "a write of %d bytes (more than the ring holds): expected %s, got %s", RING_SIZE + 1,
+		 strerror(EINVAL), err_name(n, e));
+
+	/* clear */
+	n = write(fd, buf, 100);
+	int rc = ioctl(fd, RING_CLEAR);
+	e = errno;
+	int f5 = fill();
+	r = read(fd, buf, 100);
+	kt_check("clear_ioctl", n == 100 && rc == 0 && f5 == 0 && r == 0,
+		 "100 bytes in, then RING_CLEAR (%s): expected fill 0 and an empty read, got fill %d "
+		 "and a read of %zd", rc < 0 ? strerror(e) : "ok", f5, r);
+	clear();
+
+	/* ioctl commands that are not the device's */
+	errno = 0;
+	int b1 = ioctl(fd, _IO('k', 99));
+	int e1 = errno;
+	errno = 0;
+	int b2 = ioctl(fd, 0x1234);
+	int e2 = errno;
+	kt_check("bad_ioctl_enotty", b1 < 0 && e1 == ENOTTY && b2 < 0 && e2 == ENOTTY,
+		 "unknown ioctl commands _IO('k', 99) and 0x1234: expected %s, got %s and %s",
+		 strerror(ENOTTY), b1 < 0 ? strerror(e1) : "success", b2 < 0 ? strerror(e2) : "success");
+}
+
+static void check_faults(void)
+{
+	char buf[64];
+	ssize_t n;
+	int e;
+
+	/* a bad source, and one that goes bad half way: nothing may be stored */
+	clear();
+	ssize_t w = write(fd, "abc", 3);
+	errno = 0;
+	n = write(fd, BAD_PTR, 10);
+	e = errno;
+	int f1 = fill();
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ssize_t half = 0;
+	int he = 0, f2 = -1;
+	if (two != MAP_FAILED) {
+		memset(two, 'h', 4096);
+		munmap(two + 4096, 4096);
+		errno = 0;
+		half = write(fd, two + 4096 - 5, 10); /* 5 good bytes, then a hole */
+		he = errno;
+		f2 = fill();
+		munmap(two, 4096);
+	}
+	kt_check("write_efault", w == 3 && n < 0 && e == EFAULT && f1 == 3 && half < 0 &&
+		 he == EFAULT && f2 == 3, "with 3 bytes stored, write(2) from a bad address: expected %s and fill "
+		 "3, got %s and fill %d; from 5 good bytes then a hole: got %s and fill %d",
+		 strerror(EFAULT), err_name(n, e), f1, err_name(half, he), f2);
+
+	/* a bad destination: the bytes stay */
+	errno = 0;
+	n = read(fd, BAD_PTR, 3);
+	e = errno;
+	int f3 = fill();
+	ssize_t r = read(fd, buf, sizeof(buf));
+	kt_check("read_efault", n < 0 && e == EFAULT && f3 == 3 && r == 3 && memcmp(buf, "abc", 3) == 0,
+		 "read(2) of the 3 stored bytes into a bad address: expected %s, the fill level "
+		 "still 3 and then \"abc\", got %s, fill %d, then %zd bytes \"%.*s\"",
+		 strerror(EFAULT), err_name(n, e), f3, r, r > 0 ? (int)r : 0, buf);
+
+	errno = 0;
+	int rc = ioctl(fd, RING_GET_FILL, BAD_PTR);
+	e = errno;
+	kt_check("ioctl_efault", rc < 0 && e == EFAULT,
+		 "RING_GET_FILL with a bad address: expected %s, got %s", strerror(EFAULT),
+		 rc < 0 ? strerror(e) : "success");
+
+	errno = 0;
+	off_t o = lseek(fd, 0, SEEK_SET);
+	int le = errno;
+	errno = 0;
+	ssize_t p = pread(fd, buf, 1, 0);
+	int pe = errno;
+	kt_check("not_seekable", o < 0 && le == ESPIPE && p < 0 && pe == ESPIPE,
+		 "a FIFO has no file position: expected lseek and pread to fail with %s, got %s "
+		 "and %s", strerror(ESPIPE), o < 0 ? strerror(le) : "success", err_name(p, pe));
+}
+
+/* Concurrent writers: records of 16 bytes, all written whole, drained by a reader. */
+#define WRITERS 4
+#define RECORDS 300
+#define REC 16
+
+struct record {
+	unsigned int writer, seq;
+	unsigned char fill[REC - 8];
+};
+
+static volatile int stop_all;
+static int writer_err[WRITERS];
+static int writer_done;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static char stream[WRITERS * RECORDS * REC + RING_SIZE];
+static size_t streamed;
+static int reader_err;
+
+static void *writer_main(void *arg)
+{
+	unsigned int id = (unsigned int)(long)arg;
+
+	for (unsigned int seq = 0; seq < RECORDS && !stop_all; seq++) {
+		struct record r = { .writer = id, .seq = seq };
+
+		memset(r.fill, (int)(id * 37 + seq) & 0xff, sizeof(r.fill));
+		for (;;) {
+			ssize_t n = write(fd, &r, sizeof(r));
+			if (n == REC)
+				break;
+			if (n < 0 && errno == EAGAIN && !stop_all) {
+				sched_yield();
+				continue;
+			}
+			writer_err[id] = n < 0 ? errno : EIO;
+			goto out;
+		}
+	}
+out:
+	pthread_mutex_lock(&done_lock);
+	writer_done++;
+	pthread_mutex_unlock(&done_lock);
+	return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&done_lock);
+		int done = writer_done == WRITERS;
+		pthread_mutex_unlock(&done_lock);
+		ssize_t n = read(fd, stream + streamed, sizeof(stream) - streamed > 1000 ?
+							1000 : sizeof(stream) - streamed);
+		if (n < 0) {
+			reader_err = errno;
+			return NULL;
+		}
+		streamed += (size_t)n;
+		if (n == 0 && (done || stop_all))
+			return NULL;
+		if (n == 0 || streamed == sizeof(stream))
+			sched_yield();
+		if (streamed == sizeof(stream))
+			return NULL;
+	}
+}
+
+static void check_concurrent(void)
+{
+	pthread_t w[WRITERS], rd;
+	unsigned int next[WRITERS] = { 0 };
+	char why[200] = "";
+
+	clear();
+	pthread_create(&rd, NULL, reader_main, NULL);
+	for (long i = 0; i < WRITERS; i++)
+		pthread_create(&w[i], NULL, writer_main, (void *)i);
+	double end = now() + 5.0;
+	for (;;) {
+		pthread_mutex_lock(&done_lock);
+		int done = writer_done == WRITERS;
+		pthread_mutex_unlock(&done_lock);
+		if (done || now() > end)
+			break;
+		msleep(10);
+	}
+	if (now() > end) {
+		stop_all = 1;
+		snprintf(why, sizeof(why), "the writers did not finish within 5 s; ");
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(w[i], NULL);
+	pthread_join(rd, NULL);
+	for (int i = 0; i < WRITERS && !why[0]; i++)
+		if (writer_err[i])
+			snprintf(why, sizeof(why), "writer %d: write(2) failed: %s; ", i,
+				 strerror(writer_err[i]));
+	if (!why[0] && reader_err)
+		snprintf(why, sizeof(why), "read(2) failed: %s; ", strerror(reader_err));
+	size_t nrec = streamed / REC;
+	for (size_t k = 0; k < nrec && !why[0]; k++) {
+		struct record r;
+
+		memcpy(&r, stream + k * REC, REC);
+		int intact = r.writer < WRITERS;
+		for (size_t j = 0; intact && j < sizeof(r.fill); j++)
+			intact = r.fill[j] == ((r.writer * 37 + r.seq) & 0xff);
+		if (!intact)
+			snprintf(why, sizeof(why), "record %zu of the stream is not a record that was "
+				 "written (torn or mixed up); ", k);
+		else if (r.seq != next[r.writer])
+			snprintf(why, sizeof(why), "record %zu: writer %u's record %u, expected its "
+				 "record %u; ", k, r.writer, r.seq, next[r.writer]);
+		else
+			next[r.writer]++;
+	}
+	kt_check("concurrent_writers", !why[0] && streamed == WRITERS * RECORDS * REC,
+		 "%d threads wrote %d records of %d bytes each while one read: %sread %zu bytes "
+		 "(expected %d)", WRITERS, RECORDS, REC, why, streamed, WRITERS * RECORDS * REC);
+}
+
+/*
+ * Writer A copies from a page that is not there yet (userfaultfd): its write
+ * sleeps in the middle of copy_from_user() until this program supplies the
+ * page. Meanwhile writer B writes. With a lock around the ring, B's bytes
+ * go entirely before or entirely after A's; without one they overwrite A's.
+ */
+#define CHUNK 1000
+
+static char *uf_page;
+static int a_done, b_done;
+static ssize_t a_ret, b_ret;
+
+static void *writer_a(void *arg)
+{
+	(void)arg;
+	a_ret = write(fd, uf_page, CHUNK);
+	__atomic_store_n(&a_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *writer_b(void *arg)
+{
+	char b[CHUNK];
+
+	(void)arg;
+	memset(b, 'B', sizeof(b));
+	b_ret = write(fd, b, CHUNK);
+	__atomic_store_n(&b_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int wait_flag(int *flag, int ms)
+{
+	for (double end = now() + ms / 1000.0; now() < end; msleep(2))
+		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
+			return 1;
+	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+}
+
+static void check_interleave(void)
+{
+	const char *name = "writes_do_not_interleave";
+	pthread_t ta, tb;
+	int started_a = 0, started_b = 0;
+	char why[200] = "";
+
+	clear();
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API };
+	uf_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)uf_page, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0 || uf_page == MAP_FAILED ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+		kt_check(name, 0, "cannot set up userfaultfd: %s (a klab bug)", strerror(errno));
+		return;
+	}
+	started_a = pthread_create(&ta, NULL, writer_a, NULL) == 0;
+	struct pollfd p = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+	int faulted = 0;
+	for (double end = now() + 2.0; started_a && !faulted && now() < end;) {
+		if (poll(&p, 1, 20) == 1)
+			faulted = read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+				  msg.event == UFFD_EVENT_PAGEFAULT;
+		else if (__atomic_load_n(&a_done, __ATOMIC_SEQ_CST))
+			break; /* returned without touching the page */
+	}
+	if (!faulted) {
+		snprintf(why, sizeof(why), "writer A's write(2) never read its source page (%s)",
+			 wait_flag(&a_done, 0) ? "it returned without copying" : "it hangs");
+	} else {
+		/* A sleeps inside its write; let B try for 300 ms */
+		started_b = pthread_create(&tb, NULL, writer_b, NULL) == 0;
+		wait_flag(&b_done, 300);
+	}
+	/* give A its page: 4096 bytes of 'A' */
+	static char src[4096];
+	memset(src, 'A', sizeof(src));
+	struct uffdio_copy copy = { .dst = (unsigned long)uf_page, .src = (unsigned long)src,
+				    .len = 4096 };
+	ioctl(uffd, UFFDIO_COPY, &copy);
+	int a_ok = started_a && wait_flag(&a_done, 2000);
+	int b_ok = started_b && wait_flag(&b_done, 2000);
+	if (!why[0] && (!a_ok || !b_ok))
+		snprintf(why, sizeof(why), "writer %s did not return within 2 s", a_ok ? "B" : "A");
+	if (!why[0] && (a_ret != CHUNK || b_ret != CHUNK))
+		snprintf(why, sizeof(why), "the writes returned %zd (A) and %zd (B), expected %d",
+			 a_ret, b_ret, CHUNK);
+	if (!why[0]) {
+		static char got[3 * CHUNK], want1[2 * CHUNK], want2[2 * CHUNK];
+		ssize_t n = drain(got, sizeof(got));
+
+		memset(want1, 'A', CHUNK);
+		memset(want1 + CHUNK, 'B', CHUNK);
+		memset(want2, 'B', CHUNK);
+		memset(want2 + CHUNK, 'A', CHUNK);
+		if (n != 2 * CHUNK || (memcmp(got, want1, n) != 0 && memcmp(got, want2, n) != 0)) {
+			int as = 0, bs = 0;
+			for (ssize_t i = 0; i < n; i++) {
+				as += got[i] == 'A';
+				bs += got[i] == 'B';
+			}
+			snprintf(why, sizeof(why), "read back %zd bytes: %d 'A', %d 'B' and %zd "
+				 "others, not 1000 'A' then 1000 'B' or the other way round",
+				 n, as, bs, n - as - bs);
+		}
+	}
+	close(uffd); /* wakes anything still waiting for the page */
+	if (started_a && a_ok)
+		pthread_join(ta, NULL);
+	if (started_b && b_ok)
+		pthread_join(tb, NULL);
+	kt_check(name, !why[0], "writer A sleeps in the middle of copying 1000 bytes while writer "
+		 "B writes 1000 bytes: %s", why);
+}
+
+int main(void)
+{
+	struct stat st;
+
+	kt_plan(16);
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	int e = errno;
+	kt_check("device_node", stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) && fd >= 0,
+		 "expected a character device %s that opens for reading and writing: %s", DEV,
+		 fd < 0 ? strerror(e) : "not a character device");
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* the checks below then fail */
+
+	check_basics();
+	check_faults();
+	check_concurrent();
+	check_interleave();
+
+	close(fd);
+	int rc = kt_rmmod("ringdev");
+	int gone = stat(DEV, &st) < 0;
+	kt_check("clean_unload", rc == 0 && gone, "delete_module(\"ringdev\"): %s; %s %s",
+		 rc ? strerror(-rc) : "ok", DEV, gone ? "gone" : "still there");
+	return kt_done();
+}

@@ -1,0 +1,196 @@
+/*
+ * test_ticker.c - guest tests of lab devices-02. /init loaded ticker.ko with
+ * period_ms=20; this program measures the tick rate from /proc/klab_ticker,
+ * unloads the module and reloads it with other parameters: another period, bad
+ * periods, and a work item slower than the timer, unloaded while it is busy.
+ * The VM is emulated (TCG) and shares a busy host: the rates have wide margins.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "klab_test.h"
+
+#define KO "/klab/modules/ticker.ko"
+#define TICKS "/proc/klab_ticker"
+#define FAULT_TAINT ((1L << 5) | (1L << 7) | (1L << 9) | (1L << 14)) /* B, D, W, L */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The tick count, or -1. */
+static long ticks(void)
+{
+	char buf[64], *end;
+	int n = kt_read_file(TICKS, buf, sizeof(buf));
+
+	if (n <= 0)
+		return -1;
+	long v = strtol(buf, &end, 10);
+	return *end == '\0' && v >= 0 ? v : -1;
+}
+
+/* Ticks per second over about ms milliseconds; -1 if the count cannot be read. */
+static double rate(int ms, long *counted)
+{
+	long t0 = ticks();
+	double s0 = now();
+
+	msleep(ms);
+	long t1 = ticks();
+	double s1 = now();
+	*counted = t1 - t0;
+	if (t0 < 0 || t1 < 0)
+		return -1;
+	return (t1 - t0) / (s1 - s0);
+}
+
+static long fault_taint(void)
+{
+	char buf[32];
+
+	if (kt_read_file("/proc/sys/kernel/tainted", buf, sizeof(buf)) < 0)
+		return 0;
+	return strtol(buf, NULL, 10) & FAULT_TAINT;
+}
+
+/* Unloads ticker in a child with a deadline: 0, -errno or -ETIMEDOUT. */
+static int unload(int ms)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(-kt_rmmod("ticker"));
+	if (pid < 0)
+		return -errno;
+	for (double end = now() + ms / 1000.0; now() < end; msleep(5)) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+	}
+	return -ETIMEDOUT;
+}
+
+static const char *err_name(int rc)
+{
+	return rc == 0 ? "ok" : rc == -ETIMEDOUT ? "did not return within 5 s" : strerror(-rc);
+}
+
+/* Unloads, waits a few periods, and checks that the module is gone without a fault. */
+static void check_unload(const char *name, const char *when)
+{
+	long before = fault_taint();
+	int rc = unload(5000);
+	struct stat st;
+	int gone = stat(TICKS, &st) < 0;
+
+	msleep(300); /* a timer or work item left behind would run (and crash) by now */
+	long after = fault_taint();
+	kt_check(name, rc == 0 && gone && after == before,
+		 "unloading %s: %s; %s %s; %s", when, err_name(rc), TICKS,
+		 gone ? "gone" : "still there",
+		 after != before ? "then the kernel reported a fault (see the kernel report)"
+				 : "no fault after 300 ms");
+}
+
+static int load(const char *params)
+{
+	int rc = kt_insmod(KO, params);
+
+	if (rc == -EEXIST) { /* still loaded after a failed unload */
+		kt_rmmod("ticker");
+		rc = kt_insmod(KO, params);
+	}
+	return rc;
+}
+
+int main(void)
+{
+	struct stat st;
+	char buf[64] = "";
+	long n;
+	double r;
+
+	kt_plan(9);
+
+	int srt = stat(TICKS, &st);
+	long t = ticks();
+	kt_check("ticker_file", srt == 0 && (st.st_mode & 0777) == 0444 && t >= 0,
+		 "expected %s with mode 0444 holding a number, got %s",
+		 TICKS, srt < 0 ? strerror(errno) : t < 0 ? "something else" : "another mode");
+
+	int prc = kt_read_file("/sys/module/ticker/parameters/period_ms", buf, sizeof(buf));
+	kt_check("period_param", prc >= 0 && strcmp(buf, "20") == 0,
+		 "/sys/module/ticker/parameters/period_ms: expected \"20\", got %s%s%s",
+		 prc < 0 ? strerror(-prc) : "\"", prc < 0 ? "" : buf, prc < 0 ? "" : "\"");
+
+	long t0 = ticks();
+	msleep(300);
+	long t1 = ticks();
+	kt_check("ticks_advance", t0 >= 0 && t1 > t0,
+		 "with period_ms=20, the count should grow in 300 ms: it went from %ld to %ld",
+		 t0, t1);
+
+	r = rate(1000, &n);
+	kt_check("tick_rate", r >= 25 && r <= 75,
+		 "with period_ms=20, expected about 50 ticks a second (25 to 75 pass), got %.1f "
+		 "(%ld ticks)", r, n);
+
+	check_unload("clean_unload", "the module (period_ms=20)");
+
+	/* another period */
+	int rc = load("period_ms=50");
+	if (rc < 0) {
+		kt_check("rate_follows_param", 0, "loading with period_ms=50 failed: %s",
+			 strerror(-rc));
+	} else {
+		msleep(100);
+		r = rate(1000, &n);
+		kt_check("rate_follows_param", r >= 10 && r <= 30,
+			 "with period_ms=50, expected about 20 ticks a second (10 to 30 pass), got "
+			 "%.1f (%ld ticks)", r, n);
+		unload(5000);
+	}
+
+	/* bad periods */
+	int r0 = load("period_ms=0");
+	if (r0 == 0)
+		unload(5000);
+	int r1 = load("period_ms=20000");
+	if (r1 == 0)
+		unload(5000);
+	kt_check("rejects_bad_period", r0 == -EINVAL && r1 == -EINVAL,
+		 "loading with period_ms=0 and period_ms=20000: expected %s for both, got %s and %s",
+		 strerror(EINVAL), r0 ? strerror(-r0) : "success", r1 ? strerror(-r1) : "success");
+
+	/* a work item slower than the timer */
+	rc = load("period_ms=10 work_ms=30");
+	if (rc < 0) {
+		kt_check("busy_rate", 0, "loading with period_ms=10 work_ms=30 failed: %s",
+			 strerror(-rc));
+		kt_check("unload_while_busy", 0, "not checked: the module did not load");
+	} else {
+		msleep(100);
+		r = rate(600, &n);
+		kt_check("busy_rate", r >= 8 && r <= 50,
+			 "with period_ms=10 and work_ms=30, the timer fires 100 times a second but "
+			 "each work item sleeps 30 ms, and a work item that is already queued is "
+			 "not queued twice: expected 8 to 50 ticks a second, got %.1f (%ld ticks)",
+			 r, n);
+		check_unload("unload_while_busy", "while a work item sleeps");
+	}
+	return kt_done();
+}

@@ -1,0 +1,263 @@
+/*
+ * test_mmapbuf.c - guest tests of lab memory-01. /init loaded mmapbuf.ko; this
+ * program maps /dev/klab_mmap, writes through the mapping and reads back with
+ * read(2) (and the other way round), maps it again, maps a part of it at an
+ * offset, asks for mappings that do not fit, and unloads the module.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "klab_test.h"
+
+#define DEV "/dev/klab_mmap"
+#define PAGE 4096
+#define SIZE (4 * PAGE)
+
+static unsigned char expect[SIZE]; /* what the buffer should hold */
+
+/* The first offset where a (len bytes) differs from b, or -1. */
+static long differ(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return (long)i;
+	return -1;
+}
+
+/* mmap(2) that gives the errno: the mapping, or NULL with *err set. */
+static unsigned char *map(int fd, size_t len, off_t off, int *err)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+
+	*err = p == MAP_FAILED ? errno : 0;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static const char *err_name(int e)
+{
+	return e ? strerror(e) : "success";
+}
+
+/* Asks for a mapping that must fail with EINVAL; never touches it if it works. */
+static void check_rejected(const char *name, int fd, size_t len, off_t off)
+{
+	int err;
+	unsigned char *p = map(fd, len, off, &err);
+
+	if (p)
+		munmap(p, len);
+	kt_check(name, err == EINVAL, "mmap of %zu bytes at offset %ld of a %d-byte buffer: "
+		 "expected %s, got %s", len, (long)off, SIZE, strerror(EINVAL), err_name(err));
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A mapping keeps the module in use, even with the file closed. The mapping
+ * is held by a child that has let go of our stdout: if the module unloads
+ * under it, the child's exit crashes in the kernel, and only the child hangs.
+ */
+static void check_unload(void)
+{
+	int ready[2], status, rc = -EAGAIN;
+	char c = '0';
+	struct stat st;
+
+	if (pipe(ready) < 0) {
+		kt_check("busy_while_mapped", 0, "pipe: %s (a klab bug)", strerror(errno));
+		kt_check("clean_unload", 0, "not checked");
+		return;
+	}
+	pid_t holder = fork();
+	if (holder == 0) {
+		int f = open(DEV, O_RDWR | O_CLOEXEC);
+		void *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+		int null = open("/dev/null", O_RDWR);
+
+		close(f);
+		dup2(null, 1);
+		dup2(null, 2);
+		c = p == MAP_FAILED ? '0' : '1';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	if (holder < 0 || read(ready[0], &c, 1) != 1 || c != '1') {
+		kt_check("busy_while_mapped", 0, "not checked: no mapping");
+	} else {
+		rc = kt_rmmod("mmapbuf");
+		kt_check("busy_while_mapped", rc == -EAGAIN || rc == -EBUSY,
+			 "unloading mmapbuf while a mapping of it exists (file closed): expected "
+			 "%s (the module is in use), got %s", strerror(EAGAIN),
+			 rc ? strerror(-rc) : "success");
+	}
+	close(ready[0]);
+	if (holder > 0) {
+		kill(holder, SIGKILL);
+		for (int i = 0; i < 200 && waitpid(holder, &status, WNOHANG) != holder; i++)
+			msleep(10);
+	}
+	if (rc == 0) {
+		kt_check("clean_unload", 0, "not checked: the module unloaded while mapped");
+		return;
+	}
+	rc = kt_rmmod("mmapbuf");
+	int gone = stat(DEV, &st) < 0;
+	kt_check("clean_unload", rc == 0 && gone, "delete_module(\"mmapbuf\") after munmap: %s; "
+		 "%s %s", rc ? strerror(-rc) : "ok", DEV, gone ? "gone" : "still there");
+}
+
+int main(void)
+{
+	static unsigned char got[SIZE];
+	struct stat st;
+	int err, fd;
+	unsigned char *m;
+	long d;
+
+	kt_plan(13);
+
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	int e = errno;
+	kt_check("device_node", stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) && fd >= 0,
+		 "expected a character device %s that opens for reading and writing: %s", DEV,
+		 fd < 0 ? strerror(e) : "not a character device");
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* the checks below then fail */
+
+	/* the whole buffer */
+	m = map(fd, SIZE, 0, &err);
+	kt_check("map_full_buffer", m != NULL, "mmap of the whole %d-byte buffer: %s", SIZE,
+		 err_name(err));
+	d = m ? differ(m, expect, SIZE) : -2;
+	if (!m)
+		kt_check("zeroed_at_load", 0, "not checked: no mapping");
+	else
+		kt_check("zeroed_at_load", d == -1, "expected a freshly loaded buffer to be all "
+			 "zeros, got a non-zero byte at offset %ld", d);
+
+	/* written through the mapping, read back with read(2) */
+	for (int i = 0; i < SIZE; i++)
+		expect[i] = (unsigned char)(i * 7 + i / 251 + 3);
+	if (m)
+		memcpy(m, expect, SIZE);
+	memset(got, 0, sizeof(got));
+	ssize_t n = pread(fd, got, SIZE, 0);
+	e = errno;
+	d = n == SIZE ? differ(got, expect, SIZE) : -2;
+	if (!m)
+		kt_check("read_sees_mapping", 0, "not checked: no mapping");
+	else if (n != SIZE)
+		kt_check("read_sees_mapping", 0, "read(2) of the %d bytes written through the "
+			 "mapping: expected %d, got %zd%s%s", SIZE, SIZE, n, n < 0 ? ": " : "",
+			 n < 0 ? strerror(e) : "");
+	else
+		kt_check("read_sees_mapping", d == -1, "wrote %d bytes through the mapping, read(2) "
+			 "returns other bytes from offset %ld on", SIZE, d);
+
+	/* written with write(2), seen through the mapping */
+	unsigned char w[3000];
+	for (size_t i = 0; i < sizeof(w); i++)
+		w[i] = (unsigned char)(255 - i % 200);
+	n = pwrite(fd, w, sizeof(w), 5000);
+	e = errno;
+	if (n > 0)
+		memcpy(expect + 5000, w, (size_t)n);
+	d = m ? differ(m, expect, SIZE) : -2;
+	if (n != (ssize_t)sizeof(w))
+		kt_check("mapping_sees_write", 0, "write(2) of %zu bytes at offset 5000: expected "
+			 "%zu, got %zd%s%s", sizeof(w), sizeof(w), n, n < 0 ? ": " : "",
+			 n < 0 ? strerror(e) : "");
+	else if (!m)
+		kt_check("mapping_sees_write", 0, "not checked: no mapping");
+	else
+		kt_check("mapping_sees_write", d == -1, "after write(2) of %zu bytes at offset "
+			 "5000, the mapping differs at offset %ld", sizeof(w), d);
+
+	/* unmapped, closed, opened and mapped again: the data is still there */
+	if (m)
+		munmap(m, SIZE);
+	close(fd);
+	fd = open(DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	m = map(fd, SIZE, 0, &err);
+	d = m ? differ(m, expect, SIZE) : -2;
+	if (d == -2)
+		kt_check("survives_remap", 0, "after munmap, close and open, mmap failed: %s",
+			 err_name(err));
+	else
+		kt_check("survives_remap", d == -1, "after munmap, close, open and mmap again, the "
+			 "data differs at offset %ld", d);
+
+	/* one page at an offset of two pages, both ways */
+	int err2;
+	unsigned char *p2 = map(fd, PAGE, 2 * PAGE, &err2);
+	char why[160] = "";
+	if (!p2) {
+		snprintf(why, sizeof(why), "mmap failed: %s", err_name(err2));
+	} else if ((d = differ(p2, expect + 2 * PAGE, PAGE)) >= 0) {
+		snprintf(why, sizeof(why), "its byte %ld is not byte %ld of the buffer", d,
+			 2L * PAGE + d);
+	} else {
+		p2[100] ^= 0xff;
+		expect[2 * PAGE + 100] ^= 0xff;
+		if (pread(fd, got, SIZE, 0) != SIZE || got[2 * PAGE + 100] != expect[2 * PAGE + 100])
+			snprintf(why, sizeof(why), "a byte written at its offset 100 is not at "
+				 "offset %d of read(2)", 2 * PAGE + 100);
+	}
+	kt_check("offset_mapping", !why[0], "mmap of one page at offset %d (page 2): %s",
+		 2 * PAGE, why);
+	if (p2)
+		munmap(p2, PAGE);
+
+	check_rejected("rejects_too_large", fd, SIZE + PAGE, 0);
+	{
+		int e1, e2;
+		unsigned char *q1 = map(fd, 2 * PAGE, 3 * PAGE, &e1);
+		if (q1)
+			munmap(q1, 2 * PAGE);
+		unsigned char *q2 = map(fd, PAGE, 4 * PAGE, &e2);
+		if (q2)
+			munmap(q2, PAGE);
+		kt_check("rejects_past_end", e1 == EINVAL && e2 == EINVAL,
+			 "expected %s for 2 pages at page 3 and for 1 page at page 4 of a 4-page "
+			 "buffer, got %s and %s", strerror(EINVAL), err_name(e1), err_name(e2));
+	}
+
+	/* the end of the buffer */
+	off_t end = lseek(fd, 0, SEEK_END);
+	ssize_t at_end = pread(fd, got, 100, SIZE);
+	ssize_t tail = pread(fd, got, 100, SIZE - 10);
+	kt_check("read_eof", end == SIZE && at_end == 0 && tail == 10,
+		 "expected lseek(SEEK_END) = %d, read at the end = 0 and 100 bytes asked 10 "
+		 "before the end = 10, got %ld, %zd and %zd", SIZE, (long)end, at_end, tail);
+
+	errno = 0;
+	ssize_t past = pwrite(fd, "0123456789", 10, SIZE);
+	int past_err = errno;
+	ssize_t cut = pwrite(fd, "0123456789", 10, SIZE - 4);
+	if (cut > 0)
+		memcpy(expect + SIZE - 4, "0123", (size_t)cut < 4 ? (size_t)cut : 4);
+	kt_check("write_past_end_enospc", past < 0 && past_err == ENOSPC && cut == 4,
+		 "expected a write at the end to fail with %s and a 10-byte write 4 bytes before "
+		 "the end to write 4, got %zd (%s) and %zd", strerror(ENOSPC), past,
+		 past < 0 ? strerror(past_err) : "no error", cut);
+
+	close(fd);
+	if (m)
+		munmap(m, SIZE);
+	check_unload();
+	return kt_done();
+}
