@@ -55,6 +55,40 @@ static void S_push(char ***v, size_t *n, char *s)
 	*v = p;
 }
 
+/*
+ * The host's TSC rate in kHz, from /proc/cpuinfo: under TCG the guest's TSC
+ * runs at the host's rate, so telling the guest (tsc_early_khz=) keeps its
+ * clock true and skips the calibration that can hang. 2000000 if unknown.
+ */
+static long S_host_tsc_khz(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[256];
+	long khz = 0;
+
+	if (!f)
+		return 2000000;
+	while (!khz && fgets(line, sizeof(line), f)) {
+		double mhz;
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1 ||
+		    sscanf(line, "cpu MHz\t: %lf", &mhz) == 1)
+			khz = (long)(mhz * 1000 + 0.5);
+	}
+	fclose(f);
+	return khz > 100000 ? khz : 2000000;
+}
+
+/* The profile's command line with @host_tsc_khz@ filled in (caller frees). */
+static char *S_append(const char *append)
+{
+	const char *at = strstr(append, "@host_tsc_khz@");
+
+	if (!at)
+		return kl_strdup(append);
+	return kl_sprintf("%.*s%ld%s", (int)(at - append), append, S_host_tsc_khz(),
+			  at + strlen("@host_tsc_khz@"));
+}
+
 char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 {
 	const struct lab_profile *p = o->profile;
@@ -89,7 +123,7 @@ char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 	S_push(&v, n, kl_strdup("-initrd"));
 	S_push(&v, n, kl_strdup(o->initrd));
 	S_push(&v, n, kl_strdup("-append"));
-	S_push(&v, n, kl_strdup(p->append));
+	S_push(&v, n, S_append(p->append));
 	return v;
 }
 
