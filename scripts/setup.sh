@@ -11,7 +11,7 @@ say() { [ $quiet = 1 ] || echo "setup: $*"; }
 packages=(
   build-essential cmake pkg-config kmod cpio
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
-  libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev
+  libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
   qemu-system-x86 busybox-static graphviz linux-source-6.1
   clang libclang-rt-14-dev
   wrk nginx-light chromium nodejs curl

@@ -246,32 +246,3 @@ void kl_buf_puts_xml(struct kl_buf *b, const char *s)
 		}
 	}
 }
-
-void kl_buf_add_base64(struct kl_buf *b, const void *data, size_t len)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	size_t col = 0;
-
-	kl_buf_grow(b, (len + 2) / 3 * 4 + len / 57 + 2);
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned int v = (unsigned int)p[i] << 16;
-		size_t n = len - i < 3 ? len - i : 3;
-
-		if (n > 1)
-			v |= (unsigned int)p[i + 1] << 8;
-		if (n > 2)
-			v |= p[i + 2];
-		char out[4] = { tbl[(v >> 18) & 63], tbl[(v >> 12) & 63],
-				n > 1 ? tbl[(v >> 6) & 63] : '=', n > 2 ? tbl[v & 63] : '=' };
-		kl_buf_add(b, out, 4);
-		col += 4;
-		if (col >= 76) {
-			kl_buf_putc(b, '\n');
-			col = 0;
-		}
-	}
-	if (col)
-		kl_buf_putc(b, '\n');
-}

@@ -44,8 +44,6 @@ void kl_buf_puts_html(struct kl_buf *b, const char *s);
 /* A JSON string literal with its quotes; NULL gives null. Invalid UTF-8 becomes U+FFFD. */
 void kl_buf_put_json(struct kl_buf *b, const char *s);
 void kl_buf_add_json(struct kl_buf *b, const char *s, size_t len);
-/* Base64 (RFC 4648) of data, in lines of at most 76 characters, each ending in '\n'. */
-void kl_buf_add_base64(struct kl_buf *b, const void *data, size_t len);
 /* XML text/attribute escaping; control characters that XML 1.0 forbids are dropped. */
 void kl_buf_puts_xml(struct kl_buf *b, const char *s);
 

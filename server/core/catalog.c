@@ -152,6 +152,12 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 	lab->module_params = s ? kl_strdup(s) : NULL;
 	s = kl_fm_str(&fm, "qemu_cpu");
 	lab->qemu_cpu = s ? kl_strdup(s) : NULL;
+	s = kl_fm_str(&fm, "busybox");
+	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
+		kl_err_set(err, "%s: `busybox: %s` must be true or false", readme, s);
+		goto out_fm;
+	}
+	lab->busybox = s && strcmp(s, "true") == 0;
 	if (kl_fm_int(&fm, "timeout", 1, 3600, 30, &lab->timeout, &e2) < 0 ||
 	    kl_fm_int(&fm, "test_timeout", 1, 3600, 10, &lab->test_timeout, &e2) < 0) {
 		kl_err_set(err, "%s:%s", readme, e2.msg + 5);

@@ -12,6 +12,9 @@
  *   kernel_modules: [kvm, kvm-amd]     in-tree modules to load first (optional)
  *   module_params: "name=value ..."    parameters for the lab's module (optional)
  *   qemu_cpu: qemu64,+svm              overrides the profile's CPU (optional)
+ *   busybox: true                      puts busybox (sh, mount, ...) in the guest's
+ *                                      /bin for tests that need a shell (optional:
+ *                                      it costs boot time, 2 MB to unpack)
  *   points: {test_name: 2, ...}        every graded test and its points
  * Note front matter: title, topic, order, labs: [...], tags: [...].
  */
@@ -39,6 +42,7 @@ struct kl_lab {
 	size_t nkernel_modules;
 	char *module_params; /* may be NULL */
 	char *qemu_cpu;      /* may be NULL */
+	int busybox;         /* the guest needs busybox */
 	long timeout;        /* seconds */
 	long test_timeout;   /* seconds */
 	struct kl_lab_test *tests;

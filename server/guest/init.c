@@ -25,7 +25,7 @@
  *	timeout SECONDS       time allowed to load or unload a module
  *	recv N                receive N files on the console before the plan runs:
  *	                      /init prints KLAB-READY, the host sends, per file,
- *	                      "KLAB-FILE PATH SIZE", base64 lines, "KLAB-EOF"
+ *	                      "KLAB-FILE PATH SIZE ZSIZE" and ZSIZE bytes of zlib data
  *	                      (so the VM boots while the host still compiles)
  * A step that runs out of time prints "# klab-timeout: STEP"; modules are
  * loaded and unloaded in a child process, so an oops kills the child, not /init.
@@ -49,6 +49,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
@@ -190,97 +191,100 @@ static int read_plan(void)
 }
 
 
-/* Reads one line (without '\n') from fd 0 into line; -1 at end of input. */
-static int read_line(char *line, size_t size)
-{
-	size_t n = 0;
+/* Console input, buffered: a system call per byte costs dearly under emulation. */
+static char in_buf[4096];
+static size_t in_pos, in_len;
 
-	for (;;) {
-		char c;
-		ssize_t r = read(0, &c, 1);
+/* The next input byte, or -1 at end of input. */
+static int in_byte(void)
+{
+	while (in_pos == in_len) {
+		ssize_t r = read(0, in_buf, sizeof(in_buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
-		if (c == '\r')
-			continue;
-		if (c == '\n')
-			break;
-		if (n + 1 < size)
-			line[n++] = c;
+		in_pos = 0;
+		in_len = (size_t)r;
+	}
+	return (unsigned char)in_buf[in_pos++];
+}
+
+/* Reads one line (without '\n') into line; -1 at end of input. */
+static int read_line(char *line, size_t size)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = in_byte()) != '\n') {
+		if (c < 0)
+			return -1;
+		if (c != '\r' && n + 1 < size)
+			line[n++] = (char)c;
 	}
 	line[n] = '\0';
 	return (int)n;
 }
 
-static int b64_value(int c)
+/* Reads exactly n bytes into p; -1 if the input ends first. */
+static int read_exact(unsigned char *p, size_t n)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	for (size_t i = 0; i < n; i++) {
+		int c = in_byte();
+		if (c < 0)
+			return -1;
+		p[i] = (unsigned char)c;
+	}
+	return 0;
 }
 
-/* Receives one file announced by "KLAB-FILE PATH SIZE". 0 or -1 (reported). */
+/*
+ * Receives one file: a line "KLAB-FILE PATH SIZE ZSIZE", then ZSIZE bytes of
+ * zlib data that inflate to SIZE bytes. 0, or -1 (reported).
+ */
 static int recv_one(void)
 {
 	char line[512], path[256];
-	unsigned long size = 0, got = 0;
-	unsigned int acc = 0;
-	int bits = 0, rc = -1;
+	unsigned long size = 0, zsize = 0;
+	unsigned char *z = NULL, *data = NULL;
+	int rc = -1;
 
 	if (read_line(line, sizeof(line)) < 0 ||
-	    sscanf(line, "KLAB-FILE %255s %lu", path, &size) != 2 || size > (64UL << 20) ||
-	    strncmp(path, "/klab/", 6) != 0 || strstr(path, "..")) {
+	    sscanf(line, "KLAB-FILE %255s %lu %lu", path, &size, &zsize) != 3 ||
+	    size > (64UL << 20) || zsize > (64UL << 20) || strncmp(path, "/klab/", 6) != 0 ||
+	    strstr(path, "..")) {
 		emit("# klab-error: expected a KLAB-FILE header, got `%.80s`", line);
 		return -1;
+	}
+	z = malloc(zsize ? zsize : 1);
+	data = malloc(size ? size : 1);
+	if (!z || !data) {
+		emit("# klab-error: %s: out of memory", path);
+		goto out;
+	}
+	if (read_exact(z, zsize) < 0) {
+		emit("# klab-error: %s: input ended early", path);
+		goto out;
+	}
+	uLongf got = size;
+	if (uncompress(data, &got, z, zsize) != Z_OK || got != size) {
+		emit("# klab-error: %s: corrupt data (%lu of %lu bytes)", path, (unsigned long)got,
+		     size);
+		goto out;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	if (fd < 0) {
 		emit("# klab-error: cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		unsigned char out[sizeof(line)];
-		size_t n = 0;
-
-		if (read_line(line, sizeof(line)) < 0) {
-			emit("# klab-error: %s: input ended early", path);
-			goto out;
-		}
-		if (strcmp(line, "KLAB-EOF") == 0)
-			break;
-		for (char *p = line; *p && *p != '='; p++) {
-			int v = b64_value((unsigned char)*p);
-			if (v < 0)
-				continue;
-			acc = (acc << 6) | (unsigned int)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				out[n++] = (unsigned char)(acc >> bits);
-			}
-		}
-		if (n && write(fd, out, n) != (ssize_t)n) {
-			emit("# klab-error: cannot write %s: %s", path, strerror(errno));
-			goto out;
-		}
-		got += n;
-	}
-	if (got != size) {
-		emit("# klab-error: %s: received %lu bytes, expected %lu", path, got, size);
 		goto out;
 	}
-	rc = 0;
-out:
+	if (write(fd, data, size) != (ssize_t)size)
+		emit("# klab-error: cannot write %s: %s", path, strerror(errno));
+	else
+		rc = 0;
 	close(fd);
+out:
+	free(z);
+	free(data);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/attempts.h"
 #include "core/catalog.h"
@@ -221,9 +222,19 @@ static int S_payload(void *ctx, struct kl_buf *out)
 		} else if (kl_read_file(b->programs[i - b->nkos], &data, 256u << 20, &job->err) < 0) {
 			goto out;
 		}
-		kl_buf_printf(out, "KLAB-FILE %s %zu\n", want, data.len);
-		kl_buf_add_base64(out, data.ptr, data.len);
-		kl_buf_puts(out, "KLAB-EOF\n");
+		/* the console is a slow emulated UART: deflate (a module shrinks 4x) */
+		uLongf zlen = compressBound(data.len);
+		kl_buf_printf(out, "KLAB-FILE %s %zu ", want, data.len);
+		size_t at = out->len;
+		kl_buf_grow(out, 32 + zlen);
+		char *z = out->ptr + at + 32;
+		if (compress2((Bytef *)z, &zlen, (const Bytef *)data.ptr, data.len, 9) != Z_OK) {
+			kl_err_set(&job->err, "cannot compress %s", want);
+			goto out;
+		}
+		int hl = snprintf(out->ptr + at, 32, "%lu\n", (unsigned long)zlen);
+		memmove(out->ptr + at + hl, z, zlen);
+		out->len = at + (size_t)hl + zlen;
 	}
 	rc = 0;
 out:
@@ -482,7 +493,7 @@ again:
 	t = S_now();
 	struct lab_pack_input in = {
 		.init = init,
-		.busybox = kl_is_file("/bin/busybox") ? "/bin/busybox" : NULL,
+		.busybox = lab.busybox ? "/bin/busybox" : NULL,
 		.kmods = kmods,
 		.nkmods = nkmods,
 		.modules = job.nexpect ? NULL : b.kos,
