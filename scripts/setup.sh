@@ -9,7 +9,7 @@ quiet=0
 say() { [ $quiet = 1 ] || echo "setup: $*"; }
 
 packages=(
-  build-essential cmake pkg-config kmod cpio
+  build-essential cmake pkg-config kmod cpio patch
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
   libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
   qemu-system-x86 busybox-static graphviz linux-source-6.1

@@ -6,12 +6,14 @@
 Proves, each against a fresh $KLAB_HOME:
   1. the skeleton (labs/LAB) builds and gets verdict `fail` with a score below the maximum;
   2. the reference solution (tests/solutions/LAB) gets `pass` with the full score;
-  3. every wrong variant (tests/wrong/LAB/<variant>/) does not pass: its `expect`
-     file names the verdict (first line) and, on later lines, tests that must fail.
+  3. every wrong variant does not pass: tests/wrong/LAB/<variant>/change.patch is
+     the mistake, as a patch on the reference solution, and its `expect` file names
+     the verdict (first line) and, on later lines, tests that must fail.
 Prints one line per check and exits non-zero on the first failure.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,7 +68,15 @@ def main():
         with open(os.path.join(vdir, "expect")) as f:
             lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
         want, must_fail = lines[0], lines[1:]
-        res = run(klab, lab, src=vdir)
+        with tempfile.TemporaryDirectory(prefix=f"klab-{lab}-{v}-") as src:
+            shutil.copytree(os.path.join(root, "tests", "solutions", lab), src, dirs_exist_ok=True)
+            with open(os.path.join(vdir, "change.patch")) as patch:
+                p = subprocess.run(["patch", "-s", "-p1", "-d", src], stdin=patch,
+                                   capture_output=True, text=True)
+            if p.returncode != 0:
+                sys.exit(f"FAIL {lab}: {v}/change.patch does not apply to the solution:\n"
+                         f"{p.stdout}{p.stderr}")
+            res = run(klab, lab, src=src)
         failed = {t["name"] for t in res["tests"] if not t["ok"]}
         missing = [t for t in must_fail if t not in failed]
         expect(res["verdict"] == want and res["_exit"] != 0 and not missing,
