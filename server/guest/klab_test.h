@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int kt__n;      /* results printed */
@@ -176,6 +178,55 @@ static inline int kt_insmod(const char *path, const char *params)
 static inline int kt_rmmod(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* Seconds on the monotonic clock. */
+static inline double kt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline void kt_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Runs fn(arg) in a child process and waits at most ms for it, so a call that
+ * blocks in the learner's code cannot hang the test. Returns fn's result (0 or
+ * -errno, as the child's exit status), -EINTR when the child was killed, or
+ * -ETIMEDOUT (the child is left behind: it may be stuck in the kernel).
+ */
+static inline int kt_within(int (*fn)(const void *arg), const void *arg, int ms)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(-fn(arg) & 0xff);
+	if (pid < 0)
+		return -errno;
+	for (double end = kt_now() + ms / 1000.0; kt_now() < end; kt_msleep(5)) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+	}
+	return -ETIMEDOUT;
+}
+
+static inline int kt__rmmod_fn(const void *name)
+{
+	return syscall(SYS_delete_module, (const char *)name, O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* kt_rmmod() with a deadline: 0, -errno, or -ETIMEDOUT when the exit function hangs. */
+static inline int kt_rmmod_within(const char *name, int ms)
+{
+	return kt_within(kt__rmmod_fn, name, ms);
 }
 
 #endif

@@ -33,21 +33,6 @@ static const char *err_name(ssize_t rc, int e)
 	return rc >= 0 ? "success" : strerror(e);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* The fill level from RING_GET_FILL, or -errno. */
 static int fill(void)
 {
@@ -316,16 +301,16 @@ static void check_concurrent(void)
 	pthread_create(&rd, NULL, reader_main, NULL);
 	for (long i = 0; i < WRITERS; i++)
 		pthread_create(&w[i], NULL, writer_main, (void *)i);
-	double end = now() + 5.0;
+	double end = kt_now() + 5.0;
 	for (;;) {
 		pthread_mutex_lock(&done_lock);
 		int done = writer_done == WRITERS;
 		pthread_mutex_unlock(&done_lock);
-		if (done || now() > end)
+		if (done || kt_now() > end)
 			break;
-		msleep(10);
+		kt_msleep(10);
 	}
-	if (now() > end) {
+	if (kt_now() > end) {
 		stop_all = 1;
 		snprintf(why, sizeof(why), "the writers did not finish within 5 s; ");
 	}
@@ -393,7 +378,7 @@ static void *writer_b(void *arg)
 
 static int wait_flag(int *flag, int ms)
 {
-	for (double end = now() + ms / 1000.0; now() < end; msleep(2))
+	for (double end = kt_now() + ms / 1000.0; kt_now() < end; kt_msleep(2))
 		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
 			return 1;
 	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
@@ -423,7 +408,7 @@ static void check_interleave(void)
 	struct pollfd p = { .fd = uffd, .events = POLLIN };
 	struct uffd_msg msg;
 	int faulted = 0;
-	for (double end = now() + 2.0; started_a && !faulted && now() < end;) {
+	for (double end = kt_now() + 2.0; started_a && !faulted && kt_now() < end;) {
 		if (poll(&p, 1, 20) == 1)
 			faulted = read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
 				  msg.event == UFFD_EVENT_PAGEFAULT;

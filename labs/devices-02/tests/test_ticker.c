@@ -16,21 +16,6 @@
 #define TICKS "/proc/klab_ticker"
 #define FAULT_TAINT ((1L << 5) | (1L << 7) | (1L << 9) | (1L << 14)) /* B, D, W, L */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* The tick count, or -1. */
 static long ticks(void)
 {
@@ -47,11 +32,11 @@ static long ticks(void)
 static double rate(int ms, long *counted)
 {
 	long t0 = ticks();
-	double s0 = now();
+	double s0 = kt_now();
 
-	msleep(ms);
+	kt_msleep(ms);
 	long t1 = ticks();
-	double s1 = now();
+	double s1 = kt_now();
 	*counted = t1 - t0;
 	if (t0 < 0 || t1 < 0)
 		return -1;
@@ -70,18 +55,7 @@ static long fault_taint(void)
 /* Unloads ticker in a child with a deadline: 0, -errno or -ETIMEDOUT. */
 static int unload(int ms)
 {
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0)
-		_exit(-kt_rmmod("ticker"));
-	if (pid < 0)
-		return -errno;
-	for (double end = now() + ms / 1000.0; now() < end; msleep(5)) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
-	}
-	return -ETIMEDOUT;
+	return kt_rmmod_within("ticker", ms);
 }
 
 static const char *err_name(int rc)
@@ -97,7 +71,7 @@ static void check_unload(const char *name, const char *when)
 	struct stat st;
 	int gone = stat(TICKS, &st) < 0;
 
-	msleep(300); /* a timer or work item left behind would run (and crash) by now */
+	kt_msleep(300); /* a timer or work item left behind would run (and crash) by now */
 	long after = fault_taint();
 	kt_check(name, rc == 0 && gone && after == before,
 		 "unloading %s: %s; %s %s; %s", when, err_name(rc), TICKS,
@@ -138,7 +112,7 @@ int main(void)
 		 prc < 0 ? strerror(-prc) : "\"", prc < 0 ? "" : buf, prc < 0 ? "" : "\"");
 
 	long t0 = ticks();
-	msleep(300);
+	kt_msleep(300);
 	long t1 = ticks();
 	kt_check("ticks_advance", t0 >= 0 && t1 > t0,
 		 "with period_ms=20, the count should grow in 300 ms: it went from %ld to %ld",
@@ -157,7 +131,7 @@ int main(void)
 		kt_check("rate_follows_param", 0, "loading with period_ms=50 failed: %s",
 			 strerror(-rc));
 	} else {
-		msleep(100);
+		kt_msleep(100);
 		r = rate(1000, &n);
 		kt_check("rate_follows_param", r >= 10 && r <= 30,
 			 "with period_ms=50, expected about 20 ticks a second (10 to 30 pass), got "
@@ -183,7 +157,7 @@ int main(void)
 			 strerror(-rc));
 		kt_check("unload_while_busy", 0, "not checked: the module did not load");
 	} else {
-		msleep(100);
+		kt_msleep(100);
 		r = rate(600, &n);
 		kt_check("busy_rate", r >= 8 && r <= 50,
 			 "with period_ms=10 and work_ms=30, the timer fires 100 times a second but "

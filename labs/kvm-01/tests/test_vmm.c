@@ -183,14 +183,6 @@ struct vmm_result {
 	char why[256];	/* why it did not run */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Runs `vmm path` (or `vmm` when path is NULL) and collects its output. */
 static void run_vmm(const char *path, struct vmm_result *r)
 {
@@ -218,12 +210,12 @@ static void run_vmm(const char *path, struct vmm_result *r)
 	}
 	close(out[1]);
 	close(err[1]);
-	double deadline = now() + RUN_SECONDS;
+	double deadline = kt_now() + RUN_SECONDS;
 	int open_fds = 2, timed_out = 0;
 	while (open_fds) {
 		struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
 				       { .fd = err[0], .events = POLLIN } };
-		double left = deadline - now();
+		double left = deadline - kt_now();
 		if (left <= 0) {
 			timed_out = 1;
 			break;

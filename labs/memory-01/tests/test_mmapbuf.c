@@ -54,13 +54,6 @@ static void check_rejected(const char *name, int fd, size_t len, off_t off)
 		 "expected %s, got %s", len, (long)off, SIZE, strerror(EINVAL), err_name(err));
 }
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * A mapping keeps the module in use, even with the file closed. The mapping
  * is held by a child that has let go of our stdout: if the module unloads
@@ -106,7 +99,7 @@ static void check_unload(void)
 	if (holder > 0) {
 		kill(holder, SIGKILL);
 		for (int i = 0; i < 200 && waitpid(holder, &status, WNOHANG) != holder; i++)
-			msleep(10);
+			kt_msleep(10);
 	}
 	if (rc == 0) {
 		kt_check("clean_unload", 0, "not checked: the module unloaded while mapped");

@@ -128,13 +128,6 @@ static void check_task(const char *name, int pid, int ppid, char state, const ch
 		 t && count_task(pid) > 1 ? " (listed more than once)" : "");
 }
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Waits until /proc/<pid>/stat shows state; 1 when it did. */
 static int wait_state(int pid, char state)
 {
@@ -143,7 +136,7 @@ static int wait_state(int pid, char state)
 	for (int i = 0; i < 200; i++) {
 		if (proc_stat(pid, &t) == 0 && t.state == state)
 			return 1;
-		msleep(10);
+		kt_msleep(10);
 	}
 	return 0;
 }
@@ -244,7 +237,7 @@ static void check_processes(void)
 			if (d)
 				closedir(d);
 			if (gc < 0)
-				msleep(10);
+				kt_msleep(10);
 		}
 		close(p[0]);
 	}
@@ -280,7 +273,7 @@ static void check_threads(void)
 		return;
 	}
 	for (int i = 0; i < 200 && !__atomic_load_n(&thread_tid, __ATOMIC_SEQ_CST); i++)
-		msleep(5);
+		kt_msleep(5);
 	int rc = read_tasks();
 	int dup = 0;
 	for (int i = 0; i < ntasks && !dup; i++)

@@ -16,56 +16,24 @@
 
 #define CTL "/proc/kpoke"
 
-static void msleep(int ms)
+static int write_ctl(const void *cmd)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return kt_write_file(CTL, cmd);
 }
 
 /*
- * Runs kt_write_file(CTL, cmd) in a child: 0 or -errno, -ETIMEDOUT when it
- * has not returned within ms (the child is left behind, stuck in the kernel).
+ * Writes cmd to CTL in a child: 0 or -errno, -ETIMEDOUT when it has not
+ * returned within ms (the child is left behind, stuck in the kernel).
  */
 static int command(const char *cmd, int ms)
 {
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0)
-		_exit(-kt_write_file(CTL, cmd));
-	if (pid < 0)
-		return -errno;
-	for (double end = now() + ms / 1000.0; now() < end; msleep(5)) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
-	}
-	return -ETIMEDOUT;
+	return kt_within(write_ctl, cmd, ms);
 }
 
 /* Unloads kpoke in a child with a deadline: 0, -errno or -ETIMEDOUT. */
 static int unload(int ms)
 {
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0)
-		_exit(-kt_rmmod("kpoke"));
-	if (pid < 0)
-		return -errno;
-	for (double end = now() + ms / 1000.0; now() < end; msleep(5)) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
-	}
-	return -ETIMEDOUT;
+	return kt_rmmod_within("kpoke", ms);
 }
 
 static const char *err_name(int rc)
@@ -138,8 +106,8 @@ static int wait_kpoke(int want, int ms, struct kthread *t)
 {
 	int n = find_kpoke(t);
 
-	for (double end = now() + ms / 1000.0; n != want && now() < end; n = find_kpoke(t))
-		msleep(10);
+	for (double end = kt_now() + ms / 1000.0; n != want && kt_now() < end; n = find_kpoke(t))
+		kt_msleep(10);
 	return n;
 }
 
@@ -189,10 +157,10 @@ int main(void)
 	/* it sleeps, interruptibly, and is not woken for nothing */
 	char states[16] = "";
 	if (k.pid > 0) {
-		msleep(100);
+		kt_msleep(100);
 		for (int i = 0; i < 10; i++) {
 			states[i] = thread_state(k.pid);
-			msleep(20);
+			kt_msleep(20);
 		}
 	}
 	int sleeping = k.pid > 0;
@@ -202,7 +170,7 @@ int main(void)
 		 "expected the kpoke thread to sleep interruptibly (state S in /proc/<pid>/stat) "
 		 "while nobody pokes it, got the states \"%s\" over 200 ms%s",
 		 states, k.pid > 0 ? "" : " (no thread)");
-	msleep(200);
+	kt_msleep(200);
 	woken = wakeups();
 	kt_check("no_spurious_wakeups", woken == 0,
 		 "expected \"wakeups 0\" after 500 ms without a poke, got %d", woken);
@@ -213,13 +181,13 @@ int main(void)
 		rc = command("poke", 2000);
 		if (rc < 0)
 			break;
-		for (double end = now() + 2.0; (got = wakeups()) < base + i && now() < end;)
-			msleep(5);
+		for (double end = kt_now() + 2.0; (got = wakeups()) < base + i && kt_now() < end;)
+			kt_msleep(5);
 		if (got != base + i)
 			break;
 	}
 	if (i > 5) {
-		msleep(200);
+		kt_msleep(200);
 		got = wakeups();
 	}
 	char why[128] = "";
