@@ -23,6 +23,40 @@ static double S_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+pid_t kl_proc_spawn(char *const *argv, const char *cwd, char *const *env, const int fds[3],
+		    struct kl_err *err)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return kl_err_errno(err, "cannot fork for %s", argv[0]);
+	if (pid > 0) {
+		setpgid(pid, pid);
+		return pid;
+	}
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127); /* klab died before the prctl */
+	for (int i = 0; i < 3; i++) {
+		int fd = fds[i] >= 0 ? fds[i] : open("/dev/null", i ? O_WRONLY : O_RDONLY);
+		if (fd < 0 || dup2(fd, i) < 0)
+			_exit(127);
+		if (fds[i] < 0 && fd != i)
+			close(fd);
+	}
+	if (cwd && chdir(cwd) < 0) {
+		dprintf(2, "cannot enter %s: %s\n", cwd, strerror(errno));
+		_exit(127);
+	}
+	for (char *const *e = env; e && *e; e++)
+		putenv(*e);
+	execvp(argv[0], argv);
+	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
 int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double timeout,
 		struct kl_buf *out, size_t max, struct kl_proc_result *res, struct kl_err *err)
 {
@@ -33,32 +67,13 @@ int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double tim
 	memset(res, 0, sizeof(*res));
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return kl_err_errno(err, "cannot make a pipe for %s", argv[0]);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-			_exit(127);
-		if (cwd && chdir(cwd) < 0) {
-			dprintf(2, "cannot enter %s: %s\n", cwd, strerror(errno));
-			_exit(127);
-		}
-		for (char *const *e = env; e && *e; e++)
-			putenv(*e);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	const int fds[3] = { -1, p[1], p[1] };
+	pid_t pid = kl_proc_spawn(argv, cwd, env, fds, err);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
-		return kl_err_errno(err, "cannot fork for %s", argv[0]);
+		return -1;
 	}
-	setpgid(pid, pid);
 	double deadline = t0 + timeout;
 	for (;;) {
 		double left = deadline - S_now();

@@ -15,6 +15,18 @@ struct kl_proc_result {
 	double seconds;
 };
 
+#include <sys/types.h>
+
+/*
+ * Starts argv (argv[0] looked up in PATH) in its own process group, killed by
+ * PR_SET_PDEATHSIG if klab dies first, so a killed klab leaves no child behind.
+ * fds[0..2] become its stdin, stdout and stderr (-1: /dev/null); cwd (may be
+ * NULL) is its folder and env ("NAME=value", may be NULL) is added to its
+ * environment. Returns its pid (the caller waits for it), or -1 with err.
+ */
+pid_t kl_proc_spawn(char *const *argv, const char *cwd, char *const *env, const int fds[3],
+		    struct kl_err *err);
+
 /*
  * Runs argv (argv[0] looked up in PATH) in folder cwd (NULL: unchanged), with
  * the variables of env ("NAME=value", NULL-terminated, may be NULL) added to the

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/catalog.h"
 #include "core/fsutil.h"
+#include "core/proc.h"
 
 #define S_TAIL_MAX 6000
 #define S_STDERR_MAX 4000
@@ -152,19 +152,8 @@ static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
 		close(out[1]);
 		return kl_err_errno(err, "cannot make a pipe for QEMU");
 	}
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	const int fds[3] = { in[0], out[1], errp[1] };
+	pid_t pid = kl_proc_spawn(argv, NULL, NULL, fds, err);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -172,9 +161,8 @@ static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
 		close(in[1]);
 		close(out[0]);
 		close(errp[0]);
-		return kl_err_errno(err, "cannot fork QEMU");
+		return -1;
 	}
-	setpgid(pid, pid);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	q->pid = pid;
 	q->in = in[1];
