@@ -600,7 +600,9 @@ again:
 grade_done:
 	if (have_vm) {
 		r->console_tail = kl_strdup(kl_buf_str(&vm.tail));
-		r->step = live.kt.step ? kl_strdup(live.kt.step) : NULL;
+		/* the step that ran out of time, else the one running at the end */
+		const char *step = live.kt.timeout_step ? live.kt.timeout_step : live.kt.step;
+		r->step = step ? kl_strdup(step) : NULL;
 		r->boot_id = live.kt.boot_id ? kl_strdup(live.kt.boot_id) : NULL;
 		r->clean = live.kt.clean;
 	}
