@@ -451,8 +451,14 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 			conn_limit = nofile.rlim_cur > 128 ? (unsigned int)nofile.rlim_cur - 64 : 64;
 	}
 	unsigned int per_ip = S_loopback(bind) ? 0 : 64;
-	for (int attempt = 0; attempt < 2 && !d; attempt++) {
-		d = MHD_start_daemon(flags | (attempt == 0 ? MHD_USE_EPOLL : MHD_USE_POLL), 0,
+	/*
+	 * poll(), not epoll: with libmicrohttpd 0.9.75's epoll mode, a burst of
+	 * more connections than one accept round takes left the rest waiting in
+	 * the backlog until the 15 s timeout (the soak test caught it: a 14 s
+	 * stall at 256 connections). poll is level-triggered and keeps up here.
+	 */
+	for (int attempt = 0; attempt < 1 && !d; attempt++) {
+		d = MHD_start_daemon(flags | MHD_USE_POLL, 0,
 				     NULL, NULL, S_handle, srv,
 				     MHD_OPTION_SOCK_ADDR, sa,
 				     MHD_OPTION_CONNECTION_LIMIT, conn_limit,
