@@ -14,7 +14,7 @@ packages=(
   libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
   qemu-system-x86 busybox-static graphviz linux-source-6.1
   clang libclang-rt-14-dev
-  wrk nginx-light chromium nodejs curl
+  wrk nginx-light chromium fonts-dejavu-core nodejs curl
 )
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
