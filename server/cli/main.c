@@ -10,7 +10,7 @@
 
 static const struct cli_command S_commands[] = {
 	{ "run", cmd_run, "LAB [--src DIR] [--json] [--junit FILE] [--timeout S] [--keep] "
-			  "[--kernel PROFILE]",
+			  "[--kernel PROFILE] [--no-record] [--no-overlap]",
 	  "build, boot and grade a lab" },
 	{ "list", cmd_list, "[--json]", "every lab with topic, difficulty, status and best score" },
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace" },
