@@ -27,6 +27,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/proc.h"
 
 #define S_MAGIC "KLKIDX1\n"
 #define S_VERSION 5u /* bump when the scanner records differently */
@@ -1130,14 +1131,6 @@ int kindex_add_headers(struct kindex *kx, const char *dir, size_t *added, struct
 
 /* ---- building from the tarball ---- */
 
-static double S_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int kindex_build(const char *tarball, const char *out_path, struct kindex_stats *stats,
 		 struct kl_err *err)
 {
@@ -1146,7 +1139,7 @@ int kindex_build(const char *tarball, const char *out_path, struct kindex_stats 
 	struct archive_entry *ent;
 	struct kl_buf data = KL_BUF_INIT;
 	struct kindex_stats st;
-	double t0 = S_now();
+	double t0 = kl_now();
 	int rc = -1, r;
 
 	memset(&st, 0, sizeof(st));
@@ -1214,7 +1207,7 @@ int kindex_build(const char *tarball, const char *out_path, struct kindex_stats 
 	if (kindex_builder_write(b, out_path, err) < 0)
 		goto out;
 	st.names = b->count;
-	st.seconds = S_now() - t0;
+	st.seconds = kl_now() - t0;
 	if (stats)
 		*stats = st;
 	rc = 0;

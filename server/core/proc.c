@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double S_now(void)
+double kl_now(void)
 {
 	struct timespec ts;
 
@@ -62,7 +62,7 @@ int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double tim
 {
 	int p[2];
 	int status = 0;
-	double t0 = S_now();
+	double t0 = kl_now();
 
 	memset(res, 0, sizeof(*res));
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -76,7 +76,7 @@ int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double tim
 	}
 	double deadline = t0 + timeout;
 	for (;;) {
-		double left = deadline - S_now();
+		double left = deadline - kl_now();
 		if (left <= 0) {
 			res->timed_out = 1;
 			kill(-pid, SIGKILL);
@@ -101,7 +101,7 @@ int kl_proc_run(char *const *argv, const char *cwd, char *const *env, double tim
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	kill(-pid, SIGKILL); /* whatever it left running */
-	res->seconds = S_now() - t0;
+	res->seconds = kl_now() - t0;
 	if (WIFEXITED(status)) {
 		res->exited = 1;
 		res->status = WEXITSTATUS(status);

@@ -17,6 +17,9 @@ struct kl_proc_result {
 
 #include <sys/types.h>
 
+/* Seconds on the monotonic clock, for timeouts and step times. */
+double kl_now(void);
+
 /*
  * Starts argv (argv[0] looked up in PATH) in its own process group, killed by
  * PR_SET_PDEATHSIG if klab dies first, so a killed klab leaves no child behind.

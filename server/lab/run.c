@@ -15,6 +15,7 @@
 #include "core/attempts.h"
 #include "core/catalog.h"
 #include "core/fsutil.h"
+#include "core/proc.h"
 #include "core/progress.h"
 #include "core/workspace.h"
 #include "lab/ktap.h"
@@ -26,14 +27,6 @@
 #define S_RED "\033[31m"
 #define S_DIM "\033[2m"
 #define S_RESET "\033[0m"
-
-static double S_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The build when it runs beside the boot, in its own thread. */
 struct S_job {
@@ -106,14 +99,14 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	if (l->kt.n > before) {
 		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
 		if (r->depth == 0) {
-			double now = S_now();
+			double now = kl_now();
 			S_step(l->o, r->name, r->ok, now - l->step_start,
 			       r->skip ? (r->directive ? r->directive : "skipped") : NULL);
 			l->step_start = now;
 		}
 	}
 	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
-		l->step_start = S_now();
+		l->step_start = kl_now();
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		l->fault_shown = 1;
 		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
@@ -139,10 +132,10 @@ static int S_stop(void *ctx)
 static void *S_job_run(void *arg)
 {
 	struct S_job *job = arg;
-	double t = S_now();
+	double t = kl_now();
 
 	job->result = lab_build_module(job->prof, job->lab, job->b, &job->err);
-	job->seconds = S_now() - t;
+	job->seconds = kl_now() - t;
 	__atomic_store_n(&job->finished, 1, __ATOMIC_RELEASE);
 	ssize_t w = write(job->done_pipe[1], "x", 1);
 	(void)w; /* on failure the VM learns it at KLAB-READY instead */
@@ -390,7 +383,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	char **kmods = NULL;
 	size_t nkmods = 0;
 	char *srcdir = NULL, *initrd = NULL, *console = NULL, *init = NULL;
-	double t0 = S_now(), t;
+	double t0 = kl_now(), t;
 	long long started = (long long)time(NULL);
 	int have_profile = 0, have_build = 0, have_vm = 0;
 	int rc = -1;
@@ -451,13 +444,13 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		goto grade_done;
 	}
 	have_build = 1;
-	t = S_now();
+	t = kl_now();
 	if (lab_build_tests(cfg, &lab, &b, &e2) < 0) {
 		S_verdict(r, "infra", kl_strdup(e2.msg));
 		goto grade_done;
 	}
-	S_time(r, "tests", S_now() - t);
-	S_step(o, "guest tests", 1, S_now() - t, b.tests_s > 0 ? "built" : "cached");
+	S_time(r, "tests", kl_now() - t);
+	S_step(o, "guest tests", 1, kl_now() - t, b.tests_s > 0 ? "built" : "cached");
 	/*
 	 * When the files the build makes are known from the Kbuild file, the VM
 	 * boots while the compiler runs, and they go over the console once built.
@@ -473,10 +466,10 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	initrd = kl_path_join(b.dir, "initrd.cpio");
 again:
 	if (job.nexpect == 0 && !job.joined) {
-		t = S_now();
+		t = kl_now();
 		int built = lab_build_module(&prof, &lab, &b, &e2);
-		S_time(r, "build", S_now() - t);
-		S_step(o, "build", built == 0, S_now() - t, NULL);
+		S_time(r, "build", kl_now() - t);
+		S_step(o, "build", built == 0, kl_now() - t, NULL);
 		if (S_build_verdict(r, &b, built, &e2))
 			goto grade_done;
 	} else if (job.nexpect == 0) {
@@ -490,7 +483,7 @@ again:
 	}
 
 	/* pack */
-	t = S_now();
+	t = kl_now();
 	struct lab_pack_input in = {
 		.init = init,
 		.busybox = lab.busybox ? "/bin/busybox" : NULL,
@@ -508,13 +501,13 @@ again:
 		.test_timeout = lab.test_timeout,
 	};
 	int packed = lab_pack_initramfs(&in, initrd, &e2);
-	S_time(r, "pack", S_now() - t);
+	S_time(r, "pack", kl_now() - t);
 	if (packed < 0) {
 		S_job_join(&job, r);
 		S_verdict(r, "infra", kl_strdup(e2.msg));
 		goto grade_done;
 	}
-	S_step(o, "pack", 1, S_now() - t, NULL);
+	S_step(o, "pack", 1, kl_now() - t, NULL);
 
 	/* boot and run */
 	struct lab_vm_opts vo = {
@@ -532,7 +525,7 @@ again:
 		.ctx = &live,
 	};
 	live.job = &job;
-	live.step_start = S_now();
+	live.step_start = kl_now();
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
 	S_job_join(&job, r);
 	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
@@ -608,14 +601,14 @@ grade_done:
 	}
 	r->fault = live.fault;
 	lab_fault_init(&live.fault);
-	r->total_s = S_now() - t0;
+	r->total_s = kl_now() - t0;
 	if (o->record) {
-		t = S_now();
+		t = kl_now();
 		if (S_record(cfg, &lab, have_build ? &b : NULL, r, started, err) < 0) {
 			rc = -1;
 			goto out;
 		}
-		S_time(r, "record", S_now() - t);
+		S_time(r, "record", kl_now() - t);
 	}
 	rc = 0;
 out:

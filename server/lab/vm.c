@@ -17,18 +17,11 @@
 #include "core/catalog.h"
 #include "core/fsutil.h"
 #include "core/proc.h"
+#include "lab/console.h"
 
 #define S_TAIL_MAX 6000
 #define S_STDERR_MAX 4000
 #define S_LINE_MAX 4096
-
-static double S_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
@@ -205,6 +198,60 @@ static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
 
 enum S_boot { S_BOOT_OK, S_BOOT_HUNG, S_BOOT_EXITED, S_BOOT_ABORTED };
 
+/* One boot being watched. */
+struct S_watch {
+	const struct lab_vm_opts *o;
+	struct lab_vm_result *r;
+	double start;      /* when QEMU started */
+	int booted;        /* the marker came */
+	double marker_at;
+	double deadline;   /* of the boot, then of the run */
+	double ready_at;   /* when the guest asked for its files, 0 before */
+	struct kl_buf send; /* payload still to write */
+	size_t sent;
+	int stop;          /* the run is over */
+	struct lab_console console; /* rejoins program lines cut by kernel records */
+};
+
+/* Acts on one whole console line: markers, payload, the caller's callbacks. */
+static void S_line(struct S_watch *w, const char *line, size_t ll)
+{
+	const struct lab_vm_opts *o = w->o;
+	struct lab_vm_result *r = w->r;
+
+	if (!w->booted) {
+		if (ll != 11 || memcmp(line, "KLAB-BOOTED", 11) != 0)
+			return; /* the kernel booting: not the lab's business */
+		w->booted = 1;
+		w->marker_at = kl_now();
+		r->boot_s = w->marker_at - w->start;
+		w->deadline = w->marker_at + o->run_timeout;
+	}
+	if (ll == 10 && memcmp(line, "KLAB-READY", 10) == 0 && o->payload && !w->ready_at) {
+		w->ready_at = kl_now();
+		int pr = o->payload(o->ctx, &w->send);
+		r->wait_s = kl_now() - w->ready_at;
+		w->deadline += r->wait_s; /* the guest cannot run while we wait */
+		if (pr < 0) {
+			r->end = LAB_VM_ABORTED;
+			w->stop = 1;
+			return;
+		}
+	}
+	S_tail_add(&r->tail, line, ll);
+	if (o->on_line)
+		o->on_line(o->ctx, line, ll);
+	if ((ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) || (o->stop && o->stop(o->ctx))) {
+		r->end = LAB_VM_DONE;
+		w->stop = 1;
+	}
+}
+
+static void S_line_cb(void *ctx, const char *line, size_t ll)
+{
+	S_line(ctx, line, ll);
+}
+
 /*
  * Reads the console until the end of this boot. Returns the boot outcome; when
  * the marker came, the run's end is in r->end.
@@ -214,25 +261,21 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 {
 	char buf[S_LINE_MAX + 1];
 	size_t len = 0;
-	int booted = 0;
-	double marker_at = 0;
-	double deadline = start + o->boot_timeout;
 	int out_open = 1;
-	struct kl_buf send = KL_BUF_INIT; /* payload still to write */
-	size_t sent = 0;
-	double ready_at = 0;
+	enum S_boot outcome = S_BOOT_OK;
+	struct S_watch w = { .o = o, .r = r, .start = start, .deadline = start + o->boot_timeout };
 
-	for (;;) {
-		double left = deadline - S_now();
+	kl_buf_init(&w.send);
+	lab_console_init(&w.console);
+	while (!w.stop) {
+		double left = w.deadline - kl_now();
 		if (left <= 0) {
-			if (!booted)
-				return S_BOOT_HUNG;
 			r->end = LAB_VM_TIMEOUT;
 			break;
 		}
 		struct pollfd p[4] = { { .fd = out_open ? q->out : -1, .events = POLLIN },
 				       { .fd = q->err, .events = POLLIN },
-				       { .fd = sent < send.len ? q->in : -1, .events = POLLOUT },
+				       { .fd = w.sent < w.send.len ? q->in : -1, .events = POLLOUT },
 				       { .fd = o->wake_fd, .events = POLLIN } };
 		int rc = poll(p, 4, (int)(left * 1000) + 1);
 		if (rc < 0 && errno != EINTR)
@@ -244,20 +287,19 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			ssize_t drained = read(o->wake_fd, &c, 1);
 			(void)drained; /* stop() decides either way */
 			if (o->stop && o->stop(o->ctx)) {
-				if (!booted)
-					return S_BOOT_ABORTED;
+				outcome = S_BOOT_ABORTED;
 				r->end = LAB_VM_ABORTED;
 				break;
 			}
 		}
 		if (p[2].revents) {
-			ssize_t w = write(q->in, send.ptr + sent, send.len - sent);
-			if (w > 0)
-				sent += (size_t)w;
-			else if (w < 0 && errno != EAGAIN && errno != EINTR)
-				sent = send.len; /* QEMU went away: its exit ends the run */
-			if (sent == send.len)
-				r->send_s = S_now() - ready_at;
+			ssize_t n = write(q->in, w.send.ptr + w.sent, w.send.len - w.sent);
+			if (n > 0)
+				w.sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				w.sent = w.send.len; /* QEMU went away: its exit ends the run */
+			if (w.sent == w.send.len)
+				r->send_s = kl_now() - w.ready_at;
 		}
 		if (p[1].revents) {
 			char eb[512];
@@ -276,8 +318,7 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			continue;
 		if (n <= 0) {
 			out_open = 0;
-			if (!booted)
-				return S_BOOT_EXITED;
+			outcome = S_BOOT_EXITED;
 			r->end = LAB_VM_EXITED;
 			break;
 		}
@@ -286,61 +327,27 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 		r->console_bytes += (size_t)n;
 		len += (size_t)n;
 		size_t start_of_line = 0;
-		int stop = 0;
-		for (size_t i = 0; i < len && !stop; i++) {
+		for (size_t i = 0; i < len && !w.stop; i++) {
 			if (buf[i] != '\n' && !(i - start_of_line >= S_LINE_MAX - 1))
 				continue;
-			const char *line = buf + start_of_line;
 			size_t ll = i - start_of_line;
-			if (ll && line[ll - 1] == '\r')
+			if (ll && buf[start_of_line + ll - 1] == '\r')
 				ll--;
+			lab_console_feed(&w.console, buf + start_of_line, ll, S_line_cb, &w);
 			start_of_line = i + 1;
-			if (!booted) {
-				if (ll == 11 && memcmp(line, "KLAB-BOOTED", 11) == 0) {
-					booted = 1;
-					marker_at = S_now();
-					r->boot_s = marker_at - start;
-					deadline = marker_at + o->run_timeout;
-				} else {
-					continue;
-				}
-			}
-			if (ll == 10 && memcmp(line, "KLAB-READY", 10) == 0 && o->payload &&
-			    !ready_at) {
-				ready_at = S_now();
-				int pr = o->payload(o->ctx, &send);
-				r->wait_s = S_now() - ready_at;
-				deadline += r->wait_s; /* the guest cannot run while we wait */
-				if (pr < 0) {
-					r->end = LAB_VM_ABORTED;
-					stop = 1;
-					continue;
-				}
-			}
-			S_tail_add(&r->tail, line, ll);
-			if (o->on_line)
-				o->on_line(o->ctx, line, ll);
-			if ((ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) ||
-			    (o->stop && o->stop(o->ctx))) {
-				r->end = LAB_VM_DONE;
-				stop = 1;
-			}
 		}
 		memmove(buf, buf + start_of_line, len - start_of_line);
 		len -= start_of_line;
-		if (stop)
-			break;
-		if (r->console_bytes > LAB_VM_MAX_CONSOLE) {
-			if (!booted)
-				return S_BOOT_HUNG;
+		if (!w.stop && r->console_bytes > LAB_VM_MAX_CONSOLE) {
 			r->end = LAB_VM_FLOOD;
 			break;
 		}
 	}
-	kl_buf_release(&send);
-	if (!booted)
-		return S_BOOT_HUNG;
-	r->run_s = S_now() - marker_at - r->wait_s;
+	kl_buf_release(&w.send);
+	lab_console_release(&w.console);
+	if (!w.booted)
+		return outcome == S_BOOT_OK ? S_BOOT_HUNG : outcome;
+	r->run_s = kl_now() - w.marker_at - r->wait_s;
 	return S_BOOT_OK;
 }
 
@@ -349,7 +356,7 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 	size_t argc;
 	char **argv = lab_vm_argv(o, &argc);
 	FILE *log = NULL;
-	double t0 = S_now();
+	double t0 = kl_now();
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -373,7 +380,7 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 		if (log && boot)
 			fprintf(log, "\n--- klab: boot %d never reached the marker; retrying ---\n",
 				boot);
-		enum S_boot b = S_watch(o, &q, log, S_now(), r);
+		enum S_boot b = S_watch(o, &q, log, kl_now(), r);
 		S_kill(&q);
 		if (b == S_BOOT_OK) {
 			rc = 0;
@@ -395,7 +402,7 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 	r->end = LAB_VM_BOOT_FAILED;
 	rc = 0;
 out:
-	r->total_s = S_now() - t0;
+	r->total_s = kl_now() - t0;
 	if (log)
 		fclose(log);
 	kl_strv_free(argv, argc);
