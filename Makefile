@@ -1,5 +1,5 @@
 # klab: the front door. Everything real lives in CMakeLists.txt and scripts/.
-#   make setup   install the Debian packages and fetch the default kernel
+#   make setup   install the Debian packages, fetch the Debian kernels, build klab's debug kernel
 #   make         build klab (build/release)
 #   make serve   set up what is missing, build, and serve http://127.0.0.1:8080
 #   make test    set up what is missing, build with ASan+UBSan, run the whole suite
@@ -21,8 +21,8 @@ $(BUILD)/klab: FORCE | $(BUILD)/Makefile
 setup:
 	scripts/setup.sh
 
-serve: 
-	scripts/setup.sh --quiet
+serve:
+	scripts/setup.sh --quiet --serve
 	$(MAKE) all
 	$(BUILD)/klab serve $(ARGS)
 

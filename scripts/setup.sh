@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# setup.sh [--quiet]: install what klab needs on a Debian machine (packages, kernels, npm
-# test tools). Idempotent and fast when everything is there; `make serve` and `make test`
-# call it first. Needs root (or sudo) only when something is missing.
+# setup.sh [--quiet] [--serve]: install what klab needs on a Debian machine (packages,
+# kernels, npm test tools). Idempotent and fast when everything is there; `make serve`
+# and `make test` call it first. Needs root (or sudo) only when something is missing.
+# --serve: what serving needs, no kernel (`make serve` never waits for a kernel build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+serve=0
+for a in "$@"; do
+  case $a in
+    --quiet) quiet=1 ;;
+    --serve) serve=1 ;;
+    *) echo "usage: setup.sh [--quiet] [--serve]" >&2; exit 2 ;;
+  esac
+done
 say() { [ $quiet = 1 ] || echo "setup: $*"; }
 
 packages=(
   build-essential cmake pkg-config kmod cpio patch
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
   libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
-  qemu-system-x86 busybox-static graphviz linux-source-6.1
+  qemu-system-x86 busybox-static graphviz linux-source-6.1 flex bison bc lz4 libssl-dev
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl
 )
@@ -30,9 +38,14 @@ else
   say "Debian packages present"
 fi
 
+[ $serve = 1 ] && { say "ready to serve"; exit 0; }
+
+cache="${KLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klab}"
 for profile in cloud generic; do
-  $sudo env KLAB_CACHE="${KLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/klab}" "$root/scripts/fetch-kernel.sh" "$profile"
+  $sudo env KLAB_CACHE="$cache" "$root/scripts/fetch-kernel.sh" "$profile"
 done
+# klab's own debug kernel (the default profile): built once, 5-10 min on 2 cores
+"$root/scripts/build-kernel.sh" debug
 
 if [ -f "$root/tests/web/package.json" ] && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then
   echo "setup: npm install in tests/web"

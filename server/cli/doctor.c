@@ -40,7 +40,7 @@ int cmd_doctor(int argc, char **argv, const struct kl_config *cfg)
 {
 	struct lab_profile p;
 	struct kl_err err = { "" };
-	const char *kernel = "cloud";
+	const char *kernel = LAB_PROFILE_DEFAULT;
 	char line[256], what[512];
 	int ok = 1;
 

@@ -3,19 +3,85 @@
  */
 #include "lab/profile.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/catalog.h"
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
+#include "core/proc.h"
 
 static char *S_opt(const struct kl_fm *fm, const char *key, const char *def)
 {
 	const char *v = kl_fm_str(fm, key);
 
 	return v ? kl_strdup(v) : def ? kl_strdup(def) : NULL;
+}
+
+/* Fills in the paths of the cached kernel in folder `cur` (the content of `current`). */
+static void S_resolve(const struct kl_config *cfg, struct lab_profile *p, const char *cur)
+{
+	p->dir = kl_sprintf("%s/kernels/%s/%s", cfg->cache, p->name, cur);
+	if (p->built) {
+		struct kl_buf rel = KL_BUF_INIT;
+		char *relfile = kl_path_join(p->dir, "release");
+		if (kl_read_file(relfile, &rel, 4096, NULL) == 0) {
+			p->release = kl_buf_detach(&rel);
+			p->release[strcspn(p->release, "\n")] = '\0';
+		}
+		free(relfile);
+		kl_buf_release(&rel);
+		p->headers = kl_path_join(p->dir, "build");
+	} else {
+		p->release = kl_strdup(cur);
+		p->headers = kl_sprintf("/usr/src/linux-headers-%s", cur);
+	}
+	p->vmlinuz = kl_path_join(p->dir, "vmlinuz");
+	p->system_map = kl_path_join(p->dir, "System.map");
+	p->modules_dir = kl_sprintf("%s/lib/modules/%s", p->dir,
+				    p->release ? p->release : "(unknown)");
+}
+
+char *lab_profile_setup_command(const struct kl_config *cfg, const struct lab_profile *p)
+{
+	return kl_sprintf("%s/scripts/%s-kernel.sh %s", cfg->root, p->built ? "build" : "fetch",
+			  p->name);
+}
+
+int lab_profile_ensure_built(const struct kl_config *cfg, struct lab_profile *p,
+			     struct kl_err *err)
+{
+	char *name = kl_strdup(p->name);
+	char *script = kl_sprintf("%s/scripts/build-kernel.sh", cfg->root);
+	char *argv[] = { "bash", script, name, NULL };
+	int rc = -1;
+
+	fprintf(stderr, "klab: the %s kernel is not built yet; building it now (once)\n", name);
+	fflush(stderr);
+	int fds[3] = { 0, 2, 2 }; /* its progress goes to stderr, never into --json */
+	pid_t pid = kl_proc_spawn(argv, NULL, NULL, fds, err);
+	if (pid < 0)
+		goto out;
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		kl_err_set(err, "building the %s kernel failed (see the lines above); fix what "
+				"they say, then run `%s`", name, script);
+		goto out;
+	}
+	lab_profile_release(p);
+	if (lab_profile_load(cfg, name, p, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(name);
+	free(script);
+	return rc;
 }
 
 int lab_profile_load(const struct kl_config *cfg, const char *name, struct lab_profile *p,
@@ -46,7 +112,15 @@ int lab_profile_load(const struct kl_config *cfg, const char *name, struct lab_p
 	p->bios = S_opt(&fm, "bios", NULL);
 	p->cpu = S_opt(&fm, "cpu", "qemu64");
 	p->append = S_opt(&fm, "append", "console=ttyS0 panic=-1");
-	if (kl_fm_int(&fm, "memory_mb", 64, 65536, 256, &p->memory_mb, &e2) < 0 ||
+	const char *source = kl_fm_str(&fm, "source");
+	if (source && strcmp(source, "build") != 0 && strcmp(source, "debian") != 0) {
+		kl_err_set(err, "%s: `source: %s` is neither `debian` nor `build`", path, source);
+		kl_fm_release(&fm);
+		goto out;
+	}
+	p->built = source && strcmp(source, "build") == 0;
+	if (kl_fm_int(&fm, "smp", 1, 8, 1, &p->smp, &e2) < 0 ||
+	    kl_fm_int(&fm, "memory_mb", 64, 65536, 256, &p->memory_mb, &e2) < 0 ||
 	    kl_fm_int(&fm, "boot_timeout", 1, 600, 15, &p->boot_timeout, &e2) < 0 ||
 	    kl_fm_int(&fm, "boot_retries", 0, 10, 2, &p->boot_retries, &e2) < 0) {
 		kl_err_set(err, "%s:%s", path, e2.msg + 5);
@@ -58,18 +132,11 @@ int lab_profile_load(const struct kl_config *cfg, const char *name, struct lab_p
 	char *current = kl_sprintf("%s/kernels/%s/current", cfg->cache, name);
 	kl_buf_reset(&text);
 	if (kl_read_file(current, &text, 4096, NULL) == 0) {
-		char *rel = kl_buf_detach(&text);
-		rel[strcspn(rel, "\n")] = '\0';
-		if (kl_valid_id(rel) || strchr(rel, '.')) {
-			p->release = rel;
-			p->dir = kl_sprintf("%s/kernels/%s/%s", cfg->cache, name, rel);
-			p->vmlinuz = kl_path_join(p->dir, "vmlinuz");
-			p->system_map = kl_path_join(p->dir, "System.map");
-			p->modules_dir = kl_sprintf("%s/lib/modules/%s", p->dir, rel);
-			p->headers = kl_sprintf("/usr/src/linux-headers-%s", rel);
-		} else {
-			free(rel);
-		}
+		char *cur = kl_buf_detach(&text);
+		cur[strcspn(cur, "\n")] = '\0';
+		if (kl_valid_id(cur) || strchr(cur, '.'))
+			S_resolve(cfg, p, cur);
+		free(cur);
 	}
 	free(current);
 	rc = 0;
@@ -103,21 +170,27 @@ int lab_profile_check(const struct lab_profile *p, struct kl_err *err)
 	struct kl_buf text = KL_BUF_INIT;
 	int rc = -1;
 
-	if (!p->release)
-		return kl_err_set(err, "kernel `%s` is not fetched: run `make setup` (or "
-				       "scripts/fetch-kernel.sh %s)", p->name, p->name);
+	const char *verb = p->built ? "built" : "fetched";
+	const char *script = p->built ? "build" : "fetch";
+
+	if (!p->dir)
+		return kl_err_set(err, "kernel `%s` is not %s: run `make setup` (or "
+				       "scripts/%s-kernel.sh %s)", p->name, verb, script, p->name);
 	char *stamp = kl_path_join(p->dir, ".complete");
 	int complete = kl_is_file(stamp);
 	free(stamp);
-	if (!complete || !kl_is_file(p->vmlinuz) || !kl_is_dir(p->modules_dir))
-		return kl_err_set(err, "kernel `%s` (%s) in %s is incomplete: run "
-				       "scripts/fetch-kernel.sh %s", p->name, p->release, p->dir,
-				       p->name);
+	if (!complete || !p->release || !kl_is_file(p->vmlinuz) || !kl_is_dir(p->modules_dir))
+		return kl_err_set(err, "kernel `%s` in %s is incomplete: run "
+				       "scripts/%s-kernel.sh %s", p->name, p->dir, script, p->name);
 	char *uts = kl_path_join(p->headers, "include/generated/utsrelease.h");
 	if (kl_read_file(uts, &text, 4096, NULL) < 0) {
-		kl_err_set(err, "headers for %s are missing (%s): run `apt-get install "
-				"linux-headers-%s` (or `make setup`)", p->release, p->headers,
-			   p->release);
+		if (p->built)
+			kl_err_set(err, "the object tree of kernel %s is missing (%s): run "
+					"scripts/build-kernel.sh %s", p->release, p->headers, p->name);
+		else
+			kl_err_set(err, "headers for %s are missing (%s): run `apt-get install "
+					"linux-headers-%s` (or `make setup`)", p->release, p->headers,
+				   p->release);
 		goto out;
 	}
 	char *want = kl_sprintf("\"%s\"", p->release);
@@ -125,7 +198,7 @@ int lab_profile_check(const struct lab_profile *p, struct kl_err *err)
 	free(want);
 	if (!match) {
 		kl_err_set(err, "headers in %s do not match kernel %s (vermagic would differ): "
-				"run scripts/fetch-kernel.sh %s", p->headers, p->release, p->name);
+				"run scripts/%s-kernel.sh %s", p->headers, p->release, script, p->name);
 		goto out;
 	}
 	rc = 0;

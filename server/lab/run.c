@@ -415,9 +415,15 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	}
 	r->source = kl_strdup(srcdir);
 
-	if (lab_profile_load(cfg, o->kernel ? o->kernel : "cloud", &prof, err) < 0)
+	if (lab_profile_load(cfg, o->kernel ? o->kernel : LAB_PROFILE_DEFAULT, &prof, err) < 0)
 		goto out_lab;
 	have_profile = 1;
+	if (prof.built && lab_profile_check(&prof, &e2) < 0 &&
+	    lab_profile_ensure_built(cfg, &prof, &e2) < 0) {
+		S_verdict(r, "infra", kl_strdup(e2.msg));
+		r->kernel = kl_sprintf("%s (not built)", prof.name);
+		goto grade_done;
+	}
 	r->kernel = kl_sprintf("%s %s", prof.name, prof.release ? prof.release : "(not fetched)");
 	S_progress(o, NULL, "klab run %s: %s\n  kernel %s, sources %s\n", lab.id, lab.title,
 		   r->kernel, srcdir);

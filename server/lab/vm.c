@@ -103,7 +103,7 @@ char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 	S_push(&v, n, kl_strdup("-m"));
 	S_push(&v, n, kl_sprintf("%ld", p->memory_mb));
 	S_push(&v, n, kl_strdup("-smp"));
-	S_push(&v, n, kl_strdup("1"));
+	S_push(&v, n, kl_sprintf("%ld", p->smp));
 	S_push(&v, n, kl_strdup("-nodefaults"));
 	S_push(&v, n, kl_strdup("-no-user-config"));
 	S_push(&v, n, kl_strdup("-display"));
