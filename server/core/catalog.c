@@ -125,7 +125,8 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 	if (S_list(&fm, "files", &lab->files, &lab->nfiles, readme, err) < 0 ||
 	    S_list(&fm, "programs", &lab->programs, &lab->nprograms, readme, err) < 0 ||
 	    S_list(&fm, "kernel_modules", &lab->kernel_modules, &lab->nkernel_modules, readme,
-		   err) < 0)
+		   err) < 0 ||
+	    S_list(&fm, "kprobes", &lab->kprobes, &lab->nkprobes, readme, err) < 0)
 		goto out_fm;
 	if (lab->nfiles == 0) {
 		kl_err_set(err, "%s: front matter needs `files: [...]`, what the learner edits",
@@ -145,6 +146,15 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 		    strcmp(lab->programs[i] + l - 2, ".c") != 0) {
 			kl_err_set(err, "%s: `programs` entry `%s` must be a .c file name", readme,
 				   lab->programs[i]);
+			goto out_fm;
+		}
+	}
+	for (size_t i = 0; i < lab->nkprobes; i++) {
+		const char *k = lab->kprobes[i];
+		if (!*k || k[strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789_.")]) {
+			kl_err_set(err, "%s: `kprobes` entry `%s` must be a kernel symbol name",
+				   readme, k);
 			goto out_fm;
 		}
 	}
@@ -205,6 +215,7 @@ void kl_lab_release(struct kl_lab *lab)
 	kl_strv_free(lab->files, lab->nfiles);
 	kl_strv_free(lab->programs, lab->nprograms);
 	kl_strv_free(lab->kernel_modules, lab->nkernel_modules);
+	kl_strv_free(lab->kprobes, lab->nkprobes);
 	free(lab->module_params);
 	free(lab->qemu_cpu);
 	for (size_t i = 0; i < lab->ntests; i++)

@@ -10,6 +10,9 @@
  *   timeout: 30                        seconds for the guest run after boot
  *   test_timeout: 10                   seconds for each guest test program
  *   kernel_modules: [kvm, kvm-amd]     in-tree modules to load first (optional)
+ *   kprobes: [__x64_sys_getppid]       kernel functions the lab's module may probe: a
+ *                                      kprobe on the output path (VFS, tty, printk,
+ *                                      exit) that is not declared is tampering (optional)
  *   module_params: "name=value ..."    parameters for the lab's module (optional)
  *   qemu_cpu: qemu64,+svm              overrides the profile's CPU (optional)
  *   busybox: true                      puts busybox (sh, mount, ...) in the guest's
@@ -40,6 +43,8 @@ struct kl_lab {
 	size_t nprograms;
 	char **kernel_modules; /* in-tree modules, in load order */
 	size_t nkernel_modules;
+	char **kprobes;      /* kernel functions the lab's module may probe */
+	size_t nkprobes;
 	char *module_params; /* may be NULL */
 	char *qemu_cpu;      /* may be NULL */
 	int busybox;         /* the guest needs busybox */

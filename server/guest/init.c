@@ -13,9 +13,11 @@
  *	    # Subtest: test_basic
  *	    KTAP version 1          (the test program's own KTAP, indented)
  *	    ok 1 param_value
+ *	# klab-exit: test_basic status=0        (or signal=N)
  *	ok 2 test_basic
  *	...
  *	# klab-taint: 512 after test:test_basic     (when the kernel taint changed)
+ *	# klab-tamper: load:hello: a kprobe on vfs_write   (tamper.h)
  *	KLAB-DONE
  *
  * then powers the VM off. /klab/plan says what to do, one directive a line:
@@ -23,6 +25,7 @@
  *	module PATH [PARAMS]  load a lab module with its parameters
  *	test PATH SECONDS     run a test program with a timeout
  *	timeout SECONDS       time allowed to load or unload a module
+ *	kprobe SYMBOL         a function the lab may probe (read by tamper.c)
  *	recv N                receive N files on the console before the plan runs:
  *	                      /init prints KLAB-READY, the host sends, per file,
  *	                      "KLAB-FILE PATH SIZE ZSIZE" and ZSIZE bytes of zlib data
@@ -51,6 +54,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "tamper.h"
+
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
 
@@ -70,6 +75,7 @@ static int nsteps;
 static int result_no;
 static int step_timeout = 10; /* seconds for loading or unloading a module */
 static int recv_files;        /* files to receive on the console first */
+static struct klab_tamper tamper; /* the output path as it was before the lab ran */
 
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *fmt, ...)
@@ -465,6 +471,8 @@ static int run_test(struct step *s)
 	close(pfd[0]);
 	waitpid(pid, &status, 0);
 	kill(-pid, SIGKILL); /* anything the test left behind */
+	emit("# klab-exit: %s %s=%d", s->name, WIFSIGNALED(status) ? "signal" : "status",
+	     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	if (timed_out) {
 		emit("# %s: timed out after %d s (killed)", s->name, s->timeout);
 		emit("# klab-timeout: test:%s", s->name);
@@ -521,6 +529,7 @@ static void report_clean(void)
 	emit("# klab-clean: boot=%s modules=%d tmp=%d", id, modules, files);
 }
 
+/* After each step: what changed in the kernel (its taint, tampering: tamper.h). */
 static void check_taint(long *taint, const char *what, const char *name)
 {
 	long t = read_taint();
@@ -529,6 +538,7 @@ static void check_taint(long *taint, const char *what, const char *name)
 		emit("# klab-taint: %ld after %s%s", t, what, name);
 		*taint = t;
 	}
+	klab_tamper_check(&tamper, what, name);
 }
 
 int main(void)
@@ -541,6 +551,7 @@ int main(void)
 	emit("KLAB-BOOTED");
 	report_clean();
 	taint = read_taint();
+	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
 	if (recv_files)

@@ -57,9 +57,106 @@ static struct lab_outcome *S_add(struct lab_grade *g, const char *name, const ch
 	return o;
 }
 
-/* Why a declared test never reported: the first failed top-level step says it best. */
-static char *S_not_run_reason(const struct lab_ktap *kt, const struct lab_vm_result *vm)
+/* A test program: its top-level result, and what its own record says of its checks. */
+struct S_prog {
+	const struct lab_ktap_result *top;
+	size_t nres;    /* its checks' results */
+	size_t nnot_ok; /* of them "not ok" */
+	char *doubt;    /* why none of its results can be believed, or NULL */
+	char *short_of; /* fewer results than its plan: why some never ran, or NULL */
+	int said;       /* an outcome already gives doubt or short_of */
+};
+
+/* How a test program ended, in words: "exited with status 0", "was killed by signal 11 (...)". */
+static char *S_prog_end(const struct lab_ktap *kt, const struct lab_ktap_result *top)
 {
+	char step[300];
+
+	snprintf(step, sizeof(step), "test:%s", top->name);
+	if (kt->timeout_step && strcmp(kt->timeout_step, step) == 0)
+		return kl_strdup("ran out of time");
+	if (top->exit_signal > 0)
+		return kl_sprintf("was killed by signal %d (%s)", top->exit_signal,
+				  strsignal(top->exit_signal));
+	if (top->exit_status >= 0)
+		return kl_sprintf("exited with status %d", top->exit_status);
+	return kl_strdup("stopped");
+}
+
+/*
+ * The test programs and what contradicts their results: a program whose
+ * results all say ok but that exits non-zero (klab_test.h exits 1 when a check
+ * failed), or one that printed more results than its plan, cannot be believed;
+ * one that printed fewer stopped before its last checks.
+ */
+static struct S_prog *S_progs(const struct lab_ktap *kt, size_t *n)
+{
+	struct S_prog *v = calloc(kt->n + 1, sizeof(*v));
+
+	if (!v)
+		abort();
+	*n = 0;
+	for (size_t i = 0; i < kt->n; i++) {
+		const struct lab_ktap_result *top = &kt->results[i];
+		if (top->depth != 0 || top->skip || strchr(top->name, ':'))
+			continue;
+		struct S_prog *p = &v[(*n)++];
+		p->top = top;
+		for (size_t j = 0; j < kt->n; j++) {
+			const struct lab_ktap_result *r = &kt->results[j];
+			if (r->depth == 1 && r->group && strcmp(r->group, top->name) == 0) {
+				p->nres++;
+				p->nnot_ok += !r->ok;
+			}
+		}
+		if (top->exit_status > 0 && p->nres && !p->nnot_ok)
+			p->doubt = kl_sprintf("%s exited with status %d although none of its %zu "
+					      "results said `not ok`: what reached klab is not what "
+					      "the program saw (was its output altered on the way?), "
+					      "so none of its checks count",
+					      top->name, top->exit_status, p->nres);
+		else if (top->sub_plan >= 0 && p->nres > (size_t)top->sub_plan)
+			p->doubt = kl_sprintf("%s printed %zu results against its plan of %d: what "
+					      "reached klab is not only what the program printed, so "
+					      "none of its checks count",
+					      top->name, p->nres, top->sub_plan);
+		if (top->sub_plan >= 0 && p->nres < (size_t)top->sub_plan) {
+			char *end = S_prog_end(kt, top);
+			p->short_of = kl_sprintf("%s printed %zu of the %d results its plan declared, "
+						 "then %s", top->name, p->nres, top->sub_plan, end);
+			free(end);
+		}
+	}
+	return v;
+}
+
+static void S_progs_free(struct S_prog *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].doubt);
+		free(v[i].short_of);
+	}
+	free(v);
+}
+
+static struct S_prog *S_prog_of(struct S_prog *v, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (strcmp(v[i].top->name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* Why a declared test never reported: the first failed top-level step says it best. */
+static char *S_not_run_reason(const struct lab_ktap *kt, const struct lab_vm_result *vm,
+			      struct S_prog *progs, size_t nprogs)
+{
+	for (size_t i = 0; i < nprogs; i++) {
+		if (progs[i].short_of) {
+			progs[i].said = 1;
+			return kl_sprintf("not run: %s", progs[i].short_of);
+		}
+	}
 	for (size_t i = 0; i < kt->n; i++) {
 		const struct lab_ktap_result *r = &kt->results[i];
 		if (r->depth == 0 && (!r->ok || r->skip)) {
@@ -86,12 +183,49 @@ static char *S_strip_name(const char *diag, const char *name)
 	return kl_strdup(diag);
 }
 
+/*
+ * "tampering: a kprobe on vfs_write from module sigsend", one clause per marker
+ * line ("load:sigsend: a kprobe on vfs_write").
+ */
+static void S_tamper_message(const char *lines, struct kl_buf *msg)
+{
+	kl_buf_printf(msg, "tampering: ");
+	for (const char *p = lines; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		const char *sep = memchr(p, ' ', (size_t)len);
+		int step_len = sep && sep > p && sep[-1] == ':' ? (int)(sep - p) - 1 : 0;
+		const char *what = step_len ? sep + 1 : p;
+		int what_len = len - (int)(what - p);
+		const char *colon = memchr(p, ':', (size_t)step_len);
+		int kind_len = colon ? (int)(colon - p) : 0;
+		const char *name = colon ? colon + 1 : "";
+		int name_len = colon ? step_len - kind_len - 1 : 0;
+
+		if (p != lines)
+			kl_buf_printf(msg, "; ");
+		if (kind_len == 4 && strncmp(p, "load", 4) == 0)
+			kl_buf_printf(msg, "%.*s from module %.*s", what_len, what, name_len, name);
+		else if (kind_len == 6 && strncmp(p, "unload", 6) == 0)
+			kl_buf_printf(msg, "%.*s, seen when module %.*s was unloaded", what_len, what,
+				      name_len, name);
+		else if (kind_len == 4 && strncmp(p, "test", 4) == 0)
+			kl_buf_printf(msg, "%.*s, seen after %.*s ran", what_len, what, name_len, name);
+		else
+			kl_buf_printf(msg, "%.*s", len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+	kl_buf_printf(msg, ". klab's output path was changed: none of this run's results count");
+}
+
 void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct lab_fault *f,
 	       const struct lab_vm_result *vm, double run_timeout, struct lab_grade *g)
 {
 	struct kl_buf msg = KL_BUF_INIT;
 	int all_ok = 1;
 	char taint[8];
+	size_t nprogs;
+	struct S_prog *progs = S_progs(kt, &nprogs);
 
 	memset(g, 0, sizeof(*g));
 	g->max_score = lab->max_score;
@@ -115,10 +249,15 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 			}
 		}
 		struct lab_outcome *o = S_add(g, name, seen ? seen->group : NULL);
+		struct S_prog *prog = seen ? S_prog_of(progs, nprogs, seen->group) : NULL;
 		o->max_points = lab->tests[i].points;
 		if (!found) {
 			o->ok = 0;
-			o->diagnostic = S_not_run_reason(kt, vm);
+			o->diagnostic = S_not_run_reason(kt, vm, progs, nprogs);
+		} else if (ok && prog && prog->doubt) {
+			o->ok = 0;
+			o->diagnostic = kl_strdup(prog->doubt);
+			prog->said = 1;
 		} else if (!ok) {
 			o->ok = 0;
 			if (seen->skip)
@@ -143,6 +282,7 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 			continue;
 		if (r->depth == 0 && r->skip)
 			continue; /* a skipped program: its checks already say "not run" */
+		struct S_prog *prog = r->depth == 0 ? S_prog_of(progs, nprogs, r->name) : NULL;
 		if (r->depth == 0 && !strchr(r->name, ':')) {
 			/* a failed test program: its failed checks say it, unless it crashed */
 			if (!r->diagnostic || strstr(r->diagnostic, "exited with status 1"))
@@ -152,11 +292,38 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 		o->ok = 0;
 		o->diagnostic = r->diagnostic ? S_strip_name(r->diagnostic, r->name)
 					      : kl_strdup(r->skip ? "skipped" : "failed");
+		if (prog)
+			prog->said = 1;
+		all_ok = 0;
+	}
+	/* a program its own record contradicts, when no outcome above says so */
+	for (size_t i = 0; i < nprogs; i++) {
+		struct S_prog *p = &progs[i];
+		if (p->said || (!p->doubt && !p->short_of))
+			continue;
+		struct lab_outcome *o = S_add(g, p->top->name, NULL);
+		o->ok = 0;
+		o->diagnostic = kl_strdup(p->doubt ? p->doubt : p->short_of);
 		all_ok = 0;
 	}
 	lab_grade_taint_flags(kt->taint_seen ? kt->taint : 0, taint, sizeof(taint));
 
-	if (f->kind != LAB_FAULT_NONE || taint[0]) {
+	if (kt->tamper) {
+		/* hooks that can rewrite results: nothing this run printed counts */
+		snprintf(g->verdict, sizeof(g->verdict), "fault");
+		S_tamper_message(kt->tamper, &msg);
+		if (f->kind != LAB_FAULT_NONE)
+			kl_buf_printf(&msg, "\n  the kernel also reported: %s", f->title);
+		for (size_t i = 0; i < g->ntests; i++) {
+			if (!g->tests[i].ok)
+				continue;
+			g->tests[i].ok = 0;
+			g->tests[i].points = 0;
+			free(g->tests[i].diagnostic);
+			g->tests[i].diagnostic = kl_strdup("does not count: the run was tampered with");
+		}
+		g->score = 0;
+	} else if (f->kind != LAB_FAULT_NONE || taint[0]) {
 		snprintf(g->verdict, sizeof(g->verdict), "fault");
 		if (f->kind != LAB_FAULT_NONE) {
 			const char *kind = lab_fault_kind_name(f->kind);
@@ -205,4 +372,5 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 		kl_buf_printf(&msg, "%d of %zu tests failed", failed, g->ntests);
 	}
 	g->message = kl_buf_detach(&msg);
+	S_progs_free(progs, nprogs);
 }

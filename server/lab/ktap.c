@@ -14,6 +14,7 @@ void lab_ktap_init(struct lab_ktap *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->plan = -1;
+	k->sub_plan = -1;
 }
 
 void lab_ktap_release(struct lab_ktap *k)
@@ -30,6 +31,8 @@ void lab_ktap_release(struct lab_ktap *k)
 	free(k->timeout_step);
 	free(k->taint_step);
 	free(k->subtest);
+	free(k->tamper);
+	free(k->exit_name);
 	kl_buf_release(&k->diag[0]);
 	kl_buf_release(&k->diag[1]);
 	lab_ktap_init(k);
@@ -116,6 +119,12 @@ static int S_result(struct lab_ktap *k, const char *s, size_t n, int depth)
 	r->number = number;
 	r->ok = ok;
 	r->group = depth && k->subtest ? kl_strdup(k->subtest) : NULL;
+	r->sub_plan = depth ? -1 : k->sub_plan;
+	r->exit_status = -1;
+	if (!depth && k->exit_name && strcmp(k->exit_name, r->name) == 0) {
+		r->exit_status = k->exit_status;
+		r->exit_signal = k->exit_signal;
+	}
 	if (hash) {
 		const char *d = hash + 1;
 		size_t dn = n - (size_t)(d - s);
@@ -158,6 +167,44 @@ static void S_set(char **dst, const char *s, size_t n)
 {
 	free(*dst);
 	*dst = S_dup(s, n);
+}
+
+/* "STEP: WHAT": kept in order, bounded like the diagnostics. */
+static void S_tamper(struct lab_ktap *k, const char *s, size_t n)
+{
+	size_t have = k->tamper ? strlen(k->tamper) : 0;
+
+	if (have + n + 2 > LAB_KTAP_MAX_DIAG)
+		return;
+	char *t = realloc(k->tamper, have + n + 2);
+	if (!t)
+		abort();
+	if (have)
+		t[have++] = '\n';
+	memcpy(t + have, s, n);
+	t[have + n] = '\0';
+	k->tamper = t;
+}
+
+/* "NAME status=N" or "NAME signal=N": for NAME's top-level result, which follows. */
+static void S_exit(struct lab_ktap *k, const char *s, size_t n)
+{
+	const char *sp = memchr(s, ' ', n);
+
+	if (!sp)
+		return;
+	const char *v = sp + 1;
+	size_t vn = n - (size_t)(v - s);
+	int status = -1, sig = 0;
+	if (vn > 7 && memcmp(v, "status=", 7) == 0)
+		status = (int)S_number(v + 7, vn - 7);
+	else if (vn > 7 && memcmp(v, "signal=", 7) == 0)
+		sig = (int)S_number(v + 7, vn - 7);
+	else
+		return;
+	S_set(&k->exit_name, s, (size_t)(sp - s));
+	k->exit_status = status;
+	k->exit_signal = sig;
 }
 
 void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
@@ -215,6 +262,14 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 				S_set(&k->taint_step, after + 7, n - (size_t)(after + 7 - s));
 			return;
 		}
+		if (S_prefix(s, n, "# klab-tamper: ")) {
+			S_tamper(k, s + 15, n - 15);
+			return;
+		}
+		if (S_prefix(s, n, "# klab-exit: ")) {
+			S_exit(k, s + 13, n - 13);
+			return;
+		}
 		if (S_prefix(s, n, "# klab-")) /* other markers are not diagnostics */
 			return;
 	}
@@ -226,11 +281,14 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 	if (S_prefix(s, n, "1..")) {
 		if (depth == 0)
 			k->plan = (int)S_number(s + 3, n - 3);
+		else if (k->sub_plan < 0)
+			k->sub_plan = (int)S_number(s + 3, n - 3);
 		return;
 	}
 	if (depth == 1 && S_prefix(s, n, "# Subtest: ")) {
 		S_set(&k->subtest, s + 11, n - 11);
 		kl_buf_reset(&k->diag[1]);
+		k->sub_plan = -1;
 		return;
 	}
 	if (s[0] == '#') {
@@ -245,6 +303,9 @@ void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len)
 		free(k->subtest);
 		k->subtest = NULL;
 		kl_buf_reset(&k->diag[1]);
+		k->sub_plan = -1;
+		free(k->exit_name);
+		k->exit_name = NULL;
 	}
 }
 

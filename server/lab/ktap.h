@@ -4,7 +4,7 @@
  * of the top level (the guest init's steps: load:MOD, each test program,
  * unload:MOD) and of one nested level (each test program's checks), the
  * diagnostics printed before each result, and klab's own markers (boot, done,
- * the running step, the kernel taint).
+ * the running step, the kernel taint, tampering, each test program's exit).
  *
  * Kernel messages carry a printk timestamp ("[    1.234] ...") and are never
  * taken for KTAP; any other noise between KTAP lines is ignored, as the
@@ -29,6 +29,10 @@ struct lab_ktap_result {
 	int skip;         /* directive SKIP: not a pass */
 	char *directive;  /* text after '#' on the result line, may be NULL */
 	char *diagnostic; /* the '#' lines printed just before it, may be NULL */
+	/* a test program's top-level result: what the program itself said and did */
+	int sub_plan;     /* the plan 1..N it printed, -1 when none */
+	int exit_status;  /* its exit status ("# klab-exit: NAME status=N"), -1 unknown */
+	int exit_signal;  /* the signal that killed it ("signal=N"), 0 when none */
 };
 
 struct lab_ktap {
@@ -46,7 +50,11 @@ struct lab_ktap {
 	long taint;       /* last reported kernel taint */
 	int taint_seen;
 	char *taint_step; /* the step after which the taint changed */
+	char *tamper;     /* "# klab-tamper:" lines (STEP: WHAT), '\n'-separated, or NULL */
 	char *subtest;    /* current nested test program */
+	int sub_plan;     /* its plan, -1 when none yet */
+	char *exit_name;  /* the last "# klab-exit:" marker, for the next top-level result */
+	int exit_status, exit_signal;
 	struct kl_buf diag[2]; /* diagnostics waiting for their result, per depth */
 };
 

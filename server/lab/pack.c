@@ -107,6 +107,8 @@ int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct 
 		}
 	}
 	kl_buf_printf(&plan, "timeout %ld\n", in->test_timeout);
+	for (size_t i = 0; i < in->nkprobes; i++)
+		kl_buf_printf(&plan, "kprobe %s\n", in->kprobes[i]);
 	if (in->nrecv)
 		kl_buf_printf(&plan, "recv %zu\n", in->nrecv);
 	for (size_t i = 0; i < in->nkmods; i++) {

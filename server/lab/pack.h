@@ -25,6 +25,8 @@ struct lab_pack_input {
 	char *const *tests;        /* guest test binaries */
 	size_t ntests;
 	long test_timeout;         /* seconds for each test */
+	char *const *kprobes;      /* kernel functions the lab declares it probes */
+	size_t nkprobes;
 };
 
 /* Writes the initramfs to out (a new file). */

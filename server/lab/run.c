@@ -505,6 +505,8 @@ again:
 		.tests = b.tests,
 		.ntests = b.ntests,
 		.test_timeout = lab.test_timeout,
+		.kprobes = lab.kprobes,
+		.nkprobes = lab.nkprobes,
 	};
 	int packed = lab_pack_initramfs(&in, initrd, &e2);
 	S_time(r, "pack", kl_now() - t);
