@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """labtest.py - end-to-end test of one lab through the real `klab run`.
 
-    labtest.py KLAB ROOT LAB
+    labtest.py KLAB ROOT LAB [VARIANT...]
 
 Proves, each against a fresh $KLAB_HOME:
   1. the skeleton (labs/LAB) builds and gets verdict `fail` with a score below the maximum;
   2. the reference solution (tests/solutions/LAB) gets `pass` with the full score;
   3. every wrong variant does not pass: tests/wrong/LAB/<variant>/change.patch is
      the mistake, as a patch on the reference solution, and its `expect` file names
-     the verdict (first line) and, on later lines, tests that must fail.
+     the verdict (first line) and, on later lines, tests that must fail. A line
+     `base: skeleton` in `expect` applies the patch to the skeleton instead (for
+     forgeries: the untouched skeleton plus code that lies about its results).
+Naming variants runs only those (and skips 1 and 2).
 Prints one line per check and exits non-zero on the first failure.
 """
 import json
@@ -53,28 +56,40 @@ def expect(cond, what, res):
 
 def main():
     klab, root, lab = sys.argv[1:4]
-    skel = run(klab, lab, src=os.path.join(root, "labs", lab))
-    expect(skel["verdict"] == "fail" and skel["score"] < skel["max"] and skel["_exit"] == 1,
-           f"{lab}: skeleton builds and fails", skel)
-    sol = run(klab, lab, src=os.path.join(root, "tests", "solutions", lab))
-    expect(sol["verdict"] == "pass" and sol["score"] == sol["max"] and sol["_exit"] == 0,
-           f"{lab}: reference solution passes with {sol['max']}/{sol['max']}", sol)
+    only = sys.argv[4:]
+    if not only:
+        skel = run(klab, lab, src=os.path.join(root, "labs", lab))
+        expect(skel["verdict"] == "fail" and skel["score"] < skel["max"] and skel["_exit"] == 1,
+               f"{lab}: skeleton builds and fails", skel)
+        sol = run(klab, lab, src=os.path.join(root, "tests", "solutions", lab))
+        expect(sol["verdict"] == "pass" and sol["score"] == sol["max"] and sol["_exit"] == 0,
+               f"{lab}: reference solution passes with {sol['max']}/{sol['max']}", sol)
     wrong_dir = os.path.join(root, "tests", "wrong", lab)
     variants = sorted(os.listdir(wrong_dir)) if os.path.isdir(wrong_dir) else []
     if not variants:
         sys.exit(f"FAIL {lab}: no wrong variants in {wrong_dir}")
-    for v in variants:
+    for v in only:
+        if v not in variants:
+            sys.exit(f"FAIL {lab}: no wrong variant {v} in {wrong_dir}")
+    for v in only or variants:
         vdir = os.path.join(wrong_dir, v)
         with open(os.path.join(vdir, "expect")) as f:
             lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        base = "solution"
+        if lines and lines[0].startswith("base:"):
+            base = lines.pop(0).split(":", 1)[1].strip()
+        if base not in ("solution", "skeleton"):
+            sys.exit(f"FAIL {lab}: {v}/expect: `base: {base}` is neither solution nor skeleton")
         want, must_fail = lines[0], lines[1:]
+        base_dir = (os.path.join(root, "tests", "solutions", lab) if base == "solution"
+                    else os.path.join(root, "labs", lab))
         with tempfile.TemporaryDirectory(prefix=f"klab-{lab}-{v}-") as src:
-            shutil.copytree(os.path.join(root, "tests", "solutions", lab), src, dirs_exist_ok=True)
+            shutil.copytree(base_dir, src, dirs_exist_ok=True)
             with open(os.path.join(vdir, "change.patch")) as patch:
                 p = subprocess.run(["patch", "-s", "-p1", "-d", src], stdin=patch,
                                    capture_output=True, text=True)
             if p.returncode != 0:
-                sys.exit(f"FAIL {lab}: {v}/change.patch does not apply to the solution:\n"
+                sys.exit(f"FAIL {lab}: {v}/change.patch does not apply to the {base}:\n"
                          f"{p.stdout}{p.stderr}")
             res = run(klab, lab, src=src)
         failed = {t["name"] for t in res["tests"] if not t["ok"]}
