@@ -8,7 +8,10 @@
   - a test program that never exits (and ignores SIGTERM): `timeout`, naming
     the test, within its test_timeout plus a margin, no QEMU left;
   - a test program that segfaults: `fail`, saying it was killed by signal 11,
-    and the checks it never reached fail as "not run".
+    and the checks it never reached fail as "not run";
+  - test programs whose own record contradicts their results: all ok but exit
+    status 1 (none of its checks count), fewer results than the plan (the
+    missing check fails, saying so).
 
     guest_faults_test.py KLAB ROOT
 """
@@ -74,6 +77,19 @@ def main():
               and not r["_tests"]["after_crash"]["ok"], "a segfaulting test program: fail", r)
         check(crash and "signal 11" in (crash[0]["diagnostic"] or ""),
               "its failure says it was killed by signal 11", r)
+        check("printed 1 of the 2 results its plan declared, then was killed by signal 11"
+              in (r["_tests"]["after_crash"]["diagnostic"] or ""),
+              "the check it never reached says how the program ended", r)
+
+        r = run("record-01")
+        t = r["_tests"]
+        check(r["verdict"] == "fail" and r["score"] == 2, "contradicting records: fail, 2 of 5", r)
+        check(not t["liar_a"]["ok"] and not t["liar_b"]["ok"]
+              and "exited with status 1 although none of its 2 results" in t["liar_a"]["diagnostic"],
+              "all ok but exit status 1: none of its checks count, and it says why", r)
+        check(t["short_a"]["ok"] and not t["short_c"]["ok"]
+              and "printed 2 of the 3 results its plan declared, then exited with status 0"
+              in t["short_c"]["diagnostic"], "fewer results than the plan: the missing one fails", r)
     finally:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
