@@ -92,11 +92,12 @@ static int S_loglevel(const struct klab_tamper *t)
 	return S_read(t, "/proc/sys/kernel/printk", buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
 }
 
-/* The enabled ftrace functions, wherever tracefs shows them ("" without ftrace). */
-static void S_read_ftrace(const struct klab_tamper *t, char *buf, size_t size)
+/* The enabled ftrace functions, wherever tracefs shows them; -1 without ftrace. */
+static int S_read_ftrace(const struct klab_tamper *t, char *buf, size_t size)
 {
-	if (S_read(t, "/sys/kernel/debug/tracing/enabled_functions", buf, size) < 0)
-		S_read(t, "/sys/kernel/tracing/enabled_functions", buf, size);
+	if (S_read(t, "/sys/kernel/debug/tracing/enabled_functions", buf, size) >= 0)
+		return 0;
+	return S_read(t, "/sys/kernel/tracing/enabled_functions", buf, size) >= 0 ? 0 : -1;
 }
 
 /* True when text has the line [line, line + len) (without its newline). */
@@ -191,7 +192,8 @@ static void S_check_ftrace(struct klab_tamper *t, const char *step, const char *
 {
 	char now[KLAB_TAMPER_TEXT], sym[256], key[320], what[384];
 
-	S_read_ftrace(t, now, sizeof(now));
+	if (!t->has_ftrace || S_read_ftrace(t, now, sizeof(now)) < 0)
+		return;
 	for (const char *p = now; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -314,7 +316,7 @@ void klab_tamper_baseline(struct klab_tamper *t, const char *root, klab_tamper_e
 	t->root = root;
 	t->emit = emit;
 	S_read(t, "/sys/kernel/debug/kprobes/list", t->kprobes, sizeof(t->kprobes));
-	S_read_ftrace(t, t->ftrace, sizeof(t->ftrace));
+	t->has_ftrace = S_read_ftrace(t, t->ftrace, sizeof(t->ftrace)) == 0;
 	S_read(t, "/proc/consoles", t->consoles, sizeof(t->consoles));
 	S_read_word(t, "/sys/module/printk/parameters/time", t->time, sizeof(t->time));
 	S_read_word(t, "/sys/module/printk/parameters/ignore_loglevel", t->ignore_loglevel,

@@ -31,6 +31,7 @@ struct klab_tamper {
 	klab_tamper_emit_fn emit;    /* prints one line (the marker) */
 	char kprobes[KLAB_TAMPER_TEXT]; /* the kprobe list at the baseline */
 	char ftrace[KLAB_TAMPER_TEXT];  /* enabled_functions at the baseline */
+	int has_ftrace;              /* the kernel has ftrace (tracefs was there) */
 	char consoles[1024];         /* /proc/consoles at the baseline */
 	char time[8];                /* printk.time at the baseline */
 	char ignore_loglevel[8];     /* printk.ignore_loglevel at the baseline */
