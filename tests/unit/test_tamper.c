@@ -149,6 +149,10 @@ static void test_consoles_changed(void **state)
 
 	S_write(tr, "/proc/consoles",
 		"ttyS0                -W- (EC p a)    4:64\nnetcon0              -W- (E  p  )\n", "w");
+	S_write(tr, "/proc/sys/kernel/tainted", "128\n", "w");
+	klab_tamper_check(&tr->t, "test:", "oops"); /* after an oops: not read (console lock) */
+	assert_string_equal(S_out, "");
+	S_write(tr, "/proc/sys/kernel/tainted", "0\n", "w");
 	klab_tamper_check(&tr->t, "test:", "t");
 	assert_string_equal(S_out, "# klab-tamper: test:t: the kernel's consoles changed (now: "
 				   "ttyS0 -W- (EC p a) 4:64;netcon0 -W- (E p ))\n");
