@@ -160,59 +160,102 @@ static int S_kprobe_symbol(const char *line, size_t len, char *sym, size_t size,
 	return 0;
 }
 
-/* New kprobes (k) and kretprobes (r) on the output path that the lab did not declare. */
-static void S_check_kprobes(struct klab_tamper *t, const char *step, char *hooked, size_t hsize)
-{
-	char now[KLAB_TAMPER_TEXT], sym[256], key[320], what[384], type;
+typedef void (*S_line_fn)(struct klab_tamper *t, const char *step, const char *line, size_t len,
+			  char *hooked, size_t hsize);
 
-	if (S_read(t, "/sys/kernel/debug/kprobes/list", now, sizeof(now)) < 0)
-		return;
-	for (const char *p = now; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len && !S_has_line(t->kprobes, p, len) &&
-		    S_kprobe_symbol(p, len, sym, sizeof(sym), &type) == 0) {
-			S_add_line(hooked, hsize, sym);
-			if (klab_tamper_output_path(sym) &&
-			    !S_has_line(t->declared, sym, strlen(sym))) {
-				snprintf(key, sizeof(key), "kprobe %c %s", type, sym);
-				snprintf(what, sizeof(what), "a %s on %s", type == 'r' ? "kretprobe" : "kprobe",
-					 sym);
-				S_report(t, step, key, what);
+/*
+ * Calls fn on each line (without its newline, not NUL-terminated) of root+path,
+ * read in pieces: a forger's thousand probes must not push one out of view.
+ * -1 when the file cannot be read.
+ */
+static int S_each_line(struct klab_tamper *t, const char *path, const char *step, S_line_fn fn,
+		       char *hooked, size_t hsize)
+{
+	char full[512], buf[4096];
+	size_t have = 0;
+
+	snprintf(full, sizeof(full), "%s%s", t->root, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		size_t start = 0;
+		for (size_t i = 0; i < have; i++) {
+			if (buf[i] == '\n') {
+				fn(t, step, buf + start, i - start, hooked, hsize);
+				start = i + 1;
 			}
 		}
-		if (!nl)
-			break;
-		p = nl + 1;
+		if (start == 0 && have == sizeof(buf)) { /* an overlong line: taken as it is */
+			fn(t, step, buf, have, hooked, hsize);
+			start = have;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
 	}
+	if (have)
+		fn(t, step, buf, have, hooked, hsize);
+	close(fd);
+	return 0;
 }
 
-/* New ftrace hooks (not a kprobe's) on the output path: "vfs_write (1) R ..." lines. */
-static void S_check_ftrace(struct klab_tamper *t, const char *step, const char *hooked)
+/* A kprobe (k) or kretprobe (r) new since the baseline: reported on the output path. */
+static void S_kprobe_line(struct klab_tamper *t, const char *step, const char *line, size_t len,
+			  char *hooked, size_t hsize)
 {
-	char now[KLAB_TAMPER_TEXT], sym[256], key[320], what[384];
+	char sym[256], key[320], what[384], type;
 
-	if (!t->has_ftrace || S_read_ftrace(t, now, sizeof(now)) < 0)
+	if (!len || S_has_line(t->kprobes, line, len) ||
+	    S_kprobe_symbol(line, len, sym, sizeof(sym), &type) < 0)
 		return;
-	for (const char *p = now; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		size_t sl = strcspn(p, " \t\n");
-		if (len && sl && sl < sizeof(sym) && p[0] != '\t' && p[0] != ' ' &&
-		    !S_has_line(t->ftrace, p, len)) {
-			memcpy(sym, p, sl);
-			sym[sl] = '\0';
-			if (klab_tamper_output_path(sym) && !S_has_line(hooked, sym, sl) &&
-			    !S_has_line(t->declared, sym, sl)) {
-				snprintf(key, sizeof(key), "ftrace %s", sym);
-				snprintf(what, sizeof(what), "an ftrace hook on %s", sym);
-				S_report(t, step, key, what);
-			}
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
+	S_add_line(hooked, hsize, sym);
+	if (!klab_tamper_output_path(sym) || S_has_line(t->declared, sym, strlen(sym)))
+		return;
+	snprintf(key, sizeof(key), "kprobe %c %s", type, sym);
+	snprintf(what, sizeof(what), "a %s on %s", type == 'r' ? "kretprobe" : "kprobe", sym);
+	S_report(t, step, key, what);
+}
+
+/* An ftrace hook new since the baseline ("vfs_write (1) R ..."), unless a kprobe's. */
+static void S_ftrace_line(struct klab_tamper *t, const char *step, const char *line, size_t len,
+			  char *hooked, size_t hsize)
+{
+	char sym[256], key[320], what[384];
+	size_t sl = 0;
+
+	(void)hsize;
+	while (sl < len && line[sl] != ' ' && line[sl] != '\t')
+		sl++;
+	if (!sl || sl >= sizeof(sym) || S_has_line(t->ftrace, line, len))
+		return;
+	memcpy(sym, line, sl);
+	sym[sl] = '\0';
+	if (!klab_tamper_output_path(sym) || S_has_line(hooked, sym, sl) ||
+	    S_has_line(t->declared, sym, sl))
+		return;
+	snprintf(key, sizeof(key), "ftrace %s", sym);
+	snprintf(what, sizeof(what), "an ftrace hook on %s", sym);
+	S_report(t, step, key, what);
+}
+
+/* Kprobes, then ftrace hooks (where the kernel has ftrace) on the output path. */
+static void S_check_hooks(struct klab_tamper *t, const char *step)
+{
+	char hooked[KLAB_TAMPER_TEXT / 4] = ""; /* symbols with a kprobe: not reported twice */
+
+	S_each_line(t, "/sys/kernel/debug/kprobes/list", step, S_kprobe_line, hooked,
+		    sizeof(hooked));
+	if (t->has_ftrace &&
+	    S_each_line(t, "/sys/kernel/debug/tracing/enabled_functions", step, S_ftrace_line,
+			hooked, sizeof(hooked)) < 0)
+		S_each_line(t, "/sys/kernel/tracing/enabled_functions", step, S_ftrace_line,
+			    hooked, sizeof(hooked));
 }
 
 /* Makes a multi-line text one line, in place: lines joined by ';', blanks squeezed. */
@@ -336,14 +379,13 @@ void klab_tamper_baseline(struct klab_tamper *t, const char *root, klab_tamper_e
 
 void klab_tamper_check(struct klab_tamper *t, const char *what, const char *name)
 {
-	char step[300], hooked[KLAB_TAMPER_TEXT / 4] = "";
+	char step[300];
 
 	if (!t->emit)
 		return;
 	snprintf(step, sizeof(step), "%s%s", what, name);
 	S_read_declared(t);
-	S_check_kprobes(t, step, hooked, sizeof(hooked));
-	S_check_ftrace(t, step, hooked);
+	S_check_hooks(t, step);
 	S_check_printk(t, step);
 	S_check_kmsg(t, step);
 }

@@ -183,39 +183,59 @@ static char *S_strip_name(const char *diag, const char *name)
 	return kl_strdup(diag);
 }
 
-/*
- * "tampering: a kprobe on vfs_write from module sigsend", one clause per marker
- * line ("load:sigsend: a kprobe on vfs_write").
- */
-static void S_tamper_message(const char *lines, struct kl_buf *msg)
+/* One marker line "STEP: WHAT" (STEP is load:M, test:T or unload:M) in words. */
+static void S_tamper_clause(struct kl_buf *msg, const char *line, int len)
 {
-	kl_buf_printf(msg, "tampering: ");
-	for (const char *p = lines; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		int len = nl ? (int)(nl - p) : (int)strlen(p);
-		const char *sep = memchr(p, ' ', (size_t)len);
-		int step_len = sep && sep > p && sep[-1] == ':' ? (int)(sep - p) - 1 : 0;
-		const char *what = step_len ? sep + 1 : p;
-		int what_len = len - (int)(what - p);
-		const char *colon = memchr(p, ':', (size_t)step_len);
-		int kind_len = colon ? (int)(colon - p) : 0;
-		const char *name = colon ? colon + 1 : "";
-		int name_len = colon ? step_len - kind_len - 1 : 0;
+	const char *colon = memchr(line, ':', (size_t)len);
+	const char *sep = colon ? memchr(colon, ' ', (size_t)(len - (colon - line))) : NULL;
 
-		if (p != lines)
+	if (!sep || sep[-1] != ':' || sep - 1 == colon) {
+		kl_buf_printf(msg, "%.*s", len, line);
+		return;
+	}
+	int kind_len = (int)(colon - line);
+	const char *name = colon + 1, *what = sep + 1;
+	int name_len = (int)(sep - 1 - name), what_len = len - (int)(what - line);
+
+	if (kind_len == 4 && strncmp(line, "load", 4) == 0)
+		kl_buf_printf(msg, "%.*s from module %.*s", what_len, what, name_len, name);
+	else if (kind_len == 6 && strncmp(line, "unload", 6) == 0)
+		kl_buf_printf(msg, "%.*s, seen when module %.*s was unloaded", what_len, what,
+			      name_len, name);
+	else if (kind_len == 4 && strncmp(line, "test", 4) == 0)
+		kl_buf_printf(msg, "%.*s, seen after %.*s ran", what_len, what, name_len, name);
+	else
+		kl_buf_printf(msg, "%.*s", len, line);
+}
+
+/*
+ * Tampering seen by the guest (kt->tamper, one marker a line): verdict fault,
+ * "tampering: a kprobe on vfs_write from module sigsend", and no test counts.
+ */
+static void S_tamper_verdict(const struct lab_ktap *kt, const struct lab_fault *f,
+			     struct lab_grade *g, struct kl_buf *msg)
+{
+	snprintf(g->verdict, sizeof(g->verdict), "fault");
+	kl_buf_printf(msg, "tampering: ");
+	for (const char *p = kt->tamper; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		if (p != kt->tamper)
 			kl_buf_printf(msg, "; ");
-		if (kind_len == 4 && strncmp(p, "load", 4) == 0)
-			kl_buf_printf(msg, "%.*s from module %.*s", what_len, what, name_len, name);
-		else if (kind_len == 6 && strncmp(p, "unload", 6) == 0)
-			kl_buf_printf(msg, "%.*s, seen when module %.*s was unloaded", what_len, what,
-				      name_len, name);
-		else if (kind_len == 4 && strncmp(p, "test", 4) == 0)
-			kl_buf_printf(msg, "%.*s, seen after %.*s ran", what_len, what, name_len, name);
-		else
-			kl_buf_printf(msg, "%.*s", len, p);
+		S_tamper_clause(msg, p, nl ? (int)(nl - p) : (int)strlen(p));
 		p = nl ? nl + 1 : NULL;
 	}
 	kl_buf_printf(msg, ". klab's output path was changed: none of this run's results count");
+	if (f->kind != LAB_FAULT_NONE)
+		kl_buf_printf(msg, "\n  the kernel also reported: %s", f->title);
+	for (size_t i = 0; i < g->ntests; i++) {
+		if (!g->tests[i].ok)
+			continue;
+		g->tests[i].ok = 0;
+		g->tests[i].points = 0;
+		free(g->tests[i].diagnostic);
+		g->tests[i].diagnostic = kl_strdup("does not count: the run was tampered with");
+	}
+	g->score = 0;
 }
 
 void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct lab_fault *f,
@@ -309,20 +329,7 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 	lab_grade_taint_flags(kt->taint_seen ? kt->taint : 0, taint, sizeof(taint));
 
 	if (kt->tamper) {
-		/* hooks that can rewrite results: nothing this run printed counts */
-		snprintf(g->verdict, sizeof(g->verdict), "fault");
-		S_tamper_message(kt->tamper, &msg);
-		if (f->kind != LAB_FAULT_NONE)
-			kl_buf_printf(&msg, "\n  the kernel also reported: %s", f->title);
-		for (size_t i = 0; i < g->ntests; i++) {
-			if (!g->tests[i].ok)
-				continue;
-			g->tests[i].ok = 0;
-			g->tests[i].points = 0;
-			free(g->tests[i].diagnostic);
-			g->tests[i].diagnostic = kl_strdup("does not count: the run was tampered with");
-		}
-		g->score = 0;
+		S_tamper_verdict(kt, f, g, &msg);
 	} else if (f->kind != LAB_FAULT_NONE || taint[0]) {
 		snprintf(g->verdict, sizeof(g->verdict), "fault");
 		if (f->kind != LAB_FAULT_NONE) {

@@ -107,6 +107,22 @@ static void test_kprobe_on_output_path(void **state)
 				   "# klab-tamper: load:sigsend: a kretprobe on do_wait\n");
 }
 
+/* Many harmless probes first: the one on the output path is still seen. */
+static void test_kprobe_behind_many_others(void **state)
+{
+	struct S_tree *tr = *state;
+	static char list[64 * 1024];
+	size_t n = 0;
+
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n,
+				      "ffffffff8100%04x  k  harmless_%d+0x0    \n", i, i);
+	snprintf(list + n, sizeof(list) - n, "ffffffff811a2b30  k  pipe_write+0x0    \n");
+	S_write(tr, "/sys/kernel/debug/kprobes/list", list, "w");
+	klab_tamper_check(&tr->t, "load:", "many");
+	assert_string_equal(S_out, "# klab-tamper: load:many: a kprobe on pipe_write\n");
+}
+
 static void test_ftrace_hook(void **state)
 {
 	struct S_tree *tr = *state;
@@ -187,6 +203,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nothing_changed, S_setup, S_teardown),
 		cmocka_unit_test_setup_teardown(test_kprobe_on_output_path, S_setup, S_teardown),
+		cmocka_unit_test_setup_teardown(test_kprobe_behind_many_others, S_setup,
+						S_teardown),
 		cmocka_unit_test_setup_teardown(test_ftrace_hook, S_setup, S_teardown),
 		cmocka_unit_test_setup_teardown(test_printk_switches, S_setup, S_teardown),
 		cmocka_unit_test_setup_teardown(test_consoles_changed, S_setup, S_teardown),
