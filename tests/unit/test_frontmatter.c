@@ -108,6 +108,13 @@ static void test_real_lab(void **state)
 	assert_int_equal(lab.nfiles, 1);
 	assert_true(lab.max_score > 0);
 	assert_int_equal(kl_lab_points(&lab, "no-such-test"), -1);
+	assert_int_equal(lab.nkprobes, 0);
+	kl_lab_release(&lab);
+	/* the kprobe lab declares the function it probes (tamper.h) */
+	if (kl_lab_load(KLAB_SOURCE_DIR, "syscalls-01", &lab, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(lab.nkprobes, 1);
+	assert_string_equal(lab.kprobes[0], "__x64_sys_getppid");
 	kl_lab_release(&lab);
 	assert_int_equal(kl_lab_load(KLAB_SOURCE_DIR, "../etc", &lab, &err), -1);
 	assert_non_null(strstr(err.msg, "not a lab id"));
