@@ -340,7 +340,10 @@ static int recv_records(void)
 	}
 }
 
-/* Mixes the host's seed into the RNG and credits it. */
+/*
+ * Mixes the host's seed into the RNG, credits it and reseeds at once: runs
+ * restored from one snapshot must not draw the same random numbers.
+ */
 static void add_entropy(const char *hex)
 {
 	struct {
@@ -357,7 +360,7 @@ static void add_entropy(const char *hex)
 	pool.info.buf_size = (int)n;
 	memcpy(pool.info.buf, pool.bytes, n);
 	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) < 0)
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
 		emit("# klab-error: cannot seed the RNG: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -703,12 +706,14 @@ static int open_channel(void)
  */
 static void sync_console(void)
 {
+	char line[128];
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(line, sizeof(line), "<4>klab-sync: %s\n", run_id);
 
-	if (fd < 0)
-		return;
-	dprintf(fd, "<4>klab-sync: %s\n", run_id);
-	close(fd);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		emit("# klab-error: cannot write to /dev/kmsg: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 int main(void)
@@ -785,7 +790,8 @@ out:
 	emit("KLAB-DONE");
 out_off:
 	sync();
-	reboot(RB_POWER_OFF);
+	/* a kernel without ACPI halts on power-off; reboot=t and -no-reboot end QEMU */
+	reboot(RB_AUTOBOOT);
 	for (;;)
 		pause();
 }

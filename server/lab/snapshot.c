@@ -203,13 +203,69 @@ char *lab_snapshot_save_uri(struct lab_snapshot *s)
 	return uri;
 }
 
+/* A zstd skippable frame (magic, length 8) with the hash of the bytes before it. */
+#define S_SEAL_MAGIC 0x184D2A5Bu
+#define S_SEAL_LEN 16
+
+static void S_seal_bytes(uint64_t h, unsigned char out[S_SEAL_LEN])
+{
+	uint32_t magic = S_SEAL_MAGIC, len = 8;
+
+	for (int i = 0; i < 4; i++) {
+		out[i] = (unsigned char)(magic >> (8 * i));
+		out[4 + i] = (unsigned char)(len >> (8 * i));
+	}
+	for (int i = 0; i < 8; i++)
+		out[8 + i] = (unsigned char)(h >> (8 * i));
+}
+
+/* Appends the seal to a finished save. */
+static int S_seal(const char *path, struct kl_err *err)
+{
+	struct kl_buf data = KL_BUF_INIT;
+	unsigned char seal[S_SEAL_LEN];
+	int rc = kl_read_file(path, &data, 4u << 30, err);
+
+	if (rc == 0) {
+		S_seal_bytes(kl_hash(KL_HASH_INIT, data.ptr, data.len), seal);
+		FILE *f = fopen(path, "ae");
+		if (!f || fwrite(seal, 1, sizeof(seal), f) != sizeof(seal))
+			rc = kl_err_errno(err, "cannot write %s", path);
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = kl_err_errno(err, "cannot write %s", path);
+	}
+	kl_buf_release(&data);
+	return rc;
+}
+
+int lab_snapshot_verify(const struct lab_snapshot *s, struct kl_err *err)
+{
+	struct kl_buf data = KL_BUF_INIT;
+	unsigned char seal[S_SEAL_LEN];
+	int rc = kl_read_file(s->path, &data, 4u << 30, err);
+
+	if (rc == 0) {
+		if (data.len < S_SEAL_LEN) {
+			rc = kl_err_set(err, "%s is truncated", s->path);
+		} else {
+			S_seal_bytes(kl_hash(KL_HASH_INIT, data.ptr, data.len - S_SEAL_LEN), seal);
+			if (memcmp(seal, data.ptr + data.len - S_SEAL_LEN, S_SEAL_LEN) != 0)
+				rc = kl_err_set(err, "%s does not match its hash (damaged)", s->path);
+		}
+	}
+	kl_buf_release(&data);
+	return rc;
+}
+
 int lab_snapshot_finish(struct lab_snapshot *s, int commit, struct kl_err *err)
 {
 	int rc = 0;
 
 	if (!s->tmp)
 		return 0;
-	if (commit && rename(s->tmp, s->path) < 0)
+	if (commit)
+		rc = S_seal(s->tmp, err);
+	if (commit && rc == 0 && rename(s->tmp, s->path) < 0)
 		rc = kl_err_errno(err, "cannot rename %s", s->tmp);
 	if (!commit || rc < 0)
 		unlink(s->tmp);

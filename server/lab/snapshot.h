@@ -10,6 +10,11 @@
  * memory, the kernel command line). Any change gives another key, so a stale
  * snapshot is never restored. Files are written to a temporary name and
  * renamed; one run at a time saves a key (flock), the others boot cold.
+ *
+ * QEMU cannot tell a damaged snapshot from a good one (a flipped byte in a
+ * page of RAM restores fine), so a save ends with a zstd skippable frame
+ * holding the hash of what precedes it; lab_snapshot_verify checks it while
+ * QEMU restores (zstd skips such frames).
  */
 #ifndef KLAB_LAB_SNAPSHOT_H
 #define KLAB_LAB_SNAPSHOT_H
@@ -51,6 +56,8 @@ bool lab_snapshot_exists(const struct lab_snapshot *s);
 int lab_snapshot_lock(struct lab_snapshot *s);
 /* The `-incoming` URI that restores it (caller frees); notes which file it reads. */
 char *lab_snapshot_restore_uri(struct lab_snapshot *s);
+/* 0 when the snapshot's content matches its hash, else -1 with err. */
+int lab_snapshot_verify(const struct lab_snapshot *s, struct kl_err *err);
 /* Deletes the snapshot a restore failed on (unless a new one replaced it since). */
 void lab_snapshot_discard(struct lab_snapshot *s);
 /* The `migrate` URI of a save (caller frees); needs the lock. */

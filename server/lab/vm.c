@@ -604,11 +604,20 @@ static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, enum S_ou
 	w.deadline = w.start + run->o->boot_timeout;
 	w.console = (struct S_stream){ .fd = q.out, .open = 1, .log = run->console_log };
 	w.channel = (struct S_stream){ .fd = q.chan, .open = 1, .log = run->channel_log };
-	if (mode == S_RESTORE)
-		S_enter_send(&w); /* the restored guest already waits for its run */
-	else
-		w.phase = S_PH_BOOT;
-	S_watch_loop(&w);
+	w.phase = S_PH_BOOT;
+	if (mode == S_RESTORE) {
+		struct kl_err ve = { "" };
+		/* checked while QEMU restores: a damaged snapshot may restore "fine" */
+		if (lab_snapshot_verify(run->o->snap, &ve) < 0) {
+			kl_buf_printf(&run->r->notes, "%s\n", ve.msg);
+			w.outcome = S_EXITED;
+			w.stop = 1;
+		} else {
+			S_enter_send(&w); /* the restored guest already waits for its run */
+		}
+	}
+	if (!w.stop)
+		S_watch_loop(&w);
 	S_kill(&q);
 	*outcome = w.outcome;
 	return 0;
@@ -682,7 +691,7 @@ static int S_restore(struct S_run *run, char **argv, size_t argc, struct kl_err 
 		return 1;
 	}
 	kl_buf_printf(&r->notes, "snapshot %s did not restore (%s%.*s): deleted; booting cold\n",
-		      o->snap->path, b == S_EXITED ? "QEMU exited: " : "no answer in time",
+		      o->snap->path, b == S_HUNG ? "no answer in time" : "QEMU ended",
 		      (int)r->qemu_stderr.len, kl_buf_str(&r->qemu_stderr));
 	lab_snapshot_discard(o->snap);
 	r->restore_failed = 1;
@@ -743,6 +752,9 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 		kl_err_errno(err, "cannot write %s", o->channel_log);
 		goto out;
 	}
+	/* the run's name on QEMU's command line (not part of the snapshot's key) */
+	S_push(&argv, &argc, kl_strdup("-name"));
+	S_push(&argv, &argc, kl_sprintf("klab-run-%s", r->run_id));
 	int done = 0;
 	if (o->snap && lab_snapshot_exists(o->snap)) {
 		done = S_restore(&run, argv, argc, err);
