@@ -690,9 +690,10 @@ static int S_restore(struct S_run *run, char **argv, size_t argc, struct kl_err 
 			r->end = LAB_VM_ABORTED;
 		return 1;
 	}
-	kl_buf_printf(&r->notes, "snapshot %s did not restore (%s%.*s): deleted; booting cold\n",
+	kl_buf_printf(&r->notes, "snapshot %s did not restore (%s%s%.*s): deleted; booting cold\n",
 		      o->snap->path, b == S_HUNG ? "no answer in time" : "QEMU ended",
-		      (int)r->qemu_stderr.len, kl_buf_str(&r->qemu_stderr));
+		      r->qemu_stderr.len ? ": " : "", (int)r->qemu_stderr.len,
+		      kl_buf_str(&r->qemu_stderr));
 	lab_snapshot_discard(o->snap);
 	r->restore_failed = 1;
 	S_reset(run, "restore", 1);
