@@ -3,7 +3,9 @@
  */
 #include "lab/snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -257,6 +260,37 @@ int lab_snapshot_verify(const struct lab_snapshot *s, struct kl_err *err)
 	return rc;
 }
 
+#define S_PRUNE_AGE (7 * 24 * 3600) /* seconds a snapshot may go unread before it goes */
+
+/*
+ * Deletes what no run will read again: snapshots and base initramfs files not
+ * read for S_PRUNE_AGE (atime, which relatime still moves once a day), and
+ * unfinished saves of runs that are gone.
+ */
+static void S_prune(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path = kl_path_join(dir, de->d_name);
+		const char *tmp = strstr(de->d_name, ".tmp.");
+		int old = stat(path, &st) == 0 && now - st.st_atime > S_PRUNE_AGE &&
+			  now - st.st_mtime > S_PRUNE_AGE;
+		int mine = strstr(de->d_name, ".vm.zst") || (strncmp(de->d_name, "base-", 5) == 0);
+		if (tmp && kill((pid_t)atol(tmp + 5), 0) < 0 && errno == ESRCH)
+			unlink(path);
+		else if (mine && !tmp && old)
+			unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
 int lab_snapshot_finish(struct lab_snapshot *s, int commit, struct kl_err *err)
 {
 	int rc = 0;
@@ -271,5 +305,7 @@ int lab_snapshot_finish(struct lab_snapshot *s, int commit, struct kl_err *err)
 		unlink(s->tmp);
 	free(s->tmp);
 	s->tmp = NULL;
+	if (commit && rc == 0)
+		S_prune(s->dir);
 	return rc;
 }

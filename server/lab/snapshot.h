@@ -62,7 +62,10 @@ int lab_snapshot_verify(const struct lab_snapshot *s, struct kl_err *err);
 void lab_snapshot_discard(struct lab_snapshot *s);
 /* The `migrate` URI of a save (caller frees); needs the lock. */
 char *lab_snapshot_save_uri(struct lab_snapshot *s);
-/* Puts a completed save in place (0), or removes it (commit 0). */
+/*
+ * Puts a completed save in place (0), or removes it (commit 0). After a save,
+ * snapshots unread for a week and unfinished saves of dead runs are deleted.
+ */
 int lab_snapshot_finish(struct lab_snapshot *s, int commit, struct kl_err *err);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -163,6 +165,35 @@ static void test_base_named_by_content(void **state)
 	free(cache);
 }
 
+static void test_save_prunes_the_unused(void **state)
+{
+	char *cache = cache_dir();
+	char *argv[] = { "qemu-system-x86_64", "-m", "512", NULL };
+	struct lab_snapshot s;
+	struct kl_err err = { "" };
+	char *old = kl_sprintf("%s/snapshots/debug-0000000000000000.vm.zst", cache);
+	char *recent = kl_sprintf("%s/snapshots/cloud-1111111111111111.vm.zst", cache);
+	char *dead = kl_sprintf("%s/snapshots/debug-2222222222222222.vm.zst.tmp.999999999", cache);
+	struct timeval month_ago[2] = { { time(NULL) - 30 * 86400, 0 }, { time(NULL) - 30 * 86400, 0 } };
+
+	(void)state;
+	assert_int_equal(lab_snapshot_open(cache, "debug", argv, &s, &err), 0);
+	assert_int_equal(kl_write_file(old, "old", 3, &err), 0);
+	assert_int_equal(utimes(old, month_ago), 0);
+	assert_int_equal(kl_write_file(recent, "recent", 6, &err), 0);
+	assert_int_equal(kl_write_file(dead, "half", 4, &err), 0);
+	assert_int_equal(lab_snapshot_lock(&s), 1);
+	save(&s, "state");
+	assert_false(kl_is_file(old));
+	assert_false(kl_is_file(dead));
+	assert_true(kl_is_file(recent));
+	assert_true(lab_snapshot_exists(&s));
+	lab_snapshot_close(&s);
+	free(old), free(recent), free(dead);
+	kl_rm_rf(cache, NULL);
+	free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_seal_catches_damage),
 		cmocka_unit_test(test_one_saver_per_key),
 		cmocka_unit_test(test_base_named_by_content),
+		cmocka_unit_test(test_save_prunes_the_unused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
