@@ -27,7 +27,8 @@
 #define S_LINE_MAX 4096
 #define S_QMP_TIMEOUT 10.0  /* seconds for QEMU's monitor to answer a command */
 #define S_SAVE_TIMEOUT 60.0 /* seconds for a snapshot to be written */
-#define S_SYNC_WAIT 3.0     /* seconds the console may lag behind the channel's end */
+#define S_BOOT_CAP 3.0      /* a boot that keeps printing gets this many boot timeouts */
+#define S_SYNC_WAIT 5.0     /* seconds the console may lag behind the channel's end */
 
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
@@ -436,6 +437,17 @@ static void S_console_line(struct S_watch *w, const char *line, size_t ll)
 	const struct lab_vm_opts *o = w->run->o;
 
 	S_tail_add(&w->run->r->tail, line, ll);
+	if (w->phase == S_PH_BOOT) {
+		/*
+		 * A boot that keeps printing is slow (a loaded machine), not hung: a
+		 * hang (DESIGN.md: TSC calibration) goes silent. Half the boot timeout
+		 * of silence ends it, however long it has been printing, up to a cap.
+		 */
+		double idle = kl_now() + o->boot_timeout / 2;
+		double cap = w->start + S_BOOT_CAP * o->boot_timeout;
+		if (idle > w->deadline)
+			w->deadline = idle < cap ? idle : cap;
+	}
 	if (w->phase != S_PH_RUN)
 		return; /* the kernel booting or restoring: not the lab's business */
 	if (o->on_console)

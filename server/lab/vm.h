@@ -13,8 +13,10 @@
  * the run's header (a new run id, entropy, the clock) and its files, and the
  * guest answers `# klab-run: ID`. Without a snapshot, or when one fails to
  * restore (it is then deleted), the VM boots cold: it must print KLAB-BOOTED
- * on the channel within the profile's boot timeout, a boot that never does is
- * an infrastructure hang (DESIGN.md: TSC calibration under TCG) and is
+ * on the channel within the profile's boot timeout (or, while the kernel
+ * keeps printing on the console, before half of it passes in silence, up to
+ * three boot timeouts: a loaded machine boots slowly); a boot that never does
+ * is an infrastructure hang (DESIGN.md: TSC calibration under TCG) and is
  * retried, never blamed on the learner; at KLAB-READY the VM is saved (when
  * this run holds the key's lock) and continues.
  *
