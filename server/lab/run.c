@@ -638,8 +638,9 @@ again:
 	if (vm.end == LAB_VM_BOOT_FAILED) {
 		S_verdict(r, "infra",
 			  kl_sprintf("the VM never reached klab's boot marker in %d boots of %.0f s "
-				     "(an infrastructure hang, not your code); run again, or "
-				     "`klab doctor`", vm.boots, vo.boot_timeout));
+				     "or more (an infrastructure hang or an overloaded machine, not "
+				     "your code); run again, or `klab doctor`", vm.boots,
+				     vo.boot_timeout));
 		goto grade_done;
 	}
 	if (vm.end == LAB_VM_ABORTED) {
