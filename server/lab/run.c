@@ -447,6 +447,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	char **kmods = NULL;
 	size_t nkmods = 0;
 	char *srcdir = NULL, *initrd = NULL, *console = NULL, *channel = NULL, *init = NULL;
+	char *pidfile = NULL;
 	struct lab_snapshot snap;
 	double t0 = kl_now(), t;
 	long long started = (long long)time(NULL);
@@ -535,6 +536,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	double run_timeout = (double)(o->timeout > 0 ? o->timeout : lab.timeout);
 	console = kl_path_join(b.dir, "console.log");
 	channel = kl_path_join(b.dir, "channel.log");
+	pidfile = kl_path_join(b.dir, "qemu.pid");
 again:
 	if (job.nexpect == 0 && !job.joined) {
 		t = kl_now();
@@ -577,6 +579,7 @@ again:
 		.run_timeout = run_timeout,
 		.console_log = console,
 		.channel_log = channel,
+		.pidfile = pidfile,
 		.on_console = S_on_console,
 		.on_channel = S_on_channel,
 		.stop = S_stop,
@@ -710,6 +713,7 @@ out:
 	free(initrd);
 	free(console);
 	free(channel);
+	free(pidfile);
 	free(init);
 out_lab:
 	kl_buf_release(&live.bundle);

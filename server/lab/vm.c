@@ -765,9 +765,13 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 		kl_err_errno(err, "cannot write %s", o->channel_log);
 		goto out;
 	}
-	/* the run's name on QEMU's command line (not part of the snapshot's key) */
+	/* the run's name and folder on QEMU's command line (not part of the snapshot's key) */
 	S_push(&argv, &argc, kl_strdup("-name"));
 	S_push(&argv, &argc, kl_sprintf("klab-run-%s", r->run_id));
+	if (o->pidfile) {
+		S_push(&argv, &argc, kl_strdup("-pidfile"));
+		S_push(&argv, &argc, kl_strdup(o->pidfile));
+	}
 	int done = 0;
 	if (o->snap && lab_snapshot_exists(o->snap)) {
 		done = S_restore(&run, argv, argc, err);

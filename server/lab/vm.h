@@ -58,6 +58,7 @@ struct lab_vm_opts {
 	double run_timeout;    /* seconds from the guest's answer to the end */
 	const char *console_log; /* raw console copy, may be NULL */
 	const char *channel_log; /* raw channel copy (what the guest sent), may be NULL */
+	const char *pidfile;   /* where QEMU writes its pid (in the run's folder), may be NULL */
 	/* Console lines (the kernel's log) and channel lines (/init's report) of the run. */
 	void (*on_console)(void *ctx, const char *line, size_t len);
 	void (*on_channel)(void *ctx, const char *line, size_t len);
