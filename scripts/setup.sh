@@ -23,6 +23,7 @@ packages=(
   qemu-system-x86 busybox-static graphviz linux-source-6.1 flex bison bc lz4 libssl-dev strace
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl
+  libjansson-dev zstd
 )
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"

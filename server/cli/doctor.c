@@ -57,6 +57,9 @@ int cmd_doctor(int argc, char **argv, const struct kl_config *cfg)
 	ok &= S_check(q, what, "apt-get install qemu-system-x86");
 	ok &= S_check(kl_is_file("/usr/share/qemu/qboot.rom"), "QEMU firmware qboot.rom",
 		      "apt-get install qemu-system-data");
+	char *zstd[] = { "zstd", "--version", NULL };
+	ok &= S_check(S_runs(zstd, line, sizeof(line)), "zstd (saves and restores VM snapshots)",
+		      "apt-get install zstd");
 	char *gcc[] = { "gcc", "--version", NULL };
 	int g = S_runs(gcc, line, sizeof(line));
 	snprintf(what, sizeof(what), "compiler: %s", g ? line : "gcc not found");

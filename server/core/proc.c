@@ -26,6 +26,42 @@ double kl_now(void)
 pid_t kl_proc_spawn(char *const *argv, const char *cwd, char *const *env, const int fds[3],
 		    struct kl_err *err)
 {
+	return kl_proc_spawn_fds(argv, cwd, env, fds, 3, err);
+}
+
+/*
+ * In the child: moves each fds[i] to descriptor i. The sources go above every
+ * target first, so that one source's number being another's target is harmless.
+ */
+static void S_child_fds(const int *fds, size_t nfds)
+{
+	int moved[16];
+
+	if (nfds > sizeof(moved) / sizeof(moved[0]))
+		_exit(127);
+	for (size_t i = 0; i < nfds; i++) {
+		int null = fds[i] < 0 && i < 3 ? open("/dev/null", i ? O_WRONLY : O_RDONLY) : -1;
+		int fd = fds[i] >= 0 ? fds[i] : null;
+		moved[i] = fd >= 0 ? fcntl(fd, F_DUPFD, (int)nfds) : -1;
+		if (fd >= 0 && moved[i] < 0)
+			_exit(127);
+		if (null >= 0)
+			close(null);
+	}
+	for (size_t i = 0; i < nfds; i++) {
+		if (moved[i] < 0) {
+			close((int)i);
+			continue;
+		}
+		if (dup2(moved[i], (int)i) < 0)
+			_exit(127);
+		close(moved[i]);
+	}
+}
+
+pid_t kl_proc_spawn_fds(char *const *argv, const char *cwd, char *const *env, const int *fds,
+			size_t nfds, struct kl_err *err)
+{
 	pid_t parent = getpid();
 	pid_t pid = fork();
 
@@ -39,13 +75,7 @@ pid_t kl_proc_spawn(char *const *argv, const char *cwd, char *const *env, const 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* klab died before the prctl */
-	for (int i = 0; i < 3; i++) {
-		int fd = fds[i] >= 0 ? fds[i] : open("/dev/null", i ? O_WRONLY : O_RDONLY);
-		if (fd < 0 || dup2(fd, i) < 0)
-			_exit(127);
-		if (fds[i] < 0 && fd != i)
-			close(fd);
-	}
+	S_child_fds(fds, nfds);
 	if (cwd && chdir(cwd) < 0) {
 		dprintf(2, "cannot enter %s: %s\n", cwd, strerror(errno));
 		_exit(127);

@@ -29,6 +29,13 @@ double kl_now(void);
  */
 pid_t kl_proc_spawn(char *const *argv, const char *cwd, char *const *env, const int fds[3],
 		    struct kl_err *err);
+/*
+ * The same with nfds descriptors (at least 3): fds[i] becomes descriptor i of
+ * the child (-1: /dev/null for 0..2, closed above), e.g. sockets for QEMU's
+ * `-chardev socket,fd=3`. Every other descriptor of klab's is close-on-exec.
+ */
+pid_t kl_proc_spawn_fds(char *const *argv, const char *cwd, char *const *env, const int *fds,
+			size_t nfds, struct kl_err *err);
 
 /*
  * Runs argv (argv[0] looked up in PATH) in folder cwd (NULL: unchanged), with

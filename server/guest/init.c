@@ -1,10 +1,18 @@
 /*
  * init.c - klab's guest /init: a static program that runs as PID 1 inside the
- * lab VM. It mounts the pseudo filesystems, prints the boot marker, loads the
- * in-tree and lab modules, runs each guest test program with its own timeout,
- * unloads the lab modules, and prints everything as KTAP on the console:
+ * lab VM. It mounts the pseudo filesystems, opens its results channel (the
+ * virtio-serial port named klab.0, loading the modules in /klab/channel first
+ * on kernels that have virtio as modules), says it is ready, and waits for its
+ * run. The host saves the VM at that point and starts every run from there.
  *
- *	KLAB-BOOTED
+ * Everything /init reports goes through emit() to the channel, never to the
+ * console: the console carries the kernel's log only, and a port has one
+ * opener at a time, so a module cannot casually write results. On the channel:
+ *
+ *	KLAB-BOOTED                      (cold boot only: the boot marker)
+ *	KLAB-READY                       (waiting: the snapshot point)
+ *	# klab-run: ID                   (the run's header arrived; one run id a run)
+ *	# klab-clean: boot=ID modules=0 tmp=0
  *	KTAP version 1
  *	1..N
  *	# klab-step: load:hello
@@ -18,21 +26,26 @@
  *	...
  *	# klab-taint: 512 after test:test_basic     (when the kernel taint changed)
  *	# klab-tamper: load:hello: a kprobe on vfs_write   (tamper.h)
+ *	# klab-done tainted=N
  *	KLAB-DONE
  *
- * then powers the VM off. /klab/plan says what to do, one directive a line:
+ * then reboots (QEMU exits). Before KLAB-DONE it writes "klab-sync: ID" to
+ * the kernel log, so the host knows it has read the console up to the end.
+ *
+ * The host sends, on the channel: the header
+ *	KLAB-RUN id=ID seed=HEX time=SECONDS.NANOSECONDS
+ * (a fresh run id; entropy for the RNG, added with RNDADDENTROPY; the wall
+ * clock), then records (see the host's pack.h): KLAB-FILE PATH MODE SIZE and
+ * SIZE bytes, KLAB-LINK PATH TARGET, and KLAB-END. /klab/plan, one of the
+ * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
  *	test PATH SECONDS     run a test program with a timeout
  *	timeout SECONDS       time allowed to load or unload a module
  *	kprobe SYMBOL         a function the lab may probe (read by tamper.c)
- *	recv N                receive N files on the console before the plan runs:
- *	                      /init prints KLAB-READY, the host sends, per file,
- *	                      "KLAB-FILE PATH SIZE ZSIZE" and ZSIZE bytes of zlib data
- *	                      (so the VM boots while the host still compiles)
  * A step that runs out of time prints "# klab-timeout: STEP"; modules are
  * loaded and unloaded in a child process, so an oops kills the child, not /init.
- * It shares nothing with the host but this format.
+ * It shares nothing with the host but these formats.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -49,10 +62,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "tamper.h"
 
@@ -74,8 +87,12 @@ static struct step steps[MAX_STEPS];
 static int nsteps;
 static int result_no;
 static int step_timeout = 10; /* seconds for loading or unloading a module */
-static int recv_files;        /* files to receive on the console first */
 static struct klab_tamper tamper; /* the output path as it was before the lab ran */
+static int out_fd = 1;        /* where emit() writes: the channel once open */
+static int in_fd = -1;        /* where the run comes from: the channel */
+static char run_id[72];       /* the run's id, from its header */
+static char chan_mods[8][64]; /* modules loaded for the channel (not the lab's) */
+static int nchan_mods;
 
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *fmt, ...)
@@ -92,7 +109,7 @@ static void emit(const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	for (int off = 0; off < n;) {
-		ssize_t w = write(1, line + off, n - off);
+		ssize_t w = write(out_fd, line + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -175,9 +192,6 @@ static int read_plan(void)
 			s->kind = kind[0] == 'k' ? STEP_KMOD : STEP_MODULE;
 			base_name(path, s->name, sizeof(s->name), 1);
 			snprintf(s->params, sizeof(s->params), "%s", off ? line + off : "");
-		} else if (strcmp(kind, "recv") == 0) {
-			recv_files = atoi(path);
-			continue;
 		} else if (strcmp(kind, "timeout") == 0) {
 			step_timeout = atoi(path) > 0 ? atoi(path) : 10;
 			continue;
@@ -197,7 +211,7 @@ static int read_plan(void)
 }
 
 
-/* Console input, buffered: a system call per byte costs dearly under emulation. */
+/* Channel input, buffered: a system call per byte costs dearly under emulation. */
 static char in_buf[4096];
 static size_t in_pos, in_len;
 
@@ -205,7 +219,7 @@ static size_t in_pos, in_len;
 static int in_byte(void)
 {
 	while (in_pos == in_len) {
-		ssize_t r = read(0, in_buf, sizeof(in_buf));
+		ssize_t r = read(in_fd, in_buf, sizeof(in_buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -232,86 +246,157 @@ static int read_line(char *line, size_t size)
 	return (int)n;
 }
 
-/* Reads exactly n bytes into p; -1 if the input ends first. */
-static int read_exact(unsigned char *p, size_t n)
+/* Copies exactly n input bytes to fd (-1: drops them); -1 if the input ends first. */
+static int copy_exact(int fd, size_t n, int *write_failed)
 {
-	for (size_t i = 0; i < n; i++) {
-		int c = in_byte();
-		if (c < 0)
-			return -1;
-		p[i] = (unsigned char)c;
+	char big[65536];
+
+	while (n) {
+		const char *p;
+		size_t got;
+		if (in_pos < in_len) {
+			got = in_len - in_pos < n ? in_len - in_pos : n;
+			p = in_buf + in_pos;
+			in_pos += got;
+		} else {
+			ssize_t r = read(in_fd, big, n < sizeof(big) ? n : sizeof(big));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			got = (size_t)r;
+			p = big;
+		}
+		for (size_t off = 0; fd >= 0 && off < got;) {
+			ssize_t w = write(fd, p + off, got - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				*write_failed = errno ? errno : EIO;
+				fd = -1;
+				break;
+			}
+			off += (size_t)w;
+		}
+		n -= got;
 	}
 	return 0;
 }
 
-/*
- * Receives one file: a line "KLAB-FILE PATH SIZE ZSIZE", then ZSIZE bytes of
- * zlib data that inflate to SIZE bytes. 0, or -1 (reported).
- */
-static int recv_one(void)
+/* Only the run's own folders, never a path that climbs out of them. */
+static int path_ok(const char *path)
 {
-	char line[512], path[256];
-	unsigned long size = 0, zsize = 0;
-	unsigned char *z = NULL, *data = NULL;
-	int rc = -1;
-
-	if (read_line(line, sizeof(line)) < 0 ||
-	    sscanf(line, "KLAB-FILE %255s %lu %lu", path, &size, &zsize) != 3 ||
-	    size > (64UL << 20) || zsize > (64UL << 20) || strncmp(path, "/klab/", 6) != 0 ||
-	    strstr(path, "..")) {
-		emit("# klab-error: expected a KLAB-FILE header, got `%.80s`", line);
-		return -1;
-	}
-	z = malloc(zsize ? zsize : 1);
-	data = malloc(size ? size : 1);
-	if (!z || !data) {
-		emit("# klab-error: %s: out of memory", path);
-		goto out;
-	}
-	if (read_exact(z, zsize) < 0) {
-		emit("# klab-error: %s: input ended early", path);
-		goto out;
-	}
-	uLongf got = size;
-	if (uncompress(data, &got, z, zsize) != Z_OK || got != size) {
-		emit("# klab-error: %s: corrupt data (%lu of %lu bytes)", path, (unsigned long)got,
-		     size);
-		goto out;
-	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0) {
-		emit("# klab-error: cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (write(fd, data, size) != (ssize_t)size)
-		emit("# klab-error: cannot write %s: %s", path, strerror(errno));
-	else
-		rc = 0;
-	close(fd);
-out:
-	free(z);
-	free(data);
-	return rc;
+	return (strncmp(path, "/klab/", 6) == 0 || strncmp(path, "/bin/", 5) == 0) &&
+	       !strstr(path, "..");
 }
 
-/* Takes the plan's files from the console, in raw mode so nothing is echoed. */
-static void recv_all(void)
+/* One KLAB-FILE record: its SIZE bytes into PATH. 0, or -1 (reported). */
+static int recv_file(const char *line)
 {
-	struct termios saved, raw;
-	int have_tty = tcgetattr(0, &saved) == 0;
+	char path[256];
+	unsigned mode = 0;
+	unsigned long size = 0;
+	int failed = 0;
 
-	if (have_tty) {
-		raw = saved;
-		cfmakeraw(&raw);
-		raw.c_oflag |= OPOST | ONLCR;
-		tcsetattr(0, TCSANOW, &raw);
+	if (sscanf(line, "KLAB-FILE %255s %o %lu", path, &mode, &size) != 3 ||
+	    size > (256UL << 20) || !path_ok(path)) {
+		emit("# klab-error: bad file record `%.80s`", line);
+		return -1;
 	}
-	emit("KLAB-READY");
-	for (int i = 0; i < recv_files; i++)
-		if (recv_one() < 0)
-			break;
-	if (have_tty)
-		tcsetattr(0, TCSANOW, &saved);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0777);
+	if (fd < 0)
+		failed = errno;
+	int rc = copy_exact(fd, size, &failed);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		emit("# klab-error: %s: the channel ended early", path);
+		return -1;
+	}
+	if (failed) {
+		emit("# klab-error: cannot write %s: %s", path, strerror(failed));
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the run's records until KLAB-END. 0, or -1 (reported). */
+static int recv_records(void)
+{
+	char line[512], path[256], target[256];
+
+	for (;;) {
+		if (read_line(line, sizeof(line)) < 0) {
+			emit("# klab-error: the channel ended before KLAB-END");
+			return -1;
+		}
+		if (strcmp(line, "KLAB-END") == 0)
+			return 0;
+		if (strncmp(line, "KLAB-FILE ", 10) == 0) {
+			if (recv_file(line) < 0)
+				return -1;
+		} else if (sscanf(line, "KLAB-LINK %255s %255s", path, target) == 2 &&
+			   path_ok(path) && !strstr(target, "..")) {
+			if (symlink(target, path) < 0 && errno != EEXIST)
+				emit("# klab-error: cannot link %s: %s", path, strerror(errno));
+		} else {
+			emit("# klab-error: expected a record, got `%.80s`", line);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Mixes the host's seed into the RNG, credits it and reseeds at once: runs
+ * restored from one snapshot must not draw the same random numbers.
+ */
+static void add_entropy(const char *hex)
+{
+	struct {
+		struct rand_pool_info info;
+		unsigned char bytes[64];
+	} pool;
+	size_t n = 0;
+	unsigned byte;
+
+	memset(&pool, 0, sizeof(pool));
+	while (n < sizeof(pool.bytes) && sscanf(hex + 2 * n, "%2x", &byte) == 1)
+		pool.bytes[n++] = (unsigned char)byte;
+	pool.info.entropy_count = (int)n * 8;
+	pool.info.buf_size = (int)n;
+	memcpy(pool.info.buf, pool.bytes, n);
+	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
+		emit("# klab-error: cannot seed the RNG: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Waits for the run's header (the VM may have been saved and restored while
+ * waiting), starts the run pristine: its id, fresh entropy, the wall clock.
+ */
+static int recv_header(void)
+{
+	char line[512], seed[160];
+	long long sec = 0;
+	long nsec = 0;
+
+	if (read_line(line, sizeof(line)) < 0) {
+		emit("# klab-error: the channel ended before the run's header");
+		return -1;
+	}
+	if (sscanf(line, "KLAB-RUN id=%71s seed=%159s time=%lld.%ld", run_id, seed, &sec,
+		   &nsec) != 4) {
+		emit("# klab-error: expected the run's header, got `%.80s`", line);
+		return -1;
+	}
+	emit("# klab-run: %s", run_id);
+	add_entropy(seed);
+	struct timespec ts = { .tv_sec = (time_t)sec, .tv_nsec = nsec };
+	if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+		emit("# klab-error: cannot set the clock: %s", strerror(errno));
+	return 0;
 }
 
 static double now(void);
@@ -508,8 +593,13 @@ static void report_clean(void)
 	FILE *f = fopen("/proc/modules", "r");
 
 	if (f) {
-		while (fgets(line, sizeof(line), f))
-			modules++;
+		while (fgets(line, sizeof(line), f)) {
+			int ours = 0;
+			for (int i = 0; i < nchan_mods; i++)
+				ours |= strncmp(line, chan_mods[i], strlen(chan_mods[i])) == 0 &&
+					line[strlen(chan_mods[i])] == ' ';
+			modules += !ours;
+		}
 		fclose(f);
 	}
 	DIR *d = opendir("/tmp");
@@ -541,6 +631,101 @@ static void check_taint(long *taint, const char *what, const char *name)
 	klab_tamper_check(&tamper, what, name);
 }
 
+/* Loads the modules the channel needs (/klab/channel: none when built in). */
+static void load_channel_modules(void)
+{
+	FILE *f = fopen("/klab/channel", "r");
+	char path[256];
+
+	if (!f)
+		return;
+	while (fgets(path, sizeof(path), f)) {
+		path[strcspn(path, "\n")] = '\0';
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+			dprintf(2, "klab-init: cannot load %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (nchan_mods < 8)
+			base_name(path, chan_mods[nchan_mods++], sizeof(chan_mods[0]), 1);
+	}
+	fclose(f);
+}
+
+/* The /dev node of the virtio port named klab.0, once the driver has added it. */
+static int find_port(char *dev, size_t size)
+{
+	DIR *d = opendir("/sys/class/virtio-ports");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char path[300], name[64] = "";
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		name[n > 0 ? n : 0] = '\0';
+		if (strcmp(name, "klab.0\n") == 0 || strcmp(name, "klab.0") == 0) {
+			snprintf(dev, size, "/dev/%s", de->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Opens the results channel (close-on-exec: no test program inherits it) and
+ * makes it where emit() writes. 0, or -1 with the reason on the console.
+ */
+static int open_channel(void)
+{
+	char dev[300];
+	double deadline = now() + 10;
+
+	load_channel_modules();
+	while (!find_port(dev, sizeof(dev))) {
+		if (now() > deadline) {
+			dprintf(2, "klab-init: no virtio port named klab.0: is the kernel built with "
+				   "VIRTIO_CONSOLE and VIRTIO_MMIO?\n");
+			return -1;
+		}
+		usleep(5000);
+	}
+	int fd = -1;
+	while ((fd = open(dev, O_RDWR | O_CLOEXEC)) < 0 && now() < deadline)
+		usleep(5000); /* devtmpfs may not have the node yet */
+	if (fd < 0) {
+		dprintf(2, "klab-init: cannot open %s: %s\n", dev, strerror(errno));
+		return -1;
+	}
+	in_fd = out_fd = fd;
+	return 0;
+}
+
+/*
+ * Writes "klab-sync: ID" to the kernel log: when the host reads it on the
+ * console, it has every kernel message of the run.
+ */
+static void sync_console(void)
+{
+	char line[128];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(line, sizeof(line), "<4>klab-sync: %s\n", run_id);
+
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		emit("# klab-error: cannot write to /dev/kmsg: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	long taint;
@@ -548,14 +733,19 @@ int main(void)
 	int total = 0;
 
 	mount_fs();
+	if (open_channel() < 0)
+		goto out_off;
 	emit("KLAB-BOOTED");
+	emit("KLAB-READY");
+	if (recv_header() < 0)
+		goto out;
+	if (recv_records() < 0)
+		goto out;
 	report_clean();
 	taint = read_taint();
 	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
-	if (recv_files)
-		recv_all();
 	for (int i = 0; i < nsteps; i++)
 		total += steps[i].kind == STEP_MODULE ? 2 : 1;
 	emit("KTAP version 1");
@@ -605,10 +795,14 @@ int main(void)
 		check_taint(&taint, "unload:", s->name);
 	}
 out:
+	taint = read_taint();
+	sync_console();
 	emit("# klab-done tainted=%ld", taint);
 	emit("KLAB-DONE");
+out_off:
 	sync();
-	reboot(RB_POWER_OFF);
+	/* a kernel without ACPI halts on power-off; reboot=t and -no-reboot end QEMU */
+	reboot(RB_AUTOBOOT);
 	for (;;)
 		pause();
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "core/hash.h"
 #include "core/proc.h"
 
 #define S_BUILD_TIMEOUT 300.0
@@ -440,17 +441,6 @@ int lab_build_stripped(const struct lab_build *b, size_t i, struct kl_buf *out,
 	return rc;
 }
 
-static uint64_t S_fnv(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 #define S_TEST_CFLAGS "-std=gnu11 -O2 -static -pthread -Wall -Wextra -Werror"
 
 int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struct lab_build *b,
@@ -470,11 +460,11 @@ int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struc
 		kl_err_set(err, "lab %s has no guest tests in %s", lab->id, tdir);
 		goto out;
 	}
-	uint64_t base = 14695981039346656037ULL;
+	uint64_t base = KL_HASH_INIT;
 	if (kl_read_file(header, &text, 1 << 20, err) < 0)
 		goto out;
-	base = S_fnv(base, text.ptr, text.len);
-	base = S_fnv(base, S_TEST_CFLAGS, strlen(S_TEST_CFLAGS));
+	base = kl_hash(base, text.ptr, text.len);
+	base = kl_hash(base, S_TEST_CFLAGS, strlen(S_TEST_CFLAGS));
 	for (size_t i = 0; i < nsrcs; i++) {
 		char *src = kl_path_join(tdir, srcs[i]);
 		kl_buf_reset(&text);
@@ -482,7 +472,7 @@ int lab_build_tests(const struct kl_config *cfg, const struct kl_lab *lab, struc
 			free(src);
 			goto out;
 		}
-		uint64_t h = S_fnv(base, text.ptr, text.len);
+		uint64_t h = kl_hash(base, text.ptr, text.len);
 		char *name = kl_strdup(srcs[i]);
 		name[strlen(name) - 2] = '\0';
 		char *cdir = kl_sprintf("%s/tests/%s/%016llx", cfg->cache, lab->id,

@@ -1,17 +1,27 @@
 /*
- * pack.h - the pack step: writes the initramfs (cpio newc, libarchive) that the
- * lab VM boots: klab's static /init, busybox, the in-tree modules the lab names,
- * the lab's modules, its guest tests, and /klab/plan telling /init what to run.
+ * pack.h - the pack step. A lab VM starts from a snapshot of a booted VM, so
+ * what it boots is the same for every lab and what a run needs travels later:
+ *   base    the initramfs (cpio newc, libarchive) of the snapshot: klab's static
+ *           /init and, on kernels that have them as modules, the modules that
+ *           give /init its results channel (virtio-mmio, virtio console), listed
+ *           in load order in /klab/channel;
+ *   bundle  the run's files as records on that channel after the restore: the
+ *           lab's modules, in-tree modules, programs, guest tests, busybox when
+ *           the lab asks, and /klab/plan telling /init what to run.
+ * Records (the guest's init.c reads them):
+ *	KLAB-FILE PATH MODE SIZE\n  then SIZE bytes (MODE in octal)
+ *	KLAB-LINK PATH TARGET\n     a symbolic link
+ *	KLAB-END\n                  the last record
  */
 #ifndef KLAB_LAB_PACK_H
 #define KLAB_LAB_PACK_H
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct lab_pack_input {
-	const char *init;          /* the klab-init binary */
 	const char *busybox;       /* a static busybox, may be NULL */
 	char *const *kmods;        /* in-tree modules, in load order */
 	size_t nkmods;
@@ -20,7 +30,7 @@ struct lab_pack_input {
 	const char *module_params; /* for the lab's modules, may be NULL */
 	char *const *programs;     /* the learner's static programs, put in /klab/bin */
 	size_t nprograms;
-	char *const *recv;         /* guest paths of files sent over the console at boot */
+	char *const *recv;         /* guest paths of files the build adds later */
 	size_t nrecv;              /* (modules among them also go in the plan) */
 	char *const *tests;        /* guest test binaries */
 	size_t ntests;
@@ -29,7 +39,17 @@ struct lab_pack_input {
 	size_t nkprobes;
 };
 
-/* Writes the initramfs to out (a new file). */
-int lab_pack_initramfs(const struct lab_pack_input *in, const char *out, struct kl_err *err);
+/* Writes the base initramfs to out (a new file): init, then the channel modules mods. */
+int lab_pack_base(const char *init, char *const *mods, size_t nmods, const char *out,
+		  struct kl_err *err);
+/* Appends the records of everything in in (and the plan) to out, without the end record. */
+int lab_pack_bundle(const struct lab_pack_input *in, struct kl_buf *out, struct kl_err *err);
+/* Appends one file record with data. */
+void lab_pack_data(struct kl_buf *out, const char *path, int mode, const void *data, size_t len);
+/* Appends the record of the file at host (0 or -1 with err). */
+int lab_pack_file(struct kl_buf *out, const char *path, int mode, const char *host,
+		  struct kl_err *err);
+/* Appends the end record. */
+void lab_pack_end(struct kl_buf *out);
 
 #endif

@@ -317,3 +317,40 @@ out:
 	kl_buf_release(&dep);
 	return rc;
 }
+
+int lab_profile_channel_modules(const struct lab_profile *p, char ***paths, size_t *npaths,
+				struct kl_err *err)
+{
+	static const char *const opts[] = { "CONFIG_VIRTIO_MMIO", "CONFIG_VIRTIO_CONSOLE" };
+	static const char *const mods[] = { "virtio_mmio", "virtio_console" };
+	struct kl_buf config = KL_BUF_INIT;
+	char *path = kl_path_join(p->dir, "config");
+	char *names[2];
+	size_t n = 0;
+	int rc = -1;
+
+	*paths = NULL;
+	*npaths = 0;
+	if (kl_read_file(path, &config, 16 << 20, err) < 0)
+		goto out;
+	for (size_t i = 0; i < 2; i++) {
+		char *y = kl_sprintf("\n%s=y\n", opts[i]);
+		char *m = kl_sprintf("\n%s=m\n", opts[i]);
+		int built_in = strstr(kl_buf_str(&config), y) != NULL;
+		int module = strstr(kl_buf_str(&config), m) != NULL;
+		free(y);
+		free(m);
+		if (!built_in && !module) {
+			kl_err_set(err, "kernel %s has no %s (%s): klab's results channel needs "
+				   "virtio-mmio and the virtio console", p->release, opts[i], path);
+			goto out;
+		}
+		if (module)
+			names[n++] = (char *)mods[i];
+	}
+	rc = n ? lab_profile_modules(p, names, n, paths, npaths, err) : 0;
+out:
+	kl_buf_release(&config);
+	free(path);
+	return rc;
+}

@@ -63,4 +63,13 @@ int lab_profile_ensure_built(const struct kl_config *cfg, struct lab_profile *p,
 int lab_profile_modules(const struct lab_profile *p, char *const *names, size_t n,
 			char ***paths, size_t *npaths, struct kl_err *err);
 
+/*
+ * The modules klab's /init loads to open its results channel (vm.h): none when
+ * the kernel has virtio-mmio and the virtio console built in, else those and
+ * their dependencies, in load order, as the kernel's config says. Free with
+ * kl_strv_free. -1 when the kernel has no virtio console at all.
+ */
+int lab_profile_channel_modules(const struct lab_profile *p, char ***paths, size_t *npaths,
+				struct kl_err *err);
+
 #endif

@@ -210,6 +210,12 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 	kl_buf_printf(b, "%s\"total\":%.3f}", r->ntimes ? "," : "", r->total_s);
 	S_key(b, "boots", &f);
 	kl_buf_printf(b, "%d", r->boots);
+	S_key(b, "vm_start", &f);
+	kl_buf_put_json(b, r->vm_start);
+	S_key(b, "vm_notes", &f);
+	kl_buf_put_json(b, r->vm_notes);
+	S_key(b, "run_id", &f);
+	kl_buf_put_json(b, r->run_id);
 	S_key(b, "boot_id", &f);
 	kl_buf_put_json(b, r->boot_id);
 	S_key(b, "clean_start", &f);

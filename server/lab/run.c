@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "core/attempts.h"
 #include "core/catalog.h"
@@ -21,6 +20,7 @@
 #include "lab/ktap.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
+#include "lab/snapshot.h"
 #include "lab/vm.h"
 
 #define S_GREEN "\033[32m"
@@ -46,10 +46,11 @@ struct S_job {
 	volatile int finished;
 };
 
-/* Everything the console callback updates while the VM runs. */
+/* Everything the console and channel callbacks update while the VM runs. */
 struct S_live {
 	struct S_job *job;
 	const struct lab_run_opts *o;
+	struct kl_buf bundle; /* the run's records known before the build ends (pack.h) */
 	struct lab_ktap kt;
 	struct lab_fault fault;
 	struct lab_run_result *result;
@@ -87,15 +88,13 @@ static void S_step(const struct lab_run_opts *o, const char *name, int ok, doubl
 	fflush(o->progress);
 }
 
-static void S_on_line(void *ctx, const char *line, size_t len)
+/* A line of /init's report, on the channel: KTAP and klab's markers. */
+static void S_on_channel(void *ctx, const char *line, size_t len)
 {
 	struct S_live *l = ctx;
-	char *prev_step = l->kt.step;
 	size_t before = l->kt.n;
 
-	(void)prev_step;
 	lab_ktap_feed(&l->kt, line, len);
-	lab_fault_feed(&l->fault, line, len);
 	if (l->kt.n > before) {
 		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
 		if (r->depth == 0) {
@@ -107,11 +106,30 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	}
 	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
 		l->step_start = kl_now();
+}
+
+/* A line of the kernel's log, on the console: faults, never test results. */
+static void S_on_console(void *ctx, const char *line, size_t len)
+{
+	struct S_live *l = ctx;
+
+	lab_fault_feed(&l->fault, line, len);
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		l->fault_shown = 1;
 		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
 			   l->fault.title);
 	}
+}
+
+/* The guest said it is done: the host agrees when every planned step has its result. */
+static int S_done(void *ctx)
+{
+	const struct S_live *l = ctx;
+	size_t top = 0;
+
+	for (size_t i = 0; i < l->kt.n; i++)
+		top += l->kt.results[i].depth == 0;
+	return l->kt.plan >= 0 && top >= (size_t)l->kt.plan;
 }
 
 /*
@@ -183,7 +201,10 @@ static void S_job_join(struct S_job *job, struct lab_run_result *r)
 	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
 }
 
-/* The built files, as KLAB-FILE records for the guest; -1 aborts the VM. */
+/*
+ * The run's records for the guest: what was packed, then the built files
+ * (once the build beside the restore ends). -1 aborts the VM.
+ */
 static int S_payload(void *ctx, struct kl_buf *out)
 {
 	struct S_live *l = ctx;
@@ -192,12 +213,15 @@ static int S_payload(void *ctx, struct kl_buf *out)
 	struct kl_buf data = KL_BUF_INIT;
 	int rc = -1;
 
-	S_job_join(job, l->result);
-	if (job->result != 0)
-		return -1;
-	if (b->nkos + b->nprograms != job->nexpect) {
-		job->mismatch = 1;
-		return -1;
+	kl_buf_add(out, l->bundle.ptr, l->bundle.len);
+	if (job->nexpect) {
+		S_job_join(job, l->result);
+		if (job->result != 0)
+			return -1;
+		if (b->nkos + b->nprograms != job->nexpect) {
+			job->mismatch = 1;
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < job->nexpect; i++) {
 		const char *want = job->expect[i];
@@ -215,20 +239,9 @@ static int S_payload(void *ctx, struct kl_buf *out)
 		} else if (kl_read_file(b->programs[i - b->nkos], &data, 256u << 20, &job->err) < 0) {
 			goto out;
 		}
-		/* the console is a slow emulated UART: deflate (a module shrinks 4x) */
-		uLongf zlen = compressBound(data.len);
-		kl_buf_printf(out, "KLAB-FILE %s %zu ", want, data.len);
-		size_t at = out->len;
-		kl_buf_grow(out, 32 + zlen);
-		char *z = out->ptr + at + 32;
-		if (compress2((Bytef *)z, &zlen, (const Bytef *)data.ptr, data.len, 9) != Z_OK) {
-			kl_err_set(&job->err, "cannot compress %s", want);
-			goto out;
-		}
-		int hl = snprintf(out->ptr + at, 32, "%lu\n", (unsigned long)zlen);
-		memmove(out->ptr + at + hl, z, zlen);
-		out->len = at + (size_t)hl + zlen;
+		lab_pack_data(out, want, i < b->nkos ? 0644 : 0755, data.ptr, data.len);
 	}
+	lab_pack_end(out);
 	rc = 0;
 out:
 	kl_buf_release(&data);
@@ -370,6 +383,59 @@ out:
 	return rc;
 }
 
+/*
+ * pack: the base initramfs that the snapshot boots (cached by content) and the
+ * run's records known now (everything but what the build beside the VM makes).
+ * *initrd (caller frees). 0, or -1 with err.
+ */
+static int S_pack(const struct kl_config *cfg, const struct lab_profile *prof,
+		  const struct kl_lab *lab, const struct lab_build *b, const struct S_job *job,
+		  const char *init, char *const *kmods, size_t nkmods, struct kl_buf *bundle,
+		  char **initrd, struct kl_err *err)
+{
+	char **chan = NULL;
+	size_t nchan = 0;
+
+	if (lab_profile_channel_modules(prof, &chan, &nchan, err) < 0)
+		return -1;
+	int rc = lab_snapshot_base(cfg->cache, init, chan, nchan, initrd, err);
+	kl_strv_free(chan, nchan);
+	if (rc < 0)
+		return -1;
+	struct lab_pack_input in = {
+		.busybox = lab->busybox ? "/bin/busybox" : NULL,
+		.kmods = kmods,
+		.nkmods = nkmods,
+		.modules = job->nexpect ? NULL : b->kos,
+		.nmodules = job->nexpect ? 0 : b->nkos,
+		.module_params = lab->module_params,
+		.programs = job->nexpect ? NULL : b->programs,
+		.nprograms = job->nexpect ? 0 : b->nprograms,
+		.recv = job->expect,
+		.nrecv = job->nexpect,
+		.tests = b->tests,
+		.ntests = b->ntests,
+		.test_timeout = lab->test_timeout,
+		.kprobes = lab->kprobes,
+		.nkprobes = lab->nkprobes,
+	};
+	kl_buf_reset(bundle);
+	return lab_pack_bundle(&in, bundle, err);
+}
+
+/* Keys the snapshot of the VM that vo describes. 0, or -1 (then every run boots cold). */
+static int S_snapshot_open(const struct kl_config *cfg, const struct lab_profile *prof,
+			   const struct lab_vm_opts *vo, struct lab_snapshot *snap,
+			   struct kl_err *err)
+{
+	size_t argc;
+	char **argv = lab_vm_argv(vo, &argc);
+	int rc = lab_snapshot_open(cfg->cache, prof->name, argv, snap, err);
+
+	kl_strv_free(argv, argc);
+	return rc;
+}
+
 int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct lab_run_result *r,
 	    struct kl_err *err)
 {
@@ -382,10 +448,12 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	struct kl_err e2 = { "" };
 	char **kmods = NULL;
 	size_t nkmods = 0;
-	char *srcdir = NULL, *initrd = NULL, *console = NULL, *init = NULL;
+	char *srcdir = NULL, *initrd = NULL, *console = NULL, *channel = NULL, *init = NULL;
+	char *pidfile = NULL;
+	struct lab_snapshot snap;
 	double t0 = kl_now(), t;
 	long long started = (long long)time(NULL);
-	int have_profile = 0, have_build = 0, have_vm = 0;
+	int have_profile = 0, have_build = 0, have_vm = 0, have_snap = 0;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -469,7 +537,8 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		S_job_expect(&job);
 	double run_timeout = (double)(o->timeout > 0 ? o->timeout : lab.timeout);
 	console = kl_path_join(b.dir, "console.log");
-	initrd = kl_path_join(b.dir, "initrd.cpio");
+	channel = kl_path_join(b.dir, "channel.log");
+	pidfile = kl_path_join(b.dir, "qemu.pid");
 again:
 	if (job.nexpect == 0 && !job.joined) {
 		t = kl_now();
@@ -490,34 +559,19 @@ again:
 
 	/* pack */
 	t = kl_now();
-	struct lab_pack_input in = {
-		.init = init,
-		.busybox = lab.busybox ? "/bin/busybox" : NULL,
-		.kmods = kmods,
-		.nkmods = nkmods,
-		.modules = job.nexpect ? NULL : b.kos,
-		.nmodules = job.nexpect ? 0 : b.nkos,
-		.module_params = lab.module_params,
-		.programs = job.nexpect ? NULL : b.programs,
-		.nprograms = job.nexpect ? 0 : b.nprograms,
-		.recv = job.expect,
-		.nrecv = job.nexpect,
-		.tests = b.tests,
-		.ntests = b.ntests,
-		.test_timeout = lab.test_timeout,
-		.kprobes = lab.kprobes,
-		.nkprobes = lab.nkprobes,
-	};
-	int packed = lab_pack_initramfs(&in, initrd, &e2);
-	S_time(r, "pack", kl_now() - t);
-	if (packed < 0) {
+	free(initrd);
+	initrd = NULL;
+	if (S_pack(cfg, &prof, &lab, &b, &job, init, kmods, nkmods, &live.bundle, &initrd,
+		   &e2) < 0) {
+		S_time(r, "pack", kl_now() - t);
 		S_job_join(&job, r);
 		S_verdict(r, "infra", kl_strdup(e2.msg));
 		goto grade_done;
 	}
+	S_time(r, "pack", kl_now() - t);
 	S_step(o, "pack", 1, kl_now() - t, NULL);
 
-	/* boot and run */
+	/* restore (or boot) and run */
 	struct lab_vm_opts vo = {
 		.profile = &prof,
 		.initrd = initrd,
@@ -526,12 +580,24 @@ again:
 		.boot_retries = (int)prof.boot_retries,
 		.run_timeout = run_timeout,
 		.console_log = console,
-		.on_line = S_on_line,
+		.channel_log = channel,
+		.pidfile = pidfile,
+		.on_console = S_on_console,
+		.on_channel = S_on_channel,
 		.stop = S_stop,
-		.payload = job.nexpect ? S_payload : NULL,
+		.done = S_done,
+		.payload = S_payload,
 		.wake_fd = job.started ? job.done_pipe[0] : -1,
 		.ctx = &live,
 	};
+	if (have_snap) {
+		lab_snapshot_close(&snap);
+		have_snap = 0;
+	}
+	if (S_snapshot_open(cfg, &prof, &vo, &snap, &e2) == 0) {
+		vo.snap = &snap;
+		have_snap = 1;
+	}
 	live.job = &job;
 	live.step_start = kl_now();
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
@@ -564,9 +630,11 @@ again:
 	}
 	have_vm = 1;
 	r->boots = vm.boots;
+	r->vm_start = vm.restored ? "restore" : vm.saved ? "cold+save" : "cold";
 	S_time(r, "boot", vm.boot_s);
-	if (job.nexpect)
-		S_time(r, "transfer", vm.wait_s + vm.send_s);
+	if (vm.saved)
+		S_time(r, "save", vm.save_s);
+	S_time(r, "transfer", vm.wait_s + vm.send_s);
 	S_time(r, "run", vm.run_s);
 	if (vm.end == LAB_VM_ERROR) {
 		S_verdict(r, "infra", kl_sprintf("QEMU could not start: %s", kl_buf_str(&vm.qemu_stderr)));
@@ -575,8 +643,9 @@ again:
 	if (vm.end == LAB_VM_BOOT_FAILED) {
 		S_verdict(r, "infra",
 			  kl_sprintf("the VM never reached klab's boot marker in %d boots of %.0f s "
-				     "(an infrastructure hang, not your code); run again, or "
-				     "`klab doctor`", vm.boots, vo.boot_timeout));
+				     "or more (an infrastructure hang or an overloaded machine, not "
+				     "your code); run again, or `klab doctor`", vm.boots,
+				     vo.boot_timeout));
 		goto grade_done;
 	}
 	if (vm.end == LAB_VM_ABORTED) {
@@ -585,7 +654,7 @@ again:
 		goto grade_done;
 	}
 
-	if (live.kt.booted && live.kt.boot_id && !live.kt.clean) {
+	if (live.kt.boot_id && !live.kt.clean) {
 		S_verdict(r, "infra", kl_strdup("the VM did not start clean (a module was loaded or "
 						"/tmp was not empty before the lab ran): a klab bug"));
 		goto grade_done;
@@ -605,6 +674,8 @@ grade_done:
 		const char *step = live.kt.timeout_step ? live.kt.timeout_step : live.kt.step;
 		r->step = step ? kl_strdup(step) : NULL;
 		r->boot_id = live.kt.boot_id ? kl_strdup(live.kt.boot_id) : NULL;
+		r->run_id = vm.run_id[0] ? kl_strdup(vm.run_id) : NULL;
+		r->vm_notes = vm.notes.len ? kl_strdup(kl_buf_str(&vm.notes)) : NULL;
 		r->clean = live.kt.clean;
 	}
 	r->fault = live.fault;
@@ -639,10 +710,15 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (job.done_pipe[i] > 0)
 			close(job.done_pipe[i]);
+	if (have_snap)
+		lab_snapshot_close(&snap);
 	free(initrd);
 	free(console);
+	free(channel);
+	free(pidfile);
 	free(init);
 out_lab:
+	kl_buf_release(&live.bundle);
 	free(srcdir);
 	lab_ktap_release(&live.kt);
 	lab_fault_release(&live.fault);
@@ -669,6 +745,8 @@ void lab_run_result_release(struct lab_run_result *r)
 	free(r->console_tail);
 	free(r->step);
 	free(r->boot_id);
+	free(r->run_id);
+	free(r->vm_notes);
 	free(r->build_dir);
 	free(r->console_log);
 	memset(r, 0, sizeof(*r));

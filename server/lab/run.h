@@ -45,11 +45,14 @@ struct lab_run_result {
 	char *build_log;    /* Kbuild's output with the learner's paths */
 	char *console_tail; /* last console lines (timeouts, faults) */
 	char *step;         /* the guest step running at the end */
-	struct lab_step_time times[8];
+	struct lab_step_time times[10];
 	size_t ntimes;
 	double total_s;
-	int boots;          /* VM boots started (more than 1: a hung boot was retried) */
-	char *boot_id;      /* the guest kernel's boot id: every run boots a fresh kernel */
+	int boots;          /* cold VM boots started (more than 1: a hung boot was retried) */
+	const char *vm_start; /* "restore" (from a snapshot), "cold", "cold+save", NULL before */
+	char *vm_notes;     /* what went wrong with snapshots, NULL when nothing */
+	char *run_id;       /* the run's id, sent by the host and echoed by the guest */
+	char *boot_id;      /* the guest kernel's boot id (the same for runs of one snapshot) */
 	int clean;          /* the guest started with no module loaded and an empty /tmp */
 	long long attempt_id; /* 0 when not recorded */
 	char commit[41];    /* attempts repository commit, "" when none */

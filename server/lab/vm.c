@@ -1,5 +1,6 @@
 /*
- * vm.c - boots a lab VM under QEMU and streams its console (see vm.h).
+ * vm.c - runs a lab VM under QEMU: restore or cold boot, the snapshot's save,
+ * the run's header and files, and the console and channel streams (see vm.h).
  */
 #include "lab/vm.h"
 
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,11 +20,15 @@
 #include "core/catalog.h"
 #include "core/fsutil.h"
 #include "core/proc.h"
-#include "lab/console.h"
+#include "lab/qmp.h"
 
 #define S_TAIL_MAX 6000
 #define S_STDERR_MAX 4000
 #define S_LINE_MAX 4096
+#define S_QMP_TIMEOUT 10.0  /* seconds for QEMU's monitor to answer a command */
+#define S_SAVE_TIMEOUT 60.0 /* seconds for a snapshot to be written */
+#define S_BOOT_CAP 3.0      /* a boot that keeps printing gets this many boot timeouts */
+#define S_SYNC_WAIT 5.0     /* seconds the console may lag behind the channel's end */
 
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
@@ -34,6 +41,7 @@ void lab_vm_result_release(struct lab_vm_result *r)
 {
 	kl_buf_release(&r->tail);
 	kl_buf_release(&r->qemu_stderr);
+	kl_buf_release(&r->notes);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -110,6 +118,18 @@ char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 	S_push(&v, n, kl_strdup("none"));
 	S_push(&v, n, kl_strdup("-serial"));
 	S_push(&v, n, kl_strdup("stdio"));
+	/* the results channel: a virtio-serial port on virtio-mmio, on descriptor 3 */
+	S_push(&v, n, kl_strdup("-device"));
+	S_push(&v, n, kl_strdup("virtio-serial-device"));
+	S_push(&v, n, kl_strdup("-chardev"));
+	S_push(&v, n, kl_strdup("socket,id=klab,fd=3"));
+	S_push(&v, n, kl_strdup("-device"));
+	S_push(&v, n, kl_strdup("virtserialport,chardev=klab,name=" LAB_VM_CHANNEL));
+	/* the monitor (QMP), on descriptor 4 */
+	S_push(&v, n, kl_strdup("-chardev"));
+	S_push(&v, n, kl_strdup("socket,id=qmp,fd=4"));
+	S_push(&v, n, kl_strdup("-mon"));
+	S_push(&v, n, kl_strdup("chardev=qmp,mode=control"));
 	S_push(&v, n, kl_strdup("-no-reboot"));
 	S_push(&v, n, kl_strdup("-kernel"));
 	S_push(&v, n, kl_strdup(p->vmlinuz));
@@ -120,48 +140,52 @@ char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n)
 	return v;
 }
 
+/* A running QEMU and klab's ends of its connections. */
 struct S_qemu {
 	pid_t pid;
-	int in;  /* console input */
-	int out; /* console */
-	int err; /* QEMU's stderr */
+	int in;   /* console input (kept open, never written) */
+	int out;  /* console */
+	int err;  /* QEMU's stderr */
+	int chan; /* the channel */
+	int mon;  /* the monitor (QMP) */
 };
+
+static void S_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 static int S_spawn(char **argv, struct S_qemu *q, struct kl_err *err)
 {
-	int in[2], out[2], errp[2];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int chan[2] = { -1, -1 }, mon[2] = { -1, -1 };
+	int rc = -1;
 
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return kl_err_errno(err, "cannot make a pipe for QEMU");
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, mon) < 0) {
+		kl_err_errno(err, "cannot make the pipes and sockets for QEMU");
+		goto out;
 	}
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		return kl_err_errno(err, "cannot make a pipe for QEMU");
+	const int fds[5] = { in[0], out[1], errp[1], chan[1], mon[1] };
+	pid_t pid = kl_proc_spawn_fds(argv, NULL, NULL, fds, 5, err);
+	if (pid < 0)
+		goto out;
+	fcntl(chan[0], F_SETFL, O_NONBLOCK);
+	*q = (struct S_qemu){ pid, in[1], out[0], errp[0], chan[0], mon[0] };
+	in[1] = out[0] = errp[0] = chan[0] = mon[0] = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		S_close(&in[i]);
+		S_close(&out[i]);
+		S_close(&errp[i]);
+		S_close(&chan[i]);
+		S_close(&mon[i]);
 	}
-	const int fds[3] = { in[0], out[1], errp[1] };
-	pid_t pid = kl_proc_spawn(argv, NULL, NULL, fds, err);
-	close(in[0]);
-	close(out[1]);
-	close(errp[1]);
-	if (pid < 0) {
-		close(in[1]);
-		close(out[0]);
-		close(errp[0]);
-		return -1;
-	}
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	q->pid = pid;
-	q->in = in[1];
-	q->out = out[0];
-	q->err = errp[0];
-	return 0;
+	return rc;
 }
 
 static void S_kill(struct S_qemu *q)
@@ -173,13 +197,11 @@ static void S_kill(struct S_qemu *q)
 			;
 		q->pid = 0;
 	}
-	if (q->in >= 0)
-		close(q->in);
-	if (q->out >= 0)
-		close(q->out);
-	if (q->err >= 0)
-		close(q->err);
-	q->in = q->out = q->err = -1;
+	S_close(&q->in);
+	S_close(&q->out);
+	S_close(&q->err);
+	S_close(&q->chan);
+	S_close(&q->mon);
 }
 
 static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
@@ -196,87 +218,341 @@ static void S_tail_add(struct kl_buf *tail, const char *line, size_t len)
 	}
 }
 
-enum S_boot { S_BOOT_OK, S_BOOT_HUNG, S_BOOT_EXITED, S_BOOT_ABORTED };
-
-/* One boot being watched. */
-struct S_watch {
-	const struct lab_vm_opts *o;
-	struct lab_vm_result *r;
-	double start;      /* when QEMU started */
-	int booted;        /* the marker came */
-	double marker_at;
-	double deadline;   /* of the boot, then of the run */
-	double ready_at;   /* when the guest asked for its files, 0 before */
-	struct kl_buf send; /* payload still to write */
-	size_t sent;
-	int stop;          /* the run is over */
-	struct lab_console console; /* rejoins program lines cut by kernel records */
+/* A stream read in lines: the console or the channel. */
+struct S_stream {
+	int fd;
+	int open;
+	FILE *log;
+	char buf[S_LINE_MAX + 1];
+	size_t len;
 };
 
-/* Acts on one whole console line: markers, payload, the caller's callbacks. */
-static void S_line(struct S_watch *w, const char *line, size_t ll)
-{
-	const struct lab_vm_opts *o = w->o;
-	struct lab_vm_result *r = w->r;
+enum S_phase {
+	S_PH_BOOT,  /* cold: waiting for KLAB-BOOTED */
+	S_PH_READY, /* cold: waiting for KLAB-READY (the snapshot point) */
+	S_PH_SEND,  /* sending the run, waiting for the guest's answer */
+	S_PH_RUN,   /* the run */
+};
 
-	if (!w->booted) {
-		if (ll != 11 || memcmp(line, "KLAB-BOOTED", 11) != 0)
-			return; /* the kernel booting: not the lab's business */
-		w->booted = 1;
-		w->marker_at = kl_now();
-		r->boot_s = w->marker_at - w->start;
-		w->deadline = w->marker_at + o->run_timeout;
+enum S_outcome { S_OK, S_HUNG, S_EXITED, S_ABORTED };
+
+/* State shared by all boots of one run. */
+struct S_run {
+	const struct lab_vm_opts *o;
+	struct lab_vm_result *r;
+	FILE *console_log, *channel_log;
+	struct kl_buf send;   /* header and records; filled once, sent to every boot */
+	int have_payload;
+	char seed[65];
+	char answer[64];      /* "# klab-run: ID" */
+	char sync[64];        /* "klab-sync: ID" */
+};
+
+/* One boot or restore being watched. */
+struct S_watch {
+	struct S_run *run;
+	struct S_qemu *q;
+	int save;            /* cold: save the VM at KLAB-READY */
+	enum S_phase phase;
+	double start;        /* QEMU started */
+	double deadline;     /* of the phase */
+	double ready_at;     /* the guest waits for its run */
+	double answer_at;
+	size_t sent;
+	int chan_done;       /* the channel said KLAB-DONE */
+	int synced;          /* the console showed klab-sync */
+	double sync_deadline;
+	int stop;            /* the run is over */
+	enum S_outcome outcome;
+	struct S_stream console, channel;
+};
+
+/* The run's header, then the records of payload(), once. -1: payload gave up. */
+static int S_get_payload(struct S_run *run)
+{
+	const struct lab_vm_opts *o = run->o;
+	struct kl_buf records = KL_BUF_INIT;
+	struct timespec ts;
+
+	if (run->have_payload)
+		return 0;
+	double t = kl_now();
+	int pr = o->payload(o->ctx, &records);
+	run->r->wait_s += kl_now() - t;
+	if (pr < 0) {
+		kl_buf_release(&records);
+		return -1;
 	}
-	if (ll == 10 && memcmp(line, "KLAB-READY", 10) == 0 && o->payload && !w->ready_at) {
-		w->ready_at = kl_now();
-		int pr = o->payload(o->ctx, &w->send);
-		r->wait_s = kl_now() - w->ready_at;
-		w->deadline += r->wait_s; /* the guest cannot run while we wait */
-		if (pr < 0) {
-			r->end = LAB_VM_ABORTED;
-			w->stop = 1;
-			return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	kl_buf_printf(&run->send, "KLAB-RUN id=%s seed=%s time=%lld.%09ld\n", run->r->run_id,
+		      run->seed, (long long)ts.tv_sec, ts.tv_nsec);
+	kl_buf_add(&run->send, records.ptr, records.len);
+	kl_buf_release(&records);
+	run->have_payload = 1;
+	return 0;
+}
+
+/*
+ * Saves the VM (the guest waits for its run) with QMP: migrate to the
+ * snapshot's file, wait for it to complete, cont. The guest is left running
+ * while its RAM is copied (it sleeps in read(), so little is dirtied): QEMU
+ * stops it for the last pages itself, and since the saved VM was running, a
+ * restore starts running at once, with no command to wait for. A failed save
+ * only costs the next run a cold boot. -1 when the VM could not be resumed.
+ */
+static int S_save(struct S_watch *w)
+{
+	struct S_run *run = w->run;
+	struct lab_snapshot *snap = run->o->snap;
+	struct lab_qmp qmp;
+	struct kl_err e = { "" }, e2 = { "" };
+	char status[32] = "";
+	double t = kl_now();
+	int saved = 0, rc = 0;
+
+	char *uri = lab_snapshot_save_uri(snap);
+	int opened = lab_qmp_open(&qmp, w->q->mon, S_QMP_TIMEOUT, &e) == 0;
+	w->q->mon = -1; /* qmp owns it now */
+	if (opened && lab_qmp_migrate(&qmp, uri, &e) == 0) {
+		while (kl_now() - t < S_SAVE_TIMEOUT) {
+			if (lab_qmp_query_migrate(&qmp, status, sizeof(status), &e) < 0 ||
+			    strcmp(status, "failed") == 0 || strcmp(status, "completed") == 0 ||
+			    strcmp(status, "cancelled") == 0)
+				break;
+			usleep(5000);
+		}
+		if (strcmp(status, "completed") == 0) {
+			saved = lab_snapshot_finish(snap, 1, &e) == 0;
+			/* after a completed migration the VM stays paused until told */
+			if (lab_qmp_cont(&qmp, &e2) < 0) {
+				kl_buf_printf(&run->r->notes, "the VM did not continue after its save: "
+					      "%s\n", e2.msg);
+				rc = -1;
+			}
+		} else if (!e.msg[0]) {
+			kl_err_set(&e, "the migration ended %s after %.0f s",
+				   status[0] ? status : "never", kl_now() - t);
 		}
 	}
-	S_tail_add(&r->tail, line, ll);
-	if (o->on_line)
-		o->on_line(o->ctx, line, ll);
-	if ((ll == 9 && memcmp(line, "KLAB-DONE", 9) == 0) || (o->stop && o->stop(o->ctx))) {
-		r->end = LAB_VM_DONE;
+	lab_snapshot_finish(snap, 0, NULL); /* an unfinished save */
+	lab_qmp_close(&qmp);
+	if (!saved)
+		kl_buf_printf(&run->r->notes, "snapshot not saved: %s\n", e.msg);
+	run->r->saved = saved;
+	run->r->save_s = kl_now() - t;
+	free(uri);
+	return rc;
+}
+
+/* The guest waits for its run: get the payload (may block), start sending. */
+static void S_enter_send(struct S_watch *w)
+{
+	struct S_run *run = w->run;
+	double before = run->r->wait_s;
+
+	if (S_get_payload(run) < 0) {
+		w->outcome = S_ABORTED;
+		w->stop = 1;
+		return;
+	}
+	w->start += run->r->wait_s - before; /* the guest cannot run while we wait */
+	w->phase = S_PH_SEND;
+	w->ready_at = kl_now();
+	w->sent = 0;
+	w->deadline = w->ready_at + run->o->boot_timeout;
+}
+
+/* Ends the run when the guest is done, the console caught up and the host is satisfied. */
+static void S_check_end(struct S_watch *w)
+{
+	const struct lab_vm_opts *o = w->run->o;
+
+	if (w->stop)
+		return;
+	if (o->stop && o->stop(o->ctx)) {
+		w->run->r->end = LAB_VM_DONE;
+		w->stop = 1;
+		return;
+	}
+	if (w->chan_done && (w->synced || kl_now() >= w->sync_deadline) &&
+	    (!o->done || o->done(o->ctx))) {
+		w->run->r->end = LAB_VM_DONE;
 		w->stop = 1;
 	}
 }
 
-static void S_line_cb(void *ctx, const char *line, size_t ll)
+static int S_is(const char *line, size_t len, const char *word)
 {
-	S_line(ctx, line, ll);
+	return len == strlen(word) && memcmp(line, word, len) == 0;
 }
 
-/*
- * Reads the console until the end of this boot. Returns the boot outcome; when
- * the marker came, the run's end is in r->end.
- */
-static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *log,
-			   double start, struct lab_vm_result *r)
+static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 {
-	char buf[S_LINE_MAX + 1];
-	size_t len = 0;
-	int out_open = 1;
-	enum S_boot outcome = S_BOOT_OK;
-	struct S_watch w = { .o = o, .r = r, .start = start, .deadline = start + o->boot_timeout };
+	struct S_run *run = w->run;
+	const struct lab_vm_opts *o = run->o;
+	struct lab_vm_result *r = run->r;
 
-	kl_buf_init(&w.send);
-	lab_console_init(&w.console);
-	while (!w.stop) {
-		double left = w.deadline - kl_now();
+	switch (w->phase) {
+	case S_PH_BOOT:
+		if (S_is(line, ll, "KLAB-BOOTED"))
+			w->phase = S_PH_READY;
+		return;
+	case S_PH_READY:
+		if (!S_is(line, ll, "KLAB-READY"))
+			return;
+		r->boot_s = kl_now() - w->start;
+		if (w->save && S_save(w) < 0) {
+			w->outcome = S_HUNG; /* the VM is stuck stopped: boot again */
+			w->stop = 1;
+			return;
+		}
+		S_enter_send(w);
+		return;
+	case S_PH_SEND:
+		S_tail_add(&r->tail, line, ll);
+		if (!S_is(line, ll, run->answer))
+			return; /* the guest's complaints before its answer: kept in the tail */
+		w->phase = S_PH_RUN;
+		r->end = LAB_VM_EXITED; /* unless the run ends otherwise */
+		w->answer_at = kl_now();
+		if (!r->boot_s)
+			r->boot_s = w->answer_at - w->start; /* a restore: to the guest's answer */
+		w->deadline = w->answer_at + o->run_timeout;
+		return;
+	case S_PH_RUN:
+		S_tail_add(&r->tail, line, ll);
+		if (o->on_channel)
+			o->on_channel(o->ctx, line, ll);
+		if (S_is(line, ll, "KLAB-DONE") && !w->chan_done) {
+			w->chan_done = 1;
+			w->sync_deadline = kl_now() + S_SYNC_WAIT;
+		}
+		S_check_end(w);
+		return;
+	}
+}
+
+static void S_console_line(struct S_watch *w, const char *line, size_t ll)
+{
+	const struct lab_vm_opts *o = w->run->o;
+
+	S_tail_add(&w->run->r->tail, line, ll);
+	if (w->phase == S_PH_BOOT) {
+		/*
+		 * A boot that keeps printing is slow (a loaded machine), not hung: a
+		 * hang (DESIGN.md: TSC calibration) goes silent. Half the boot timeout
+		 * of silence ends it, however long it has been printing, up to a cap.
+		 */
+		double idle = kl_now() + o->boot_timeout / 2;
+		double cap = w->start + S_BOOT_CAP * o->boot_timeout;
+		if (idle > w->deadline)
+			w->deadline = idle < cap ? idle : cap;
+	}
+	if (w->phase != S_PH_RUN)
+		return; /* the kernel booting or restoring: not the lab's business */
+	if (o->on_console)
+		o->on_console(o->ctx, line, ll);
+	if (memmem(line, ll, w->run->sync, strlen(w->run->sync)))
+		w->synced = 1;
+	S_check_end(w);
+}
+
+/* Reads what is there on a stream and hands on its whole lines. 0 at end of stream. */
+static int S_read_stream(struct S_watch *w, struct S_stream *st, int is_channel)
+{
+	struct lab_vm_result *r = w->run->r;
+	ssize_t n = read(st->fd, st->buf + st->len, S_LINE_MAX - st->len);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0) {
+		st->open = 0;
+		return 0;
+	}
+	if (st->log)
+		fwrite(st->buf + st->len, 1, (size_t)n, st->log);
+	r->console_bytes += (size_t)n;
+	st->len += (size_t)n;
+	size_t start = 0;
+	for (size_t i = 0; i < st->len && !w->stop; i++) {
+		if (st->buf[i] != '\n' && !(i - start >= S_LINE_MAX - 1))
+			continue;
+		size_t ll = i - start;
+		if (ll && st->buf[start + ll - 1] == '\r')
+			ll--;
+		if (is_channel)
+			S_channel_line(w, st->buf + start, ll);
+		else
+			S_console_line(w, st->buf + start, ll);
+		start = i + 1;
+	}
+	memmove(st->buf, st->buf + start, st->len - start);
+	st->len -= start;
+	return 1;
+}
+
+/* Writes what it can of the run to the channel. */
+static void S_send(struct S_watch *w)
+{
+	struct S_run *run = w->run;
+	ssize_t n = write(w->q->chan, run->send.ptr + w->sent, run->send.len - w->sent);
+
+	if (n > 0)
+		w->sent += (size_t)n;
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		w->sent = run->send.len; /* QEMU went away: its exit ends the run */
+	if (w->sent == run->send.len)
+		run->r->send_s = kl_now() - w->ready_at;
+}
+
+static void S_read_stderr(struct S_watch *w)
+{
+	struct lab_vm_result *r = w->run->r;
+	char eb[512];
+	ssize_t n = read(w->q->err, eb, sizeof(eb));
+
+	if (n > 0 && r->qemu_stderr.len < S_STDERR_MAX)
+		kl_buf_add(&r->qemu_stderr, eb, (size_t)n);
+	if (n <= 0)
+		S_close(&w->q->err);
+}
+
+/* The next moment the loop must wake up at. */
+static double S_until(const struct S_watch *w)
+{
+	if (w->chan_done && !w->synced && w->sync_deadline < w->deadline)
+		return w->sync_deadline;
+	return w->deadline;
+}
+
+/* Reads console and channel until this boot or restore ends. */
+static void S_watch_loop(struct S_watch *w)
+{
+	const struct lab_vm_opts *o = w->run->o;
+	struct lab_vm_result *r = w->run->r;
+
+	while (!w->stop) {
+		double left = S_until(w) - kl_now();
+		if (left <= 0 && S_until(w) < w->deadline) {
+			S_check_end(w); /* the console never caught up: end without it */
+			w->sync_deadline = w->deadline;
+			continue;
+		}
 		if (left <= 0) {
-			r->end = LAB_VM_TIMEOUT;
+			if (w->phase == S_PH_RUN)
+				r->end = LAB_VM_TIMEOUT;
+			else
+				w->outcome = S_HUNG;
 			break;
 		}
-		struct pollfd p[4] = { { .fd = out_open ? q->out : -1, .events = POLLIN },
-				       { .fd = q->err, .events = POLLIN },
-				       { .fd = w.sent < w.send.len ? q->in : -1, .events = POLLOUT },
-				       { .fd = o->wake_fd, .events = POLLIN } };
+		int sending = w->phase >= S_PH_SEND && w->sent < w->run->send.len;
+		struct pollfd p[4] = {
+			{ .fd = w->channel.open ? w->channel.fd : -1,
+			  .events = POLLIN | (sending ? POLLOUT : 0) },
+			{ .fd = w->console.open ? w->console.fd : -1, .events = POLLIN },
+			{ .fd = w->q->err, .events = POLLIN },
+			{ .fd = o->wake_fd, .events = POLLIN },
+		};
 		int rc = poll(p, 4, (int)(left * 1000) + 1);
 		if (rc < 0 && errno != EINTR)
 			break;
@@ -286,125 +562,232 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 			char c;
 			ssize_t drained = read(o->wake_fd, &c, 1);
 			(void)drained; /* stop() decides either way */
-			if (o->stop && o->stop(o->ctx)) {
-				outcome = S_BOOT_ABORTED;
-				r->end = LAB_VM_ABORTED;
+			if (w->phase != S_PH_RUN && o->stop && o->stop(o->ctx)) {
+				w->outcome = S_ABORTED;
 				break;
 			}
+			S_check_end(w);
 		}
-		if (p[2].revents) {
-			ssize_t n = write(q->in, w.send.ptr + w.sent, w.send.len - w.sent);
-			if (n > 0)
-				w.sent += (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				w.sent = w.send.len; /* QEMU went away: its exit ends the run */
-			if (w.sent == w.send.len)
-				r->send_s = kl_now() - w.ready_at;
-		}
-		if (p[1].revents) {
-			char eb[512];
-			ssize_t n = read(q->err, eb, sizeof(eb));
-			if (n > 0 && r->qemu_stderr.len < S_STDERR_MAX)
-				kl_buf_add(&r->qemu_stderr, eb, (size_t)n);
-			if (n <= 0) {
-				close(q->err);
-				q->err = -1;
-			}
-		}
-		if (!p[0].revents)
-			continue;
-		ssize_t n = read(q->out, buf + len, S_LINE_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			out_open = 0;
-			outcome = S_BOOT_EXITED;
-			r->end = LAB_VM_EXITED;
+		if (p[0].revents & POLLOUT)
+			S_send(w);
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			S_read_stream(w, &w->channel, 1);
+		if (!w->stop && p[1].revents)
+			S_read_stream(w, &w->console, 0);
+		if (p[2].revents)
+			S_read_stderr(w);
+		if (!w->channel.open && !w->console.open) {
+			if (w->phase == S_PH_RUN)
+				r->end = LAB_VM_EXITED;
+			else
+				w->outcome = S_EXITED;
 			break;
 		}
-		if (log)
-			fwrite(buf + len, 1, (size_t)n, log);
-		r->console_bytes += (size_t)n;
-		len += (size_t)n;
-		size_t start_of_line = 0;
-		for (size_t i = 0; i < len && !w.stop; i++) {
-			if (buf[i] != '\n' && !(i - start_of_line >= S_LINE_MAX - 1))
-				continue;
-			size_t ll = i - start_of_line;
-			if (ll && buf[start_of_line + ll - 1] == '\r')
-				ll--;
-			lab_console_feed(&w.console, buf + start_of_line, ll, S_line_cb, &w);
-			start_of_line = i + 1;
-		}
-		memmove(buf, buf + start_of_line, len - start_of_line);
-		len -= start_of_line;
-		if (!w.stop && r->console_bytes > LAB_VM_MAX_CONSOLE) {
+		if (!w->stop && r->console_bytes > LAB_VM_MAX_CONSOLE) {
 			r->end = LAB_VM_FLOOD;
 			break;
 		}
 	}
-	kl_buf_release(&w.send);
-	lab_console_release(&w.console);
-	if (!w.booted)
-		return outcome == S_BOOT_OK ? S_BOOT_HUNG : outcome;
-	r->run_s = kl_now() - w.marker_at - r->wait_s;
-	return S_BOOT_OK;
+	if (w->phase == S_PH_RUN)
+		r->run_s = kl_now() - w->answer_at;
+	else if (w->outcome == S_OK)
+		w->outcome = S_HUNG;
+}
+
+enum S_mode { S_COLD, S_COLD_SAVE, S_RESTORE };
+
+/*
+ * One boot (cold, maybe saving) or restore of the VM, watched to its end.
+ * -1 only when QEMU could not be started.
+ */
+static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, enum S_outcome *outcome,
+		     struct kl_err *err)
+{
+	struct S_qemu q = { 0, -1, -1, -1, -1, -1 };
+	struct S_watch w;
+
+	if (S_spawn(argv, &q, err) < 0)
+		return -1;
+	memset(&w, 0, sizeof(w));
+	w.run = run;
+	w.q = &q;
+	w.save = mode == S_COLD_SAVE;
+	w.start = kl_now();
+	w.deadline = w.start + run->o->boot_timeout;
+	w.console = (struct S_stream){ .fd = q.out, .open = 1, .log = run->console_log };
+	w.channel = (struct S_stream){ .fd = q.chan, .open = 1, .log = run->channel_log };
+	w.phase = S_PH_BOOT;
+	if (mode == S_RESTORE) {
+		struct kl_err ve = { "" };
+		/* checked while QEMU restores: a damaged snapshot may restore "fine" */
+		if (lab_snapshot_verify(run->o->snap, &ve) < 0) {
+			kl_buf_printf(&run->r->notes, "%s\n", ve.msg);
+			w.outcome = S_EXITED;
+			w.stop = 1;
+		} else {
+			S_enter_send(&w); /* the restored guest already waits for its run */
+		}
+	}
+	if (!w.stop)
+		S_watch_loop(&w);
+	S_kill(&q);
+	*outcome = w.outcome;
+	return 0;
+}
+
+/* A fresh run id and seed, from the host's RNG. */
+static void S_new_ids(struct S_run *run)
+{
+	unsigned char b[16 + 32];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			abort(); /* no randomness at all: nothing sensible to do */
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < 16; i++)
+		snprintf(run->r->run_id + 2 * i, 3, "%02x", b[i]);
+	for (size_t i = 0; i < 32; i++)
+		snprintf(run->seed + 2 * i, 3, "%02x", b[16 + i]);
+	snprintf(run->answer, sizeof(run->answer), "# klab-run: %s", run->r->run_id);
+	snprintf(run->sync, sizeof(run->sync), "klab-sync: %s", run->r->run_id);
+}
+
+/* Forgets what a failed boot or restore printed before the next one. */
+static void S_reset(struct S_run *run, const char *what, int n)
+{
+	struct lab_vm_result *r = run->r;
+
+	kl_buf_reset(&r->tail);
+	kl_buf_reset(&r->qemu_stderr);
+	r->console_bytes = 0;
+	r->boot_s = 0;
+	for (int i = 0; i < 2; i++) {
+		FILE *f = i ? run->channel_log : run->console_log;
+		if (f)
+			fprintf(f, "\n--- klab: %s %d did not reach the run; retrying ---\n", what, n);
+	}
+}
+
+/*
+ * Restores the run's VM from its snapshot. 1 when the run happened there
+ * (or was aborted), 0 when it must boot cold (the snapshot is deleted), -1
+ * when QEMU could not start.
+ */
+static int S_restore(struct S_run *run, char **argv, size_t argc, struct kl_err *err)
+{
+	const struct lab_vm_opts *o = run->o;
+	struct lab_vm_result *r = run->r;
+	enum S_outcome b = S_HUNG;
+	char *uri = lab_snapshot_restore_uri(o->snap);
+	char **v = calloc(argc + 3, sizeof(char *));
+
+	if (!v)
+		abort();
+	memcpy(v, argv, argc * sizeof(char *));
+	v[argc] = "-incoming";
+	v[argc + 1] = uri;
+	int rc = S_attempt(run, v, S_RESTORE, &b, err);
+	free(v);
+	free(uri);
+	if (rc < 0)
+		return -1;
+	if (b == S_OK || b == S_ABORTED) {
+		r->restored = b == S_OK;
+		if (b == S_ABORTED)
+			r->end = LAB_VM_ABORTED;
+		return 1;
+	}
+	kl_buf_printf(&r->notes, "snapshot %s did not restore (%s%s%.*s): deleted; booting cold\n",
+		      o->snap->path, b == S_HUNG ? "no answer in time" : "QEMU ended",
+		      r->qemu_stderr.len ? ": " : "", (int)r->qemu_stderr.len,
+		      kl_buf_str(&r->qemu_stderr));
+	lab_snapshot_discard(o->snap);
+	r->restore_failed = 1;
+	S_reset(run, "restore", 1);
+	return 0;
+}
+
+/* Cold boots, retried when one hangs before its marker. */
+static int S_cold(struct S_run *run, char **argv, struct kl_err *err)
+{
+	const struct lab_vm_opts *o = run->o;
+	struct lab_vm_result *r = run->r;
+
+	for (int boot = 0; boot <= o->boot_retries; boot++) {
+		enum S_outcome b = S_HUNG;
+		enum S_mode mode = S_COLD;
+
+		if (o->snap && !lab_snapshot_exists(o->snap) && lab_snapshot_lock(o->snap))
+			mode = S_COLD_SAVE;
+		r->boots++;
+		if (boot)
+			S_reset(run, "boot", boot);
+		if (S_attempt(run, argv, mode, &b, err) < 0) {
+			r->end = LAB_VM_ERROR;
+			return -1;
+		}
+		if (b == S_OK)
+			return 0;
+		if (b == S_ABORTED) {
+			r->end = LAB_VM_ABORTED;
+			return 0;
+		}
+		if (b == S_EXITED && r->qemu_stderr.len) {
+			r->end = LAB_VM_ERROR; /* QEMU refused to start: retrying will not help */
+			return 0;
+		}
+	}
+	r->end = LAB_VM_BOOT_FAILED;
+	return 0;
 }
 
 int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_err *err)
 {
 	size_t argc;
 	char **argv = lab_vm_argv(o, &argc);
-	FILE *log = NULL;
+	struct S_run run = { .o = o, .r = r };
 	double t0 = kl_now();
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	r->end = LAB_VM_BOOT_FAILED;
-	if (o->console_log) {
-		log = fopen(o->console_log, "we");
-		if (!log) {
-			kl_err_errno(err, "cannot write %s", o->console_log);
-			goto out;
-		}
+	S_new_ids(&run);
+	if (o->console_log && !(run.console_log = fopen(o->console_log, "we"))) {
+		kl_err_errno(err, "cannot write %s", o->console_log);
+		goto out;
 	}
-	for (int boot = 0; boot <= o->boot_retries; boot++) {
-		struct S_qemu q = { 0, -1, -1, -1 };
-
-		if (S_spawn(argv, &q, err) < 0) {
+	if (o->channel_log && !(run.channel_log = fopen(o->channel_log, "we"))) {
+		kl_err_errno(err, "cannot write %s", o->channel_log);
+		goto out;
+	}
+	/* the run's name and folder on QEMU's command line (not part of the snapshot's key) */
+	S_push(&argv, &argc, kl_strdup("-name"));
+	S_push(&argv, &argc, kl_sprintf("klab-run-%s", r->run_id));
+	if (o->pidfile) {
+		S_push(&argv, &argc, kl_strdup("-pidfile"));
+		S_push(&argv, &argc, kl_strdup(o->pidfile));
+	}
+	int done = 0;
+	if (o->snap && lab_snapshot_exists(o->snap)) {
+		done = S_restore(&run, argv, argc, err);
+		if (done < 0) {
 			r->end = LAB_VM_ERROR;
 			goto out;
 		}
-		r->boots++;
-		kl_buf_reset(&r->qemu_stderr);
-		if (log && boot)
-			fprintf(log, "\n--- klab: boot %d never reached the marker; retrying ---\n",
-				boot);
-		enum S_boot b = S_watch(o, &q, log, kl_now(), r);
-		S_kill(&q);
-		if (b == S_BOOT_OK) {
-			rc = 0;
-			goto out;
-		}
-		if (b == S_BOOT_ABORTED) {
-			r->end = LAB_VM_ABORTED;
-			rc = 0;
-			goto out;
-		}
-		if (b == S_BOOT_EXITED && r->qemu_stderr.len) {
-			r->end = LAB_VM_ERROR; /* QEMU refused to start: retrying will not help */
-			rc = 0;
-			goto out;
-		}
-		kl_buf_reset(&r->tail);
-		r->console_bytes = 0;
 	}
-	r->end = LAB_VM_BOOT_FAILED;
-	rc = 0;
+	rc = done ? 0 : S_cold(&run, argv, err);
 out:
 	r->total_s = kl_now() - t0;
-	if (log)
-		fclose(log);
+	if (run.console_log)
+		fclose(run.console_log);
+	if (run.channel_log)
+		fclose(run.channel_log);
+	kl_buf_release(&run.send);
 	kl_strv_free(argv, argc);
 	return rc;
 }

@@ -1,13 +1,29 @@
 /*
- * vm.h - boots a lab VM: qemu-system-x86_64 under TCG with the serial console on
- * a pipe, in its own process group, killed as a group at the end (and by
- * PR_SET_PDEATHSIG if klab itself dies), so no QEMU is ever left behind.
+ * vm.h - runs a lab VM: qemu-system-x86_64 under TCG in its own process group,
+ * killed as a group at the end (and by PR_SET_PDEATHSIG if klab itself dies),
+ * so no QEMU is ever left behind. QEMU gets three connections:
+ *   console  the serial console (a pipe): the kernel's log, and only that;
+ *   channel  a virtio-serial port named klab.0 (a socketpair, `-chardev
+ *            socket,fd=3`): everything klab's /init reports, and the run's
+ *            files going the other way;
+ *   monitor  QMP (a socketpair, fd 4): used to save the VM.
  *
- * A boot must print the marker KLAB-BOOTED within the profile's boot timeout;
- * a boot that never does is an infrastructure hang (DESIGN.md: TSC calibration
- * under TCG) and is retried, never blamed on the learner. Only the lines after
- * the marker reach the caller's callback; the run ends at KLAB-DONE, when QEMU
- * exits, or at the run timeout.
+ * A run starts from a snapshot of a VM booted to the point where /init waits
+ * for its run (snapshot.h): QEMU restores it with `-incoming`, the host sends
+ * the run's header (a new run id, entropy, the clock) and its files, and the
+ * guest answers `# klab-run: ID`. Without a snapshot, or when one fails to
+ * restore (it is then deleted), the VM boots cold: it must print KLAB-BOOTED
+ * on the channel within the profile's boot timeout (or, while the kernel
+ * keeps printing on the console, before half of it passes in silence, up to
+ * three boot timeouts: a loaded machine boots slowly); a boot that never does
+ * is an infrastructure hang (DESIGN.md: TSC calibration under TCG) and is
+ * retried, never blamed on the learner; at KLAB-READY the VM is saved (when
+ * this run holds the key's lock) and continues.
+ *
+ * The run ends on the host's terms: when the channel said KLAB-DONE, the
+ * console has shown the guest's `klab-sync: ID` (so every kernel message of
+ * the run has been read), and the caller's done() is satisfied; or when
+ * QEMU exits, the run timeout passes, or the caller's stop() says so.
  */
 #ifndef KLAB_LAB_VM_H
 #define KLAB_LAB_VM_H
@@ -17,12 +33,14 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "lab/profile.h"
+#include "lab/snapshot.h"
 
-#define LAB_VM_MAX_CONSOLE (8u << 20) /* console bytes before a run counts as a flood */
+#define LAB_VM_MAX_CONSOLE (8u << 20) /* console + channel bytes before a run counts as a flood */
+#define LAB_VM_CHANNEL "klab.0"       /* the virtio-serial port's name */
 
 enum lab_vm_end {
-	LAB_VM_DONE,        /* the guest printed KLAB-DONE, or the caller's stop() said so */
-	LAB_VM_EXITED,      /* QEMU exited before that (panic with panic=-1, poweroff) */
+	LAB_VM_DONE,        /* the channel said KLAB-DONE and the host was satisfied, or stop() */
+	LAB_VM_EXITED,      /* QEMU exited before that (panic with panic=-1, reboot) */
 	LAB_VM_TIMEOUT,     /* the run timeout passed */
 	LAB_VM_FLOOD,       /* the guest printed more than LAB_VM_MAX_CONSOLE */
 	LAB_VM_BOOT_FAILED, /* no boot reached the marker */
@@ -32,19 +50,25 @@ enum lab_vm_end {
 
 struct lab_vm_opts {
 	const struct lab_profile *profile;
-	const char *initrd;
+	const char *initrd;    /* the base initramfs (lab_snapshot_base) */
 	const char *cpu;       /* overrides the profile's CPU when not NULL */
-	double boot_timeout;   /* seconds to the boot marker */
+	struct lab_snapshot *snap; /* restore from and save to it; NULL: always boot cold */
+	double boot_timeout;   /* seconds to the boot marker, or to the restored guest's answer */
 	int boot_retries;
-	double run_timeout;    /* seconds from the marker to the end */
+	double run_timeout;    /* seconds from the guest's answer to the end */
 	const char *console_log; /* raw console copy, may be NULL */
-	void (*on_line)(void *ctx, const char *line, size_t len);
+	const char *channel_log; /* raw channel copy (what the guest sent), may be NULL */
+	const char *pidfile;   /* where QEMU writes its pid (in the run's folder), may be NULL */
+	/* Console lines (the kernel's log) and channel lines (/init's report) of the run. */
+	void (*on_console)(void *ctx, const char *line, size_t len);
+	void (*on_channel)(void *ctx, const char *line, size_t len);
 	/* After each line: non-zero ends the run now (e.g. the kernel has panicked). */
 	int (*stop)(void *ctx);
+	/* Once the guest said KLAB-DONE: non-zero when the host has all it expects. */
+	int (*done)(void *ctx);
 	/*
-	 * When the guest prints KLAB-READY: fills out with what to send to the
-	 * guest's console (may block, e.g. until a build ends). -1 aborts the run.
-	 * NULL: the guest's console input stays empty.
+	 * When the guest waits for its run: fills out with the run's records
+	 * (pack.h; may block, e.g. until a build ends). -1 aborts the run.
 	 */
 	int (*payload)(void *ctx, struct kl_buf *out);
 	/* A descriptor that becomes readable when stop() should be asked again, or -1. */
@@ -54,19 +78,28 @@ struct lab_vm_opts {
 
 struct lab_vm_result {
 	enum lab_vm_end end;
-	int boots;           /* boots started */
-	double boot_s;       /* start of the good boot to its marker */
+	int boots;           /* cold boots started */
+	int restored;        /* the run started from a snapshot */
+	int saved;           /* this run saved the snapshot */
+	int restore_failed;  /* a snapshot did not restore (deleted; the VM booted cold) */
+	char run_id[33];     /* the run's id, sent in its header */
+	double boot_s;       /* QEMU start to the guest waiting for its run (boot or restore) */
+	double save_s;       /* saving the snapshot */
 	double wait_s;       /* time payload() blocked */
-	double send_s;       /* KLAB-READY to the whole payload written */
-	double run_s;        /* marker to the end */
+	double send_s;       /* the guest ready to its answer to the header */
+	double run_s;        /* the answer to the end */
 	double total_s;      /* everything, retries included */
-	size_t console_bytes;
-	struct kl_buf tail;  /* the last console lines (for timeouts) */
+	size_t console_bytes; /* console and channel */
+	struct kl_buf tail;  /* the last console and channel lines (for timeouts) */
 	struct kl_buf qemu_stderr; /* what QEMU itself said (bounded) */
+	struct kl_buf notes; /* what went wrong with snapshots (for --keep and tests) */
 };
 
 void lab_vm_result_release(struct lab_vm_result *r);
-/* Builds QEMU's argv (NULL-terminated, caller frees with kl_strv_free(argv, n)). */
+/*
+ * Builds QEMU's argv for a cold boot (NULL-terminated, caller frees with
+ * kl_strv_free(argv, n)); a restore adds `-incoming URI`.
+ */
 char **lab_vm_argv(const struct lab_vm_opts *o, size_t *n);
 /* Runs the VM to its end. -1 only when QEMU could not be started at all. */
 int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_err *err);
