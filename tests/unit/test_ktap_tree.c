@@ -425,6 +425,24 @@ static void test_bounds(void **state)
 	lab_ktap_tree_release(&t);
 }
 
+/* Regression (found by fuzz_ktap): a plan of 10^8 missing results took seconds to close. */
+static void test_huge_plan(void **state)
+{
+	struct lab_ktap_tree t;
+	static const char *lines[] = { "KTAP version 1", "1..99999999", "ok 1 a",
+				       "  KTAP version 1", "  1..99999999" };
+
+	(void)state;
+	lab_ktap_tree_init(&t, NULL, NULL);
+	for (size_t i = 0; i < 5; i++)
+		lab_ktap_tree_feed(&t, lines[i], strlen(lines[i]));
+	lab_ktap_tree_finish(&t);
+	assert_int_equal(t.n, LAB_KTAP_MAX_NODES);
+	assert_int_equal(t.dropped, 99999999 - LAB_KTAP_MAX_NODES + 99999999);
+	assert_int_equal(t.status, LAB_KTAP_CRASHED);
+	lab_ktap_tree_release(&t);
+}
+
 static char *S_fixture_shape(const char *name)
 {
 	char *path = kl_sprintf(FIXTURES "%s", name);
@@ -482,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_tap_forms),
 		cmocka_unit_test(test_klab_guest),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_huge_plan),
 		cmocka_unit_test(test_kunit_fixtures),
 	};
 
