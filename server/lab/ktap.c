@@ -11,21 +11,10 @@
 #include "core/fsutil.h"
 #include "lab/console.h"
 
-static char *S_dup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (!p)
-		abort();
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 static void S_set(char **dst, const char *s, size_t n)
 {
 	free(*dst);
-	*dst = S_dup(s, n);
+	*dst = kl_strndup(s, n);
 }
 
 static int S_prefix(const char *s, size_t n, const char *pre)

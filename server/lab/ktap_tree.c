@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/fsutil.h"
+
 #define S_NO_NODE (-1L) /* no test: the top level, or no candidate */
 #define S_DROPPED (-2L) /* a test past LAB_KTAP_MAX_NODES */
 
@@ -21,17 +23,6 @@ struct S_result {
 	size_t name_len, directive_len;
 	int has_directive;
 };
-
-static char *S_dup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (!p)
-		abort();
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 static int S_starts(const char *s, size_t n, const char *pre)
 {
@@ -134,7 +125,7 @@ static long S_node_new(struct lab_ktap_tree *t, struct lab_ktap_level *L)
 	long i = (long)t->n++;
 	struct lab_ktap_node *nd = &t->nodes[i];
 	memset(nd, 0, sizeof(*nd));
-	nd->name = S_dup("", 0);
+	nd->name = kl_strndup("", 0);
 	nd->number = L->count;
 	nd->plan = -1;
 	nd->parent = L->node;
@@ -250,7 +241,7 @@ static void S_set_name(struct lab_ktap_tree *t, long i, const char *s, size_t n)
 	if (i < 0)
 		return;
 	free(t->nodes[i].name);
-	t->nodes[i].name = S_dup(s, n);
+	t->nodes[i].name = kl_strndup(s, n);
 }
 
 /* A version, "# Subtest:" or plan line at indent w. */
@@ -323,7 +314,7 @@ static void S_result_set(struct lab_ktap_tree *t, struct lab_ktap_level *L, long
 	if (r->name_len || !nd->name[0])
 		S_set_name(t, i, r->name, r->name_len);
 	if (r->has_directive)
-		nd->directive = S_dup(r->directive, r->directive_len);
+		nd->directive = kl_strndup(r->directive, r->directive_len);
 	if (L->diag.len)
 		nd->diagnostic = kl_buf_detach(&L->diag);
 	S_node_close(t, i);

@@ -36,25 +36,29 @@ static void S_shape_of(const struct lab_ktap_tree *t, long i, struct kl_buf *b)
 	}
 }
 
-/*
- * Parses text (split at newlines, a last line without one counts) and returns
- * the tree's shape: "name:status[subtests] ..." then " => overall". Caller frees.
- */
+/* Parses text, split at newlines (a last line without one counts), into a finished t. */
+static void parse(struct lab_ktap_tree *t, const char *text)
+{
+	size_t len = strlen(text);
+
+	lab_ktap_tree_init(t, NULL, NULL);
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t l = nl ? (size_t)(nl - text) + 1 : len;
+		lab_ktap_tree_feed(t, text, l);
+		text += l;
+		len -= l;
+	}
+	lab_ktap_tree_finish(t);
+}
+
+/* The tree's shape: "name:status[subtests] ..." then " => overall". Caller frees. */
 static char *shape(const char *text)
 {
 	struct lab_ktap_tree t;
 	struct kl_buf b = KL_BUF_INIT;
-	size_t len = strlen(text);
 
-	lab_ktap_tree_init(&t, NULL, NULL);
-	while (len) {
-		const char *nl = memchr(text, '\n', len);
-		size_t l = nl ? (size_t)(nl - text) + 1 : len;
-		lab_ktap_tree_feed(&t, text, l);
-		text += l;
-		len -= l;
-	}
-	lab_ktap_tree_finish(&t);
+	parse(&t, text);
 	S_shape_of(&t, t.first, &b);
 	kl_buf_printf(&b, " => %s", lab_ktap_status_name(t.status));
 	lab_ktap_tree_release(&t);
@@ -84,13 +88,7 @@ static void test_spec_result_lines(void **state)
 	assert_shape(text, "test_case_name:ok test_case_name:fail test:skip test:fail "
 			   "check return code:ok test_skipped:skip => fail");
 
-	lab_ktap_tree_init(&t, NULL, NULL);
-	for (const char *p = text; *p;) {
-		size_t l = strcspn(p, "\n");
-		lab_ktap_tree_feed(&t, p, l);
-		p += l + (p[l] == '\n');
-	}
-	lab_ktap_tree_finish(&t);
+	parse(&t, text);
 	assert_int_equal(t.n, 6);
 	assert_string_equal(t.nodes[2].directive, "SKIP necessary dependency unavailable");
 	assert_string_equal(t.nodes[3].directive, "TIMEOUT 30 seconds");
@@ -185,13 +183,7 @@ static void test_spec_example_output(void **state)
 		     "main_test:fail[example_test_1:ok[test_1:ok] "
 		     "example_test_2:ok[test_1:skip test_2:ok] "
 		     "example_test_3:fail[test_1:ok test_2:fail test_3:skip]] => fail");
-	lab_ktap_tree_init(&t, NULL, NULL);
-	for (const char *p = S_spec_example; *p;) {
-		size_t l = strcspn(p, "\n");
-		lab_ktap_tree_feed(&t, p, l);
-		p += l + 1;
-	}
-	lab_ktap_tree_finish(&t);
+	parse(&t, S_spec_example);
 	/* "test_1, which passes, and outputs the diagnostic message ..." */
 	const struct lab_ktap_node *ex1 = &t.nodes[t.nodes[t.first].first];
 	assert_string_equal(ex1->name, "example_test_1");
