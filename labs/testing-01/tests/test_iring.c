@@ -142,7 +142,7 @@ int main(void)
 			continue;
 		}
 		int caught = s.failed > 0 || !s.suite_ok;
-		if (caught)
+		if (caught && correct)
 			printf("# %s: %d of %d cases failed%s%s\n", mutants[i].module, s.failed,
 			       s.plan, s.failed_names[0] ? ": " : "", s.failed_names);
 		if (!correct) {
