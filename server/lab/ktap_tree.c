@@ -141,6 +141,12 @@ static long S_node_new(struct lab_ktap_tree *t, struct lab_ktap_level *L)
 	return i;
 }
 
+/* The directive (n bytes) is SKIP, a word of its own, in any case. */
+static int S_is_skip(const char *d, size_t n)
+{
+	return n >= 4 && strncasecmp(d, "SKIP", 4) == 0 && (n == 4 || isspace((unsigned char)d[4]));
+}
+
 /* Closes test i: its status from its own result and its subtests'. */
 static void S_node_close(struct lab_ktap_tree *t, long i)
 {
@@ -151,8 +157,7 @@ static void S_node_close(struct lab_ktap_tree *t, long i)
 
 	if (!nd->has_result)
 		nd->status = LAB_KTAP_CRASHED;
-	else if (nd->directive && strncasecmp(nd->directive, "SKIP", 4) == 0 &&
-		 (nd->directive[4] == '\0' || isspace((unsigned char)nd->directive[4])))
+	else if (nd->directive && S_is_skip(nd->directive, strlen(nd->directive)))
 		nd->status = LAB_KTAP_SKIP;
 	else
 		nd->status = nd->ok ? LAB_KTAP_OK : LAB_KTAP_FAIL;
@@ -177,6 +182,7 @@ static void S_level_end(struct lab_ktap_tree *t, struct lab_ktap_level *L)
 		if (L->node == S_DROPPED || t->n >= LAB_KTAP_MAX_NODES) {
 			/* a plan past the limit: count the rest without a loop (fuzz_ktap) */
 			t->dropped += (size_t)(L->plan - L->count);
+			t->counts.crashed += L->plan - L->count;
 			L->count = L->plan;
 			break;
 		}
@@ -339,7 +345,15 @@ static void S_result(struct lab_ktap_tree *t, int w, const struct S_result *r)
 			return;
 		L = S_top(t);
 	}
-	S_result_set(t, L, S_node_new(t, L), r);
+	long i = S_node_new(t, L);
+	if (i == S_DROPPED) {
+		/* not kept, but counted: the overall result still sees it */
+		int skip = r->has_directive && S_is_skip(r->directive, r->directive_len);
+		t->counts.skipped += skip;
+		t->counts.passed += !skip && r->ok;
+		t->counts.failed += !skip && !r->ok;
+	}
+	S_result_set(t, L, i, r);
 }
 
 /* A '#' line at indent w: for the next result of the innermost level it is in. */
@@ -605,6 +619,11 @@ void lab_ktap_tree_finish(struct lab_ktap_tree *t)
 	if (t->started)
 		S_level_end(t, &t->levels[0]);
 	t->finished = 1;
+	/* so far the counts hold only the tests past the limit */
+	crashed = t->counts.crashed > 0;
+	failed = t->counts.failed > 0;
+	passed = t->counts.passed > 0;
+	skipped = t->counts.skipped > 0;
 	for (long i = t->first; i >= 0; i = t->nodes[i].next) {
 		S_count(t, i, &t->counts);
 		crashed |= t->nodes[i].status == LAB_KTAP_CRASHED;

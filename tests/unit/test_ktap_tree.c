@@ -415,6 +415,21 @@ static void test_bounds(void **state)
 	assert_true(t.dropped > 0);
 	assert_int_equal(t.status, LAB_KTAP_CRASHED);
 	lab_ktap_tree_release(&t);
+
+	/* a failure past the limit still fails the whole */
+	lab_ktap_tree_init(&t, NULL, NULL);
+	lab_ktap_tree_feed(&t, "KTAP version 1", 14);
+	for (int i = 0; i < LAB_KTAP_MAX_NODES; i++)
+		lab_ktap_tree_feed(&t, "ok 1 x", 6);
+	lab_ktap_tree_feed(&t, "ok 1 skipped # SKIP", 19);
+	lab_ktap_tree_feed(&t, "not ok 1 late", 13);
+	lab_ktap_tree_finish(&t);
+	assert_int_equal(t.dropped, 2);
+	assert_int_equal(t.counts.passed, LAB_KTAP_MAX_NODES);
+	assert_int_equal(t.counts.skipped, 1);
+	assert_int_equal(t.counts.failed, 1);
+	assert_int_equal(t.status, LAB_KTAP_FAIL);
+	lab_ktap_tree_release(&t);
 }
 
 /* Regression (found by fuzz_ktap): a plan of 10^8 missing results took seconds to close. */
