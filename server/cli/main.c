@@ -21,6 +21,8 @@ static const struct cli_command S_commands[] = {
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs" },
 	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
 	  "check the notes: front matter, links, anchors, kernel identifiers" },
+	{ "ktap", cmd_ktap, "[--json] [FILE|-]",
+	  "read KTAP (KUnit, kselftest, a lab's console) and print its tree of tests" },
 };
 
 int cli_fail(const char *fmt, ...)

@@ -22,6 +22,17 @@ char *kl_strdup(const char *s)
 	return p;
 }
 
+char *kl_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (!p)
+		abort();
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
 char *kl_sprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -29,6 +29,8 @@ char *kl_path_join(const char *a, const char *b);
 long long kl_mtime_ns(const char *path);
 /* strdup that aborts on failure. */
 char *kl_strdup(const char *s);
+/* The first n bytes of s (which need not be NUL-terminated) as a new string. */
+char *kl_strndup(const char *s, size_t n);
 /* asprintf that aborts on failure; caller frees. */
 char *kl_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

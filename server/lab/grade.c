@@ -43,6 +43,10 @@ void lab_grade_taint_flags(long taint, char *out, size_t size)
 	}
 }
 
+/* Why a test the KTAP tree calls crashed failed. */
+#define S_CRASHED "crashed: its subtests did not all report (fewer results than its plan, " \
+		  "or a subtest without its own result line)"
+
 static struct lab_outcome *S_add(struct lab_grade *g, const char *name, const char *group)
 {
 	struct lab_outcome *v = realloc(g->tests, (g->ntests + 1) * sizeof(*v));
@@ -283,6 +287,8 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 			if (seen->skip)
 				o->diagnostic = kl_sprintf("skipped: %s",
 							   seen->directive ? seen->directive : "");
+			else if (seen->status == LAB_KTAP_CRASHED)
+				o->diagnostic = kl_strdup(S_CRASHED);
 			else
 				o->diagnostic = seen->diagnostic
 							? S_strip_name(seen->diagnostic, name)
@@ -303,15 +309,22 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 		if (r->depth == 0 && r->skip)
 			continue; /* a skipped program: its checks already say "not run" */
 		struct S_prog *prog = r->depth == 0 ? S_prog_of(progs, nprogs, r->name) : NULL;
-		if (r->depth == 0 && !strchr(r->name, ':')) {
+		if (r->depth == 0 && !strchr(r->name, ':') && r->status != LAB_KTAP_CRASHED) {
 			/* a failed test program: its failed checks say it, unless it crashed */
 			if (!r->diagnostic || strstr(r->diagnostic, "exited with status 1"))
 				continue;
 		}
 		struct lab_outcome *o = S_add(g, r->name, r->group);
 		o->ok = 0;
-		o->diagnostic = r->diagnostic ? S_strip_name(r->diagnostic, r->name)
-					      : kl_strdup(r->skip ? "skipped" : "failed");
+		if (prog && (prog->doubt || prog->short_of))
+			/* the program's own record says best how it ended */
+			o->diagnostic = kl_strdup(prog->doubt ? prog->doubt : prog->short_of);
+		else
+			o->diagnostic = r->diagnostic ? S_strip_name(r->diagnostic, r->name)
+					: kl_strdup(r->skip ? "skipped"
+						    : r->status == LAB_KTAP_CRASHED
+							    ? S_CRASHED
+							    : "failed");
 		if (prog)
 			prog->said = 1;
 		all_ok = 0;

@@ -6,7 +6,10 @@
  * Every test the lab declares (front matter `points:`) gets an outcome: a test
  * that never reported (its program crashed, timed out, a module failed to load)
  * fails with the reason. A pass needs the full score, every reported result ok
- * (load:, unload: and each test program included) and no kernel fault.
+ * (load:, unload:, each test program, and what a program nests under its
+ * checks, such as KUnit cases) and no kernel fault. Results come from the KTAP
+ * tree (lab/ktap.h): a result the tree calls crashed (fewer subtests than its
+ * plan) fails like a "not ok" one.
  */
 #ifndef KLAB_LAB_GRADE_H
 #define KLAB_LAB_GRADE_H

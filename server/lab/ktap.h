@@ -1,32 +1,39 @@
 /*
- * ktap.h - a streaming KTAP parser (Documentation/dev-tools/ktap.rst) for the
- * guest console. Feed it the console one line at a time; it keeps the results
- * of the top level (the guest init's steps: load:MOD, each test program,
- * unload:MOD) and of one nested level (each test program's checks), the
- * diagnostics printed before each result, and klab's own markers (boot, done,
- * the running step, the kernel taint, tampering, each test program's exit).
+ * ktap.h - the lab pipeline's reader of the guest's output: klab's own
+ * markers (boot, done, the running step, the guest's clean start, the kernel
+ * taint, a step's timeout, tampering, each test program's exit), and every other line to the KTAP tree parser
+ * (lab/ktap_tree.h), the same one `klab ktap` uses. Feed it one line at a
+ * time as the lines arrive.
  *
- * Kernel messages carry a printk timestamp ("[    1.234] ...") and are never
- * taken for KTAP; any other noise between KTAP lines is ignored, as the
- * kernel's own kunit_parser.py does. Memory is bounded whatever the guest prints.
+ * Markers are read only at column 0 (a test program's output is relayed
+ * indented, so it cannot forge them). Kernel messages (a printk timestamp
+ * "[    1.234] ...") are never test output in the pipeline; `klab ktap` keeps
+ * them (kernel_lines), to read KUnit from a console log.
+ *
+ * Besides the tree, the reader keeps a flat list of the results in the order
+ * their lines came, each with its depth and its parent's name: the top level
+ * is the guest init's steps (load:MOD, each test program, unload:MOD), depth 1
+ * each test program's checks, deeper levels what a test program nests (KUnit
+ * suites and cases). Grading policy is not here: lab/grade.c decides what a
+ * result is worth.
  */
 #ifndef KLAB_LAB_KTAP_H
 #define KLAB_LAB_KTAP_H
 
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "lab/ktap_tree.h"
 
 #define LAB_KTAP_MAX_RESULTS 4096
-#define LAB_KTAP_MAX_DIAG 2048
 
 struct lab_ktap_result {
 	char *name;
-	char *group;      /* the test program for a nested result, NULL at top level */
-	int depth;        /* 0 top level, 1 nested */
+	char *group;      /* the parent test's name, NULL at top level */
+	int depth;        /* 0 top level, 1 a test program's checks, ... */
 	int number;       /* the number KTAP gave it */
-	int ok;           /* "ok" (1) or "not ok" (0) */
-	int skip;         /* directive SKIP: not a pass */
+	enum lab_ktap_status status; /* from the tree: ok, fail, skip or crashed */
+	int ok;           /* status is ok or skip */
+	int skip;         /* status is skip (directive SKIP): not a pass */
 	char *directive;  /* text after '#' on the result line, may be NULL */
 	char *diagnostic; /* the '#' lines printed just before it, may be NULL */
 	/* a test program's top-level result: what the program itself said and did */
@@ -36,10 +43,12 @@ struct lab_ktap_result {
 };
 
 struct lab_ktap {
-	struct lab_ktap_result *results;
+	struct lab_ktap_tree tree; /* every KTAP line but the markers */
+	int kernel_lines; /* 1: printk lines are read as KTAP too (klab ktap); 0 by default */
+	struct lab_ktap_result *results; /* in the order their result lines came */
 	size_t n;
 	size_t dropped;   /* results past LAB_KTAP_MAX_RESULTS */
-	int version_seen; /* a top-level "KTAP version" line */
+	int version_seen; /* the first version line came */
 	int plan;         /* top-level plan 1..N, -1 when none */
 	int booted;       /* saw KLAB-BOOTED */
 	int done;         /* saw KLAB-DONE */
@@ -51,18 +60,17 @@ struct lab_ktap {
 	int taint_seen;
 	char *taint_step; /* the step after which the taint changed */
 	char *tamper;     /* "# klab-tamper:" lines (STEP: WHAT), '\n'-separated, or NULL */
-	char *subtest;    /* current nested test program */
-	int sub_plan;     /* its plan, -1 when none yet */
 	char *exit_name;  /* the last "# klab-exit:" marker, for the next top-level result */
 	int exit_status, exit_signal;
-	struct kl_buf diag[2]; /* diagnostics waiting for their result, per depth */
 };
 
 void lab_ktap_init(struct lab_ktap *k);
 void lab_ktap_release(struct lab_ktap *k);
-/* One console line, without its newline. */
+/* One line, with or without its newline. */
 void lab_ktap_feed(struct lab_ktap *k, const char *line, size_t len);
-/* Feeds a whole text, split at newlines (for tests and replays). */
+/* Feeds a whole text, split at newlines; a last line without one counts. */
 void lab_ktap_feed_text(struct lab_ktap *k, const char *text, size_t len);
+/* The end of the output: what is still open is crashed (see lab_ktap_tree_finish). */
+void lab_ktap_finish(struct lab_ktap *k);
 
 #endif

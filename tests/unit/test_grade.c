@@ -197,7 +197,8 @@ static void test_tamper_markers_in_words(void **state)
 static void test_ktap_keeps_exit_and_plan(void **state)
 {
 	struct lab_ktap kt;
-	const char *text = "# klab-step: test:t\n    # Subtest: t\n    1..5\n    ok 1 x\n"
+	const char *text = "KTAP version 1\n1..2\n"
+			   "# klab-step: test:t\n    # Subtest: t\n    1..5\n    ok 1 x\n"
 			   "    1..9\n# klab-exit: t signal=9\nnot ok 1 t\n"
 			   "# klab-exit: other status=3\nok 2 u\n"
 			   "# klab-tamper: load:m: a kprobe on tty_write\n# klab-exit: bogus\n";

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+/* iring_test_m1.c - your tests (iring_kunit.c) against planted bug 1 (iring_mutant.c). */
+#define IRING_MUTANT 1
+#include "iring_mutant.c"
+#include "iring_kunit.c"
