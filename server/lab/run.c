@@ -18,6 +18,7 @@
 #include "core/proc.h"
 #include "core/progress.h"
 #include "core/workspace.h"
+#include "lab/finding.h"
 #include "lab/ktap.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
@@ -249,22 +250,6 @@ static void S_verdict(struct lab_run_result *r, const char *verdict, char *messa
 	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict);
 	free(r->message);
 	r->message = message;
-}
-
-/* Maps the DWARF path of a decoded fault to the learner's file. */
-static void S_map_fault_file(struct lab_fault *f, const struct lab_build *b)
-{
-	if (!f->file)
-		return;
-	const char *base = strrchr(f->file, '/');
-	base = base ? base + 1 : f->file;
-	for (size_t i = 0; i < b->nfiles; i++) {
-		if (strcmp(b->names[i], base) == 0) {
-			free(f->file);
-			f->file = kl_strdup(b->origins[i]);
-			return;
-		}
-	}
 }
 
 static char *S_build_error_message(const struct lab_build *b, const struct kl_err *err)
@@ -590,8 +575,10 @@ again:
 	}
 
 	/* grade */
-	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
-	S_map_fault_file(&live.fault, &b);
+	struct lab_fault_srcs srcs = { b.modnames, b.kos, b.nkos, b.dir, b.names, b.origins,
+				       b.nfiles };
+	lab_fault_decode(&live.fault, &srcs);
+	lab_finding_describe(&live.fault);
 	lab_grade(&lab, &live.kt, &live.fault, &vm, run_timeout, &r->grade);
 	S_verdict(r, r->grade.verdict, kl_strdup(r->grade.message));
 	r->score = r->grade.score;
