@@ -49,6 +49,7 @@ void lab_fault_release(struct lab_fault *f)
 	}
 	free(f->file);
 	free(f->function);
+	free(f->module);
 	free(f->context);
 	free(f->finding);
 	free(f->summary);
@@ -244,7 +245,8 @@ static void S_lock_frame(struct lab_fault *f, const char *s, size_t n, int stack
 	if (!at || !open || open > at)
 		return;
 	const char *p = at + 6;
-	if (lab_frame_parse(p, (size_t)(s + n - p), &fr) < 0)
+	if (lab_frame_parse(p, (size_t)(s + n - p), &fr) < 0 &&
+	    S_raw_parse(p, (size_t)(s + n - p), &fr) < 0)
 		return;
 	/* the name may itself hold parentheses: "(&(&q->lock)->rlock)" ends at "){" */
 	const char *close = S_find(open, (size_t)(at - open), "){");
@@ -383,7 +385,7 @@ static void S_detail(struct lab_fault *f, const char *s, size_t n)
 		return;
 	if (S_starts(s, n, "Read of size ") || S_starts(s, n, "Write of size ") ||
 	    S_starts(s, n, "index ") || S_starts(s, n, "KASAN: ") ||
-	    S_starts(s, n, "in_atomic(): "))
+	    S_starts(s, n, "in_atomic(): ") || S_starts(s, n, "inconsistent {"))
 		f->detail = kl_sprintf("%.*s", (int)(n > 300 ? 300 : n), s);
 }
 
@@ -417,7 +419,23 @@ static void S_report_line(struct lab_fault *f, const char *s, size_t n)
 		f->stack = st >= 0 ? st : f->stack;
 		return;
 	}
-	if (S_find(s, n, "is trying to acquire lock:") || S_find(s, n, "is trying to release lock"))
+	const char *rel = S_find(s, n, "is trying to release lock (");
+	if (rel) {
+		/* "init/29 is trying to release lock (mtx) at:", the frame on the next line */
+		const char *open = rel + 26, *close = memchr(open, ')', (size_t)(s + n - open));
+		free(f->chain_lock);
+		f->chain_lock = close ? kl_sprintf("%.*s", (int)(close - open - 1), open + 1) : NULL;
+		f->stack = LAB_STACK_ACQUIRE;
+		f->in_trace = 1;
+		return;
+	}
+	if (S_find(s, n, "state was registered at:")) {
+		/* inconsistent lock state: where the lock's other usage was seen */
+		f->stack = LAB_STACK_CHAIN;
+		f->in_trace = 1;
+		return;
+	}
+	if (S_find(s, n, "is trying to acquire lock:"))
 		f->stack = LAB_STACK_ACQUIRE;
 	else if (S_find(s, n, "already holding lock:") || S_find(s, n, "lock held by") ||
 		 S_find(s, n, "locks held by"))
@@ -461,9 +479,11 @@ static void S_report_line(struct lab_fault *f, const char *s, size_t n)
 	fr.stack = f->stack;
 	fr.is_return = 1;
 	fr.obj = f->leaks ? f->leaks - 1 : 0;
-	if (f->stack == LAB_STACK_CHAIN && f->chain_lock)
+	if ((f->stack == LAB_STACK_CHAIN || f->stack == LAB_STACK_ACQUIRE) && f->chain_lock)
 		fr.lock = kl_strdup(f->chain_lock);
 	S_add_frame(f, &fr);
+	if (f->stack == LAB_STACK_ACQUIRE)
+		f->in_trace = 0; /* one frame: where the lock was released */
 }
 
 void lab_fault_feed(struct lab_fault *f, const char *line, size_t len)

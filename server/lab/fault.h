@@ -110,6 +110,7 @@ struct lab_fault {
 	char *file;
 	int line;
 	char *function;
+	char *module;             /* the lab module it is in */
 	char *context;            /* the kernel code inlined there, e.g. "strlen (fortify-string.h:196)" */
 	/* Filled by lab_finding_describe(): */
 	char *finding;            /* the kind, in words: "use-after-free", "memory leak", ... */
@@ -167,7 +168,8 @@ struct lab_fault_srcs {
  * function and context from the frame that says where the fault is: the RIP,
  * else the first reliable trace frame (for a lockdep report the lock taken, for
  * a leak the allocation). Returns 1 when placed, 0 when no frame was in the
- * lab's modules.
+ * lab's modules; a leak report with no object of the lab's is dropped then
+ * (kind NONE: kmemleak's false positives in the kernel's own objects).
  */
 int lab_fault_decode(struct lab_fault *f, const struct lab_fault_srcs *s);
 /* The frame that places the fault (see lab_fault_decode), or NULL. */

@@ -380,11 +380,22 @@ int lab_fault_decode(struct lab_fault *f, const struct lab_fault_srcs *s)
 	free(objs);
 
 	const struct lab_frame *fr = lab_fault_place(f);
+	if (!fr && f->kind == LAB_FAULT_LEAK) {
+		/*
+		 * Leaked objects none of which a lab module allocated: the kernel's
+		 * own (kmemleak is not free of false positives), not a verdict.
+		 */
+		f->kind = LAB_FAULT_NONE;
+		f->count -= f->leaks;
+		return 0;
+	}
 	if (!fr)
 		return 0;
 	free(f->file);
 	free(f->function);
+	free(f->module);
 	free(f->context);
+	f->module = fr->module ? kl_strdup(fr->module) : NULL;
 	f->file = kl_strdup(fr->file);
 	f->line = fr->line;
 	f->function = kl_strdup(fr->function);

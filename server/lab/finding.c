@@ -141,6 +141,25 @@ static const struct lab_frame *S_first_any(const struct lab_fault *f, enum lab_s
 	return fr;
 }
 
+/* " with softirqs enabled" from lockdep's "inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage." */
+static void S_usage(struct kl_buf *b, const char *detail, int now)
+{
+	static const struct { const char *state, *words; } states[] = {
+		{ "{IN-HARDIRQ", " in a hard interrupt" },
+		{ "{HARDIRQ-ON", " with interrupts enabled" },
+		{ "{IN-SOFTIRQ", " in softirq context" },
+		{ "{SOFTIRQ-ON", " with softirqs enabled" },
+	};
+	const char *arrow = detail ? strstr(detail, " -> ") : NULL;
+
+	if (!arrow)
+		return;
+	const char *st = now ? arrow + 4 : strchr(detail, '{');
+	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strncmp(st, states[i].state, strlen(states[i].state)) == 0)
+			kl_buf_puts(b, states[i].words);
+}
+
 static void S_lockdep(struct lab_fault *f, const struct lab_frame *place, struct kl_buf *b)
 {
 	const struct lab_frame *acq = S_first_any(f, LAB_STACK_ACQUIRE);
@@ -178,8 +197,22 @@ static void S_lockdep(struct lab_fault *f, const struct lab_frame *place, struct
 		kl_buf_printf(b, "%s: %s released", f->finding, alock);
 		S_at(b, "at", acq ? acq : place);
 		kl_buf_puts(b, " but not held");
+	} else if (strstr(f->title, "inconsistent lock state")) {
+		const struct lab_frame *other = lab_fault_first(f, LAB_STACK_CHAIN);
+		f->finding = kl_strdup("inconsistent lock state");
+		kl_buf_printf(b, "%s: %s", f->finding, alock);
+		S_at(b, "taken at", acq);
+		S_usage(b, f->detail, 1);
+		if (other) {
+			kl_buf_puts(b, ", and");
+			S_at(b, "at", other);
+			S_usage(b, f->detail, 0);
+		}
+		kl_buf_puts(b, ": an interrupt can deadlock on it");
 	} else {
-		const char *t = f->title + 9; /* "WARNING: " */
+		const char *t = f->title + strlen("WARNING:");
+		while (*t == ' ')
+			t++;
 		f->finding = kl_sprintf("%.*s", (int)strcspn(t, "!"), t);
 		kl_buf_printf(b, "%s", f->finding);
 		S_at(b, "at", place);
@@ -270,7 +303,9 @@ static void S_by_title(struct lab_fault *f, const struct lab_frame *place, struc
 	    (f->detail && strstr(f->detail, "KASAN: null-ptr-deref")))
 		f->finding = kl_strdup("NULL pointer dereference");
 	else if (f->kind == LAB_FAULT_UBSAN) {
-		const char *k = t + 7;
+		const char *k = t + strlen("UBSAN:");
+		while (*k == ' ')
+			k++;
 		f->finding = kl_sprintf("%.*s", (int)strcspn(k, " "), k);
 		for (char *p = f->finding; *p; p++)
 			if (*p == '-')

@@ -192,6 +192,10 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 		snprintf(g->verdict, sizeof(g->verdict), "fault");
 		if (f->kind != LAB_FAULT_NONE) {
 			S_fault_message(f, &msg);
+			if (vm->end == LAB_VM_TIMEOUT)
+				kl_buf_printf(&msg, "\n  after the fault the guest stopped making "
+						    "progress (it was running %s); the run was "
+						    "stopped", kt->step ? kt->step : "its first step");
 		} else {
 			kl_buf_printf(&msg, "the kernel was tainted (%s) after %s, but the console "
 					    "did not show the report",

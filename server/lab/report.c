@@ -166,7 +166,7 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 		S_key(b, "function", &g);
 		kl_buf_put_json(b, r->fault.function ? r->fault.function : r->fault.rip.func);
 		S_key(b, "module", &g);
-		kl_buf_put_json(b, r->fault.rip.module);
+		kl_buf_put_json(b, r->fault.module ? r->fault.module : r->fault.rip.module);
 		S_key(b, "finding", &g);
 		kl_buf_put_json(b, r->fault.finding);
 		S_key(b, "summary", &g);
