@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
@@ -44,7 +45,9 @@ static void kmsg(const char *fmt, ...)
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
 	if (m > 0) {
-		n += m < (int)sizeof(line) - n ? m : (int)sizeof(line) - n - 1;
+		/* a record without its newline stays open, unprinted, until the next one */
+		n += m < (int)sizeof(line) - n - 1 ? m : (int)sizeof(line) - n - 2;
+		line[n++] = '\n';
 		ssize_t w = write(fd, line, (size_t)n);
 		(void)w; /* a lost line: the host sees less, nothing else to do */
 	}
@@ -144,12 +147,13 @@ void leaks_module_loaded(const char *name)
 /* Prints the objects of kmemleak's report allocated since leaks_start(). */
 static int print_new(char *report)
 {
-	int objects = 0, keep = 0, lines = 0;
+	int objects = 0, keep = 0, lines = 0, hex = 0;
 
 	for (char *line = strtok(report, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "unreferenced object ", 20) == 0) {
 			keep = 0;
 			lines = 0;
+			hex = 0;
 			/* the comm line that follows says when: decide there */
 			if (objects >= MAX_OBJECTS)
 				continue;
@@ -164,18 +168,31 @@ static int print_new(char *report)
 			kmsg("kmemleak: %s", next);
 			continue;
 		}
-		if (!keep || strstr(line, "hex dump") || strncmp(line, "      ", 6) == 0 ||
-		    ++lines > MAX_OBJECT_LINES)
+		/* the object's bytes: from "hex dump (first 32 bytes):" to "backtrace:" */
+		if (strstr(line, "hex dump"))
+			hex = 1;
+		else if (strstr(line, "backtrace:"))
+			hex = 0;
+		if (!keep || hex || ++lines > MAX_OBJECT_LINES)
 			continue;
 		kmsg("kmemleak: %s", line);
 	}
 	return objects;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 void leaks_scan(void)
 {
 	if (!start_jiffies)
 		return;
+	double t0 = now_ms();
 	if (write_file(MIN_AGE, "0") != 0)
 		kmsg("kmemleak: note: no %s: objects younger than 5 s are not checked", MIN_AGE);
 	for (int i = 0; i < 2; i++)
@@ -183,5 +200,5 @@ void leaks_scan(void)
 	char *report = read_all(KMEMLEAK);
 	int n = report ? print_new(report) : 0;
 	free(report);
-	kmsg("kmemleak: end %d", n);
+	kmsg("kmemleak: end %d (%.0f ms)", n, now_ms() - t0);
 }

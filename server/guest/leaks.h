@@ -15,7 +15,7 @@
  *	klab: kmemleak:   backtrace:
  *	klab: kmemleak:     [<00000000a7f2e1c3>] kmalloc_trace+0x26/0x53
  *	klab: kmemleak:     [<00000000d2b9c8a1>] 0xffffffffa0008031
- *	klab: kmemleak: end 1
+ *	klab: kmemleak: end 1 (412 ms)
  *
  * The module's frames are raw addresses once it is gone; the host maps them back
  * through the sections. Only objects allocated after leaks_start() are printed.

@@ -116,8 +116,10 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		l->fault_shown = 1;
 		l->fault_at = kl_now();
-		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
-			   l->fault.title);
+		/* a leak is only the lab's once decoded: the verdict says it */
+		if (l->fault.kind != LAB_FAULT_LEAK)
+			S_progress(l->o, S_RED, "  kernel %s: %s\n",
+				   lab_fault_kind_name(l->fault.kind), l->fault.title);
 	}
 }
 
