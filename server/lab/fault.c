@@ -108,8 +108,12 @@ static enum lab_fault_kind S_classify(const char *s, size_t n, int leak)
 	return LAB_FAULT_NONE;
 }
 
-int lab_frame_parse(const char *s, size_t n, struct lab_frame *fr)
+/* Clears fr, skips the indent and the unwinder's "? " (an unreliable guess). */
+static void S_frame_start(const char **sp, size_t *np, struct lab_frame *fr)
 {
+	const char *s = *sp;
+	size_t n = *np;
+
 	memset(fr, 0, sizeof(*fr));
 	while (n && *s == ' ') {
 		s++;
@@ -121,6 +125,13 @@ int lab_frame_parse(const char *s, size_t n, struct lab_frame *fr)
 		s += 2;
 		n -= 2;
 	}
+	*sp = s;
+	*np = n;
+}
+
+int lab_frame_parse(const char *s, size_t n, struct lab_frame *fr)
+{
+	S_frame_start(&s, &n, fr);
 	const char *plus = memchr(s, '+', n);
 	if (!plus || plus == s)
 		return -1;
@@ -168,17 +179,7 @@ static int S_raw_parse(const char *s, size_t n, struct lab_frame *fr)
 {
 	char num[24];
 
-	memset(fr, 0, sizeof(*fr));
-	while (n && *s == ' ') {
-		s++;
-		n--;
-	}
-	fr->reliable = 1;
-	if (n >= 2 && s[0] == '?' && s[1] == ' ') {
-		fr->reliable = 0;
-		s += 2;
-		n -= 2;
-	}
+	S_frame_start(&s, &n, fr);
 	if (n < 3 || n >= sizeof(num) || memcmp(s, "0x", 2) != 0)
 		return -1;
 	memcpy(num, s, n);

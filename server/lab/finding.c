@@ -327,10 +327,17 @@ static void S_by_title(struct lab_fault *f, const struct lab_frame *place, struc
 		kl_buf_printf(b, ": %s", f->detail);
 	else if (f->kind == LAB_FAULT_PANIC && strstr(t, "not syncing: "))
 		kl_buf_printf(b, ": %s", strstr(t, "not syncing: ") + 13);
-	if (place && place->file) {
-		kl_buf_putc(b, f->kind == LAB_FAULT_UBSAN || f->kind == LAB_FAULT_PANIC ? ',' : ':');
-		S_at(b, "at", place);
+	if (!place || !place->file)
+		return;
+	const char *callee = place != &f->rip && f->rip.func ? S_callee(f, place) : NULL;
+	if (callee && f->kind != LAB_FAULT_UBSAN) {
+		/* in the kernel's code, called from the learner's: strlen(NULL) */
+		kl_buf_printf(b, " in %s()", callee);
+		S_at(b, "called at", place);
+		return;
 	}
+	kl_buf_putc(b, f->kind == LAB_FAULT_UBSAN || f->kind == LAB_FAULT_PANIC ? ',' : ':');
+	S_at(b, "at", place);
 }
 
 void lab_finding_describe(struct lab_fault *f)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A refcount underflow (a WARNING), then every CPU spins with interrupts off:
- * the guest stops making progress. The run must end a test timeout after the
- * fault, not at the lab's timeout, with the fault at line 25.
+ * A reference put twice: the second refcount_dec_and_test() underflows (a
+ * WARNING at line 19, reached through put_users(), which the compiler inlines),
+ * then every CPU spins with interrupts off and the guest stops making
+ * progress. The run must end a test timeout after the fault, not at the lab's
+ * timeout.
  */
 #include <linux/init.h>
 #include <linux/irqflags.h>
@@ -11,6 +13,12 @@
 #include <linux/smp.h>
 
 static refcount_t users = REFCOUNT_INIT(1);
+
+static void put_users(void)
+{
+	if (refcount_dec_and_test(&users))
+		pr_info("hello: last user gone\n");
+}
 
 static void spin_forever(void *unused)
 {
@@ -21,8 +29,8 @@ static void spin_forever(void *unused)
 
 static int __init hello_init(void)
 {
-	if (refcount_dec_and_test(&users))
-		refcount_dec(&users);
+	put_users();
+	put_users();
 	on_each_cpu(spin_forever, NULL, 0);
 	return 0;
 }
