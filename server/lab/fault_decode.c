@@ -234,6 +234,19 @@ static const char *S_base(const char *path)
 	return b ? b + 1 : path;
 }
 
+/*
+ * The name a learner wrote for an inlined kernel helper: with FORTIFY_SOURCE,
+ * strlen() is the macro of __fortify_strlen().
+ */
+static const char *S_shown_name(const char *func)
+{
+	if (!func)
+		return "??";
+	if (strncmp(func, "__fortify_", 10) == 0 && func[10])
+		return func + 10;
+	return func;
+}
+
 /* Sets the frame's place from its inline chain: the innermost learner position. */
 static void S_place(struct lab_frame *fr, const struct lab_srcpos *pos, size_t n,
 		    const struct lab_fault_srcs *s)
@@ -253,10 +266,10 @@ static void S_place(struct lab_frame *fr, const struct lab_srcpos *pos, size_t n
 	fr->learner = mine != NULL;
 	if (at == 0)
 		return;
-	fr->inlined = kl_strdup(pos[0].func ? pos[0].func : "??");
+	fr->inlined = kl_strdup(S_shown_name(pos[0].func));
 	struct kl_buf ctx = KL_BUF_INIT;
 	for (size_t i = 0; i < at; i++)
-		kl_buf_printf(&ctx, "%s%s (%s:%d)", i ? " in " : "", pos[i].func ? pos[i].func : "??",
+		kl_buf_printf(&ctx, "%s%s (%s:%d)", i ? " in " : "", S_shown_name(pos[i].func),
 			      S_base(pos[i].file), pos[i].line);
 	fr->context = kl_buf_detach(&ctx);
 }

@@ -36,22 +36,23 @@ MATRIX = {
                       lambda r: any(t["name"] == "unload:hello" and not t["ok"] for t in r["tests"]),
                       "takes a reference on itself, never unloads"),
     "syntax": ("build-error", None, lambda r: r["diagnostics"][0]["line"] == 9, "syntax error"),
-    # the debug kernel's checkers: each a fault in words, at the learner's line
+    # the debug kernel's checkers: each a fault in words, at the learner's line (with the
+    # lab's own timeout: the leak check after the unload needs its time)
     "kasan-uaf": ("fault", 29, lambda r: r["fault"]["finding"] == "use-after-free"
                   and "freed at hello.c:28" in r["fault"]["summary"]
                   and "allocated at hello.c:24" in r["fault"]["summary"],
-                  "kfree() before list_del(): KASAN use-after-free"),
+                  "kfree() before list_del(): KASAN use-after-free", None),
     "leak": ("fault", 29, lambda r: r["fault"]["finding"] == "memory leak"
              and r["fault"]["summary"].startswith("memory leak: 16384 bytes allocated at hello.c:29")
-             and r["score"] == r["max"], "kmalloc() never freed: kmemleak after the unload"),
+             and r["score"] == r["max"], "kmalloc() never freed: kmemleak after the unload", None),
     "atomic-sleep": ("fault", 25, lambda r: r["fault"]["finding"] == "sleeping in atomic context"
                      and "taken at hello.c:24" in r["fault"]["summary"],
-                     "kmalloc(GFP_KERNEL) under a spinlock"),
+                     "kmalloc(GFP_KERNEL) under a spinlock", None),
     "abba": ("fault", 29, lambda r: r["fault"]["finding"] == "possible deadlock (lock order)"
              and "hello.c:19 takes them in the other order" in r["fault"]["summary"],
-             "two locks taken in both orders (AB-BA): lockdep"),
+             "two locks taken in both orders (AB-BA): lockdep", None),
     "strlen-null": ("fault", 21, lambda r: "strlen" in (r["fault"]["context"] or ""),
-                    "strlen(NULL) in init: the learner's line, not fortify-string.h"),
+                    "strlen(NULL) in init: the learner's line, not fortify-string.h", None),
     # the lab's own timeout (30 s): the run must end a test timeout (15 s) after the fault
     "refcount-hang": ("fault", 19, lambda r: r["fault"]["finding"] == "refcount error"
                       and r["durations"]["run"] <= 15 + 2 + 4,
