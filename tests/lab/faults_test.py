@@ -54,7 +54,7 @@ MATRIX = {
     "strlen-null": ("fault", 21, lambda r: "strlen" in (r["fault"]["context"] or ""),
                     "strlen(NULL) in init: the learner's line, not fortify-string.h", None),
     # the lab's own timeout (30 s): the run must end a test timeout (15 s) after the fault
-    "refcount-hang": ("fault", 19, lambda r: r["fault"]["finding"] == "refcount error"
+    "refcount-hang": ("fault", 33, lambda r: r["fault"]["finding"] == "refcount error"
                       and r["durations"]["run"] <= 15 + 2 + 4,
                       "refcount underflow, then every CPU hangs: ends 15 s after", None),
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A reference put twice: the second refcount_dec_and_test() underflows (a
- * WARNING at line 19, reached through put_users(), which the compiler inlines),
- * then every CPU spins with interrupts off and the guest stops making
- * progress. The run must end a test timeout after the fault, not at the lab's
+ * A reference put twice: the second refcount_dec_and_test() underflows, a
+ * WARNING that DWARF places at line 33 (the second put_users() call: the
+ * compiler moves the warning's call out of the inlined helper), then every CPU
+ * spins with interrupts off and the guest stops making progress. The run must end a test timeout after the fault, not at the lab's
  * timeout.
  */
 #include <linux/init.h>
