@@ -173,7 +173,7 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 		kl_buf_put_json(b, r->fault.summary);
 		S_key(b, "context", &g);
 		kl_buf_put_json(b, r->fault.context);
-		S_key(b, "message", &g);
+		S_key(b, "kernel_message", &g); /* what WARN()/BUG() printed first */
 		kl_buf_put_json(b, r->fault.message);
 		S_key(b, "report", &g);
 		kl_buf_put_json(b, kl_buf_str(&r->fault.report));
