@@ -195,6 +195,7 @@ void leaks_scan(void)
 	double t0 = now_ms();
 	if (write_file(MIN_AGE, "0") != 0)
 		kmsg("kmemleak: note: no %s: objects younger than 5 s are not checked", MIN_AGE);
+	kmsg("kmemleak: scan"); /* the host's: a run that ends here is not the learner's timeout */
 	for (int i = 0; i < 2; i++)
 		write_file(KMEMLEAK, "scan");
 	char *report = read_all(KMEMLEAK);

@@ -10,6 +10,7 @@
  * for faults (never to the results channel):
  *
  *	klab: section hello .init.text 0xffffffffa0008000
+ *	klab: kmemleak: scan
  *	klab: kmemleak: unreferenced object 0xffff888004c2c000 (size 16384):
  *	klab: kmemleak:   comm "init", pid 29, jiffies 4294672345
  *	klab: kmemleak:   backtrace:

@@ -500,6 +500,10 @@ void lab_fault_feed(struct lab_fault *f, const char *line, size_t len)
 	if (S_find(s, n, "---[ end Kernel panic") ||
 	    (f->panicked && (S_find(s, n, "Kernel Offset:") || S_find(s, n, "Rebooting in"))))
 		f->dead = 1;
+	if (leak && S_starts(s, n, "scan"))
+		f->leak_scan = 1;
+	else if (leak && S_starts(s, n, "end"))
+		f->leak_scan = 2;
 	enum lab_fault_kind kind = S_classify(s, n, leak);
 	if (kind == LAB_FAULT_PANIC)
 		f->panicked = 1;

@@ -104,6 +104,7 @@ struct lab_fault {
 		char *comm;       /* ... and the task that allocated it */
 	} leak[LAB_FAULT_MAX_LEAKS];
 	int leaks;                /* leaked objects reported */
+	int leak_scan;            /* klab's leak check: 0 not seen, 1 started, 2 finished */
 	struct lab_section sections[LAB_FAULT_MAX_SECTIONS];
 	size_t nsections;
 	/* Filled by lab_fault_decode(): where in the learner's sources. */

@@ -201,7 +201,8 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 					    "did not show the report",
 				      taint, kt->taint_step ? kt->taint_step : "a step");
 		}
-	} else if (kt->timeout_step || vm->end == LAB_VM_TIMEOUT || vm->end == LAB_VM_EXITED) {
+	} else if (kt->timeout_step || (vm->end == LAB_VM_TIMEOUT && f->leak_scan != 1) ||
+		   vm->end == LAB_VM_EXITED) {
 		snprintf(g->verdict, sizeof(g->verdict), "timeout");
 		if (kt->timeout_step)
 			kl_buf_printf(&msg, "%s did not finish within %ld s: does a function of "
@@ -228,5 +229,8 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 			failed += !g->tests[i].ok;
 		kl_buf_printf(&msg, "%d of %zu tests failed", failed, g->ntests);
 	}
+	if (vm->end == LAB_VM_TIMEOUT && f->leak_scan == 1 && f->kind == LAB_FAULT_NONE)
+		kl_buf_printf(&msg, "\n  (klab's leak check after the unload did not finish in time: "
+				    "leaks were not checked)");
 	g->message = kl_buf_detach(&msg);
 }

@@ -308,6 +308,7 @@ static void test_leak_records(void **state)
 		"[    5.1] klab: section hello .text 0xffffffffa0000000",
 		"[    5.1] klab: section hello .init.text 0xffffffffa0008000",
 		"[    6.0] hello: unloaded",
+		"[    6.1] klab: kmemleak: scan",
 		"[    6.2] klab: kmemleak: unreferenced object 0xffff888004c2c000 (size 16384):",
 		"[    6.2] klab: kmemleak:   comm \"init\", pid 29, jiffies 4294672345",
 		"[    6.2] klab: kmemleak:   backtrace:",
@@ -318,7 +319,7 @@ static void test_leak_records(void **state)
 		"[    6.2] klab: kmemleak:   comm \"init\", pid 29, jiffies 4294672346",
 		"[    6.2] klab: kmemleak:   backtrace:",
 		"[    6.2] klab: kmemleak:     [<00000000d2b9c8a3>] 0xffffffffa0008050",
-		"[    6.2] klab: kmemleak: end 2",
+		"[    6.2] klab: kmemleak: end 2 (412 ms)",
 		"[    6.3] # klab-done tainted=4096",
 	};
 	struct lab_fault f;
@@ -328,6 +329,7 @@ static void test_leak_records(void **state)
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		feed(&f, lines[i]);
 	assert_int_equal(f.kind, LAB_FAULT_LEAK);
+	assert_int_equal(f.leak_scan, 2);
 	assert_int_equal(f.leaks, 2);
 	assert_int_equal(f.leak[0].bytes, 16384);
 	assert_int_equal(f.leak[1].bytes, 64);
