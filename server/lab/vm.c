@@ -517,12 +517,28 @@ static void S_read_stderr(struct S_watch *w)
 		S_close(&w->q->err);
 }
 
+/* When the run ends: its deadline, or earlier when the caller says so (a fault, then no progress). */
+static double S_end(const struct S_watch *w)
+{
+	const struct lab_vm_opts *o = w->run->o;
+	double end = w->deadline;
+
+	if (w->phase == S_PH_RUN && o->deadline) {
+		double d = o->deadline(o->ctx);
+		if (d > 0 && d < end)
+			end = d;
+	}
+	return end;
+}
+
 /* The next moment the loop must wake up at. */
 static double S_until(const struct S_watch *w)
 {
-	if (w->chan_done && !w->synced && w->sync_deadline < w->deadline)
+	double end = S_end(w);
+
+	if (w->chan_done && !w->synced && w->sync_deadline < end)
 		return w->sync_deadline;
-	return w->deadline;
+	return end;
 }
 
 /* Reads console and channel until this boot or restore ends. */
@@ -532,8 +548,9 @@ static void S_watch_loop(struct S_watch *w)
 	struct lab_vm_result *r = w->run->r;
 
 	while (!w->stop) {
-		double left = S_until(w) - kl_now();
-		if (left <= 0 && S_until(w) < w->deadline) {
+		double until = S_until(w);
+		double left = until - kl_now();
+		if (left <= 0 && until < S_end(w)) {
 			S_check_end(w); /* the console never caught up: end without it */
 			w->sync_deadline = w->deadline;
 			continue;
