@@ -8,8 +8,9 @@
 #                                         with DWARF); `make -C build M=DIR modules` builds a lab
 #     .complete                           written last
 #   $CACHE/kernels/PROFILE/current        holds KEY once the build is complete
-# The key is a hash of the profile, its config fragment and patches, this script
-# and the source package's version: a change to any of them builds again.
+# The key is a hash of the profile's build settings, its config fragment and
+# patches, this script and the source package's version: a change to any of
+# them builds again.
 # --check: exit 0 when the cached kernel is complete and current, 1 otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +34,9 @@ src_ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null || true)
   echo "build-kernel: $src_pkg is not installed: run \`make setup\` (or apt-get install $src_pkg)" >&2
   exit 1
 }
-key=$( { cat "$file" "$fragment" "$0"; for p in "${patches[@]}"; do cat "$root/kernels/patches/$p"; done
+# only what the kernel is built from: a profile's boot settings (append, memory...) are not
+key=$( { grep -E '^(source|source_package|base_config|config|patches):' "$file"
+         cat "$fragment" "$0"; for p in "${patches[@]}"; do cat "$root/kernels/patches/$p"; done
          echo "$src_pkg $src_ver"; } | sha256sum | cut -c1-16)
 
 ready() { [ "$(cat "$dest/current" 2>/dev/null || true)" = "$key" ] && [ -f "$dest/$key/.complete" ]; }

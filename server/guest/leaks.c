@@ -4,10 +4,9 @@
  *
  * The debug kernel makes the minimum age a parameter
  * (kernels/patches/kmemleak-min-age.patch): with the modules unloaded nothing
- * they allocated can still sit in a register, so the age can be 0. kmemleak
- * does not report an object whose checksum changed since the last scan, and a
- * new object's checksum starts at 0: a leak with any non-zero byte is only
- * reported by the second scan, so there are always two.
+ * they allocated can still sit in a register, so the age can be 0. With 0 the
+ * patched kmemleak also reports an object whose checksum changed since the last
+ * scan (a new object's checksum starts at 0), so one scan is enough.
  */
 #define _GNU_SOURCE
 #include "leaks.h"
@@ -196,8 +195,7 @@ void leaks_scan(void)
 	if (write_file(MIN_AGE, "0") != 0)
 		kmsg("kmemleak: note: no %s: objects younger than 5 s are not checked", MIN_AGE);
 	kmsg("kmemleak: scan"); /* the host's: a run that ends here is not the learner's timeout */
-	for (int i = 0; i < 2; i++)
-		write_file(KMEMLEAK, "scan");
+	write_file(KMEMLEAK, "scan");
 	char *report = read_all(KMEMLEAK);
 	int n = report ? print_new(report) : 0;
 	free(report);
