@@ -4,6 +4,7 @@
 #include "lab/run.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,13 +20,17 @@
 #include "core/progress.h"
 #include "core/workspace.h"
 #include "lab/ktap.h"
+#include "core/term.h"
+#include "lab/console.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
+#include "lab/report.h"
 #include "lab/vm.h"
 
 #define S_GREEN "\033[32m"
 #define S_RED "\033[31m"
 #define S_DIM "\033[2m"
+#define S_YELLOW "\033[33m"
 #define S_RESET "\033[0m"
 
 /* The build when it runs beside the boot, in its own thread. */
@@ -35,7 +40,7 @@ struct S_job {
 	struct lab_build *b;
 	const struct lab_run_opts *o;
 	pthread_t thread;
-	int started, joined;
+	int started, joined, reported;
 	int result;          /* lab_build_module's: 0 built, 1 learner's error, -1 infra */
 	double seconds;
 	struct kl_err err;
@@ -56,6 +61,16 @@ struct S_live {
 	size_t reported;    /* top-level results already shown */
 	double step_start;
 	int fault_shown;
+	const struct kl_lab *lab;
+	struct kl_buf log;  /* the learner's module's kernel lines (module_log) */
+	size_t log_lines, log_dropped;
+	int logging;        /* a learner's module has started loading */
+	/* the ticker: a running step's line, so a hang is never silent */
+	pthread_mutex_t mu; /* held by the console callback and the ticker */
+	pthread_t ticker;
+	int tick_pipe[2];   /* closing the write end stops the ticker */
+	int ticking;        /* a "running" line is on a terminal, to be cleared */
+	double next_note;   /* not a terminal: seconds of the step of the next note */
 };
 
 static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
@@ -76,42 +91,232 @@ static void S_progress(const struct lab_run_opts *o, const char *color, const ch
 	fflush(o->progress);
 }
 
+/* One step's line; ok -1 is a skipped step (no time: it did not run). */
 static void S_step(const struct lab_run_opts *o, const char *name, int ok, double s,
 		   const char *note)
 {
+	char *clean_name, *clean_note;
+
 	if (!o->progress)
 		return;
-	fprintf(o->progress, "  %-28s ", name);
-	S_progress(o, ok ? S_GREEN : S_RED, "%-6s", ok ? "ok" : "FAILED");
-	fprintf(o->progress, " %6.2f s%s%s\n", s, note ? "  " : "", note ? note : "");
+	clean_name = kl_term_clean(name);
+	clean_note = kl_term_clean(note);
+	fprintf(o->progress, "  %-28s ", clean_name);
+	if (ok < 0) {
+		S_progress(o, S_YELLOW, "%-6s", "skip");
+		fprintf(o->progress, "           %s\n", clean_note ? clean_note : "");
+	} else {
+		S_progress(o, ok ? S_GREEN : S_RED, "%-6s", ok ? "ok" : "FAILED");
+		fprintf(o->progress, " %6.2f s%s%s\n", s, clean_note ? "  " : "",
+			clean_note ? clean_note : "");
+	}
 	fflush(o->progress);
+	free(clean_name);
+	free(clean_note);
+}
+
+/* Replaces the private build folder's paths in s with the learner's files. */
+static void S_unbuild_paths(char **s, const struct lab_build *b)
+{
+	if (!*s || !b || !b->dir)
+		return;
+	for (size_t i = 0; i < b->nfiles; i++) {
+		char *from = kl_sprintf("%s/%s", b->dir, b->names[i]);
+		size_t fl = strlen(from);
+		char *at;
+		while ((at = strstr(*s, from))) {
+			char *n = kl_sprintf("%.*s%s%s", (int)(at - *s), *s, b->origins[i], at + fl);
+			free(*s);
+			*s = n;
+		}
+		free(from);
+	}
+}
+
+/* Erases the ticker's "running" line, if one is on the terminal. */
+static void S_untick(struct S_live *l)
+{
+	if (l->ticking && l->o->progress) {
+		fputs("\r\033[K", l->o->progress);
+		l->ticking = 0;
+	}
+}
+
+/* Is name one of the in-tree modules the lab loads first (kvm, ...)? */
+static int S_in_tree(const struct kl_lab *lab, const char *name)
+{
+	for (size_t i = 0; lab && i < lab->nkernel_modules; i++) {
+		const char *a = lab->kernel_modules[i], *b = name;
+		for (; *a && *b; a++, b++)
+			if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+				break;
+		if (!*a && !*b)
+			return 1;
+	}
+	return 0;
+}
+
+/* Kernel chatter that is never the learner's module speaking. */
+static int S_chatter(const char *text, size_t len)
+{
+	static const char *const noise[] = {
+		"loading out-of-tree module taints kernel",
+		"module verification failed",
+		"random: crng init done",
+		"clocksource: ",
+		"tsc: ",
+		"Clockevents: could not switch to one-shot mode",
+		"Could not switch to high resolution mode",
+	};
+	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+		if (memmem(text, len, noise[i], strlen(noise[i])))
+			return 1;
+	return 0;
+}
+
+/*
+ * After a fault report's end ("---[ end trace"), x86 prints the registers
+ * again: "RIP: ...", "Code: ...", "RAX: ...". They belong to the report.
+ */
+static int S_fault_tail(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	if ((len >= 14 && memcmp(text, "---[ end trace", 14) == 0) ||
+	    (len >= 6 && memcmp(text, "Code: ", 6) == 0))
+		return 1;
+	while (i < len && i < 6 && ((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= '0' && text[i] <= '9')))
+		i++;
+	return i >= 2 && i < len && text[i] == ':' && (i + 1 == len || text[i + 1] == ' ');
+}
+
+/*
+ * Keeps the kernel lines printed from the learner's first module load on: what
+ * the module printed (pr_info and up reach the console), its kernel warnings,
+ * later reports (an OOM); not the first fault report, which is shown whole.
+ */
+static void S_module_log(struct S_live *l, const char *line, size_t len)
+{
+	if (len > 19 && memcmp(line, "# klab-step: load:", 18) == 0) {
+		char *name = kl_sprintf("%.*s", (int)(len - 18), line + 18);
+		l->logging |= !S_in_tree(l->lab, name);
+		free(name);
+		return;
+	}
+	if (!l->logging || !lab_console_is_kernel(line, len) || l->fault.collecting)
+		return;
+	const char *text = memchr(line, ']', len);
+	text = text ? text + 1 : line;
+	while (text < line + len && *text == ' ')
+		text++;
+	len -= (size_t)(text - line);
+	if (!len || S_chatter(text, len) || (l->fault.count && S_fault_tail(text, len)))
+		return;
+	if (l->log_lines >= LAB_RUN_MAX_LOG) {
+		l->log_dropped++;
+		return;
+	}
+	kl_buf_add(&l->log, text, len);
+	kl_buf_putc(&l->log, '\n');
+	l->log_lines++;
+}
+
+/* Every second while the VM runs: shows the step that has been running a while. */
+static void *S_tick(void *arg)
+{
+	struct S_live *l = arg;
+	struct pollfd p = { .fd = l->tick_pipe[0], .events = POLLIN };
+
+	while (poll(&p, 1, 1000) == 0) {
+		pthread_mutex_lock(&l->mu);
+		double ran = kl_now() - l->step_start;
+		int building = l->job && l->job->started &&
+			       !__atomic_load_n(&l->job->finished, __ATOMIC_ACQUIRE);
+		const char *step = l->kt.step      ? l->kt.step
+				   : !l->kt.booted ? "boot"
+				   : building      ? "build"
+						   : "starting";
+		FILE *out = l->o->progress;
+		if (l->o->live && ran >= 2) {
+			char *clean = kl_term_clean(step);
+			fprintf(out, "\r\033[K  %-28s ", clean);
+			S_progress(l->o, S_DIM, "running %.0f s", ran);
+			l->ticking = 1;
+			free(clean);
+		} else if (!l->o->live && ran >= l->next_note) {
+			char *clean = kl_term_clean(step);
+			fprintf(out, "  %-28s still running after %.0f s\n", clean, ran);
+			fflush(out);
+			l->next_note += 10;
+			free(clean);
+		}
+		pthread_mutex_unlock(&l->mu);
+	}
+	return NULL;
+}
+
+/* Starts the ticker when someone watches the progress; 0 when none was started. */
+static int S_tick_start(struct S_live *l)
+{
+	l->next_note = 10;
+	if (!l->o->progress || pipe2(l->tick_pipe, O_CLOEXEC) < 0)
+		return 0;
+	if (pthread_create(&l->ticker, NULL, S_tick, l) != 0) {
+		close(l->tick_pipe[0]);
+		close(l->tick_pipe[1]);
+		return 0;
+	}
+	return 1;
+}
+
+static void S_tick_stop(struct S_live *l, int started)
+{
+	if (!started)
+		return;
+	close(l->tick_pipe[1]);
+	pthread_join(l->ticker, NULL);
+	close(l->tick_pipe[0]);
+	S_untick(l);
 }
 
 static void S_on_line(void *ctx, const char *line, size_t len)
 {
 	struct S_live *l = ctx;
-	char *prev_step = l->kt.step;
 	size_t before = l->kt.n;
 
-	(void)prev_step;
+	pthread_mutex_lock(&l->mu);
 	lab_ktap_feed(&l->kt, line, len);
 	lab_fault_feed(&l->fault, line, len);
+	S_module_log(l, line, len);
 	if (l->kt.n > before) {
 		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
 		if (r->depth == 0) {
 			double now = kl_now();
-			S_step(l->o, r->name, r->ok, now - l->step_start,
-			       r->skip ? (r->directive ? r->directive : "skipped") : NULL);
+			const char *why = r->directive ? r->directive : "skipped";
+			if (r->skip && strncmp(why, "SKIP ", 5) == 0)
+				why += 5;
+			S_untick(l);
+			S_step(l->o, r->name, r->skip ? -1 : r->ok, now - l->step_start,
+			       r->skip ? why : NULL);
 			l->step_start = now;
 		}
 	}
-	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
+	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0) {
 		l->step_start = kl_now();
-	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
-		l->fault_shown = 1;
-		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
-			   l->fault.title);
+		l->next_note = 10;
 	}
+	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
+		char *title = kl_strdup(l->fault.title);
+		S_unbuild_paths(&title, l->job ? l->job->b : NULL);
+		char *clean = kl_term_clean(title);
+		l->fault_shown = 1;
+		S_untick(l);
+		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
+			   clean);
+		free(clean);
+		free(title);
+	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 /*
@@ -172,13 +377,22 @@ static void S_step(const struct lab_run_opts *o, const char *name, int ok, doubl
 
 static void S_time(struct lab_run_result *r, const char *name, double s);
 
-/* Waits for the build thread (once) and records its time. */
-static void S_job_join(struct S_job *job, struct lab_run_result *r)
+/* Waits for the build thread to end. */
+static void S_job_wait(struct S_job *job)
 {
 	if (!job->started || job->joined)
 		return;
 	pthread_join(job->thread, NULL);
 	job->joined = 1;
+}
+
+/* Waits for the build thread (once) and records its time. */
+static void S_job_join(struct S_job *job, struct lab_run_result *r)
+{
+	if (!job->started || job->reported)
+		return;
+	S_job_wait(job);
+	job->reported = 1;
 	S_time(r, "build", job->seconds);
 	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
 }
@@ -192,7 +406,11 @@ static int S_payload(void *ctx, struct kl_buf *out)
 	struct kl_buf data = KL_BUF_INIT;
 	int rc = -1;
 
+	S_job_wait(job); /* not under the lock: the ticker shows the build meanwhile */
+	pthread_mutex_lock(&l->mu);
+	S_untick(l);
 	S_job_join(job, l->result);
+	pthread_mutex_unlock(&l->mu);
 	if (job->result != 0)
 		return -1;
 	if (b->nkos + b->nprograms != job->nexpect) {
@@ -305,9 +523,26 @@ static int S_build_verdict(struct lab_run_result *r, struct lab_build *b, int bu
 	return 0;
 }
 
-static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
-		    const struct lab_build *b, struct lab_run_result *r, long long started,
-		    struct kl_err *err)
+/* What the person saw, kept with the attempt for `klab log`: the report, the log always. */
+static char *S_output(const struct lab_run_result *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	lab_report_human(r, f, 0, 1);
+	fclose(f);
+	return text;
+}
+
+/*
+ * Records the attempt: the progress store, then the graded sources (the lab's
+ * files found in dir, which may be NULL) in the attempts repository.
+ */
+static int S_record(const struct kl_config *cfg, const struct kl_lab *lab, const char *dir,
+		    struct lab_run_result *r, long long started, struct kl_err *err)
 {
 	struct kl_progress *p = NULL;
 	struct kl_attempt a;
@@ -324,6 +559,7 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
 	a.max_score = r->max_score;
 	a.kernel = r->kernel;
 	a.source = r->source;
+	a.output = S_output(r);
 	a.ntests = r->grade.ntests;
 	a.tests = calloc(a.ntests + 1, sizeof(*a.tests));
 	if (!a.tests)
@@ -336,23 +572,23 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
 	if (kl_progress_open(cfg->home, &p, err) < 0 || kl_progress_record(p, &a, err) < 0)
 		goto out;
 	r->attempt_id = a.id;
+	r->attempt_number = a.number;
 	/* the graded sources, as the learner wrote them */
 	names = calloc(lab->nfiles + 1, sizeof(*names));
 	paths = calloc(lab->nfiles + 1, sizeof(*paths));
 	if (!names || !paths)
 		abort();
-	for (size_t i = 0; i < lab->nfiles; i++) {
-		for (size_t j = 0; b && j < b->nfiles; j++) {
-			if (strcmp(b->names[j], lab->files[i]) == 0) {
-				names[n] = b->names[j];
-				paths[n] = b->dir ? kl_path_join(b->dir, b->names[j]) : NULL;
-				n++;
-				break;
-			}
+	for (size_t i = 0; dir && i < lab->nfiles; i++) {
+		char *path = kl_path_join(dir, lab->files[i]);
+		if (!kl_is_file(path)) {
+			free(path);
+			continue;
 		}
+		names[n] = lab->files[i];
+		paths[n++] = path;
 	}
 	if (n) {
-		char *msg = kl_sprintf("%s attempt %lld: %s %d/%d\n\nsource: %s\n", r->lab, a.id,
+		char *msg = kl_sprintf("%s attempt %d: %s %d/%d\n\nsource: %s\n", r->lab, a.number,
 				       r->verdict, r->score, r->max_score, r->source);
 		int c = kl_attempts_commit(cfg->home, r->lab, names, paths, n, msg, r->commit, err);
 		free(msg);
@@ -366,7 +602,26 @@ out:
 	free(names);
 	free(paths);
 	free(a.tests);
+	free(a.output);
 	kl_progress_close(p);
+	return rc;
+}
+
+int lab_run_record(const struct kl_config *cfg, struct lab_run_result *r, long long started,
+		   struct kl_err *err)
+{
+	struct kl_lab lab;
+	int rc;
+
+	if (kl_lab_load(cfg->root, r->lab, &lab, err) < 0)
+		return -1;
+	/* the kept folders are the caller's business, not part of the attempt's output */
+	char *dir = r->build_dir, *console = r->console_log;
+	r->build_dir = r->console_log = NULL;
+	rc = S_record(cfg, &lab, dir, r, started, err);
+	r->build_dir = dir;
+	r->console_log = console;
+	kl_lab_release(&lab);
 	return rc;
 }
 
@@ -394,6 +649,8 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	memset(&live, 0, sizeof(live));
 	memset(&job, 0, sizeof(job));
 	live.result = r;
+	live.lab = &lab;
+	pthread_mutex_init(&live.mu, NULL);
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
@@ -532,7 +789,9 @@ again:
 	};
 	live.job = &job;
 	live.step_start = kl_now();
+	int ticking = S_tick_start(&live);
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
+	S_tick_stop(&live, ticking);
 	S_job_join(&job, r);
 	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
 		goto grade_done;
@@ -543,6 +802,9 @@ again:
 		lab_ktap_init(&live.kt);
 		lab_fault_release(&live.fault);
 		lab_fault_init(&live.fault);
+		kl_buf_reset(&live.log);
+		live.log_lines = live.log_dropped = 0;
+		live.logging = 0;
 		kl_strv_free(job.expect, job.nexpect);
 		job.expect = NULL;
 		job.nexpect = 0;
@@ -592,6 +854,13 @@ again:
 	/* grade */
 	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
 	S_map_fault_file(&live.fault, &b);
+	S_unbuild_paths(&live.fault.title, &b);
+	if (live.fault.report.len) {
+		char *report = kl_buf_detach(&live.fault.report);
+		S_unbuild_paths(&report, &b);
+		kl_buf_puts(&live.fault.report, report);
+		free(report);
+	}
 	lab_grade(&lab, &live.kt, &live.fault, &vm, run_timeout, &r->grade);
 	S_verdict(r, r->grade.verdict, kl_strdup(r->grade.message));
 	r->score = r->grade.score;
@@ -605,12 +874,15 @@ grade_done:
 		r->boot_id = live.kt.boot_id ? kl_strdup(live.kt.boot_id) : NULL;
 		r->clean = live.kt.clean;
 	}
+	r->module_log = kl_strdup(kl_buf_str(&live.log));
+	S_unbuild_paths(&r->module_log, have_build ? &b : NULL);
+	r->module_log_dropped = live.log_dropped;
 	r->fault = live.fault;
 	lab_fault_init(&live.fault);
 	r->total_s = kl_now() - t0;
 	if (o->record) {
 		t = kl_now();
-		if (S_record(cfg, &lab, have_build ? &b : NULL, r, started, err) < 0) {
+		if (S_record(cfg, &lab, have_build ? b.dir : NULL, r, started, err) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -642,6 +914,8 @@ out:
 	free(init);
 out_lab:
 	free(srcdir);
+	kl_buf_release(&live.log);
+	pthread_mutex_destroy(&live.mu);
 	lab_ktap_release(&live.kt);
 	lab_fault_release(&live.fault);
 	kl_lab_release(&lab);
@@ -665,6 +939,7 @@ void lab_run_result_release(struct lab_run_result *r)
 	free(r->diags);
 	free(r->build_log);
 	free(r->console_tail);
+	free(r->module_log);
 	free(r->step);
 	free(r->boot_id);
 	free(r->build_dir);
