@@ -22,6 +22,7 @@
 #include "lab/ktap.h"
 #include "core/term.h"
 #include "lab/console.h"
+#include "lab/editor.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
 #include "lab/report.h"
@@ -850,6 +851,10 @@ again:
 						"/tmp was not empty before the lab ran): a klab bug"));
 		goto grade_done;
 	}
+
+	/* the workspace's compile_commands.json, from this build (for editors) */
+	if (!o->src && lab_editor_write(&prof, &b, srcdir, &e2) < 0)
+		S_progress(o, NULL, "  (no compile_commands.json: %s)\n", e2.msg);
 
 	/* grade */
 	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
