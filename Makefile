@@ -1,7 +1,7 @@
 # klab: the front door. Everything real lives in CMakeLists.txt and scripts/.
 #   make setup   install the Debian packages, fetch the Debian kernels, build klab's debug kernel
 #   make         build klab (build/release)
-#   make serve   set up what is missing, build, and serve http://127.0.0.1:8080
+#   make serve   set up what serving needs, build klab (not the tests), serve http://127.0.0.1:8080
 #   make test    set up what is missing, build with ASan+UBSan, run the whole suite
 #   make install PREFIX=DIR   klab in DIR/bin, its data in DIR/share/klab (default /usr/local)
 BUILD   ?= build/release
@@ -25,7 +25,8 @@ setup:
 
 serve:
 	scripts/setup.sh --quiet --serve
-	$(MAKE) all
+	$(MAKE) $(BUILD)/Makefile
+	cmake --build $(BUILD) -j$(JOBS) --target klab klab_init klab_diagrams
 	$(BUILD)/klab serve $(ARGS)
 
 test:
