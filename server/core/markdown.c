@@ -536,19 +536,34 @@ static bool S_is_diff(const char *info)
 			(n == 5 && strncmp(info, "patch", 5) == 0));
 }
 
-/* Line numbers of a hunk header "@@ -a,b +c,d @@"; 0 when it is not one. */
-static int S_hunk(const char *l, size_t n, long *old_no, long *new_no)
+/*
+ * A hunk header "@@ -a[,b] +c[,d] @@": its first line numbers and line counts
+ * (1 when left out). 0 when it is not one.
+ */
+static int S_hunk(const char *l, size_t n, long *old_no, long *new_no, long *old_left,
+		  long *new_left)
 {
-	char head[128];
+	char head[160];
+	const char *p;
 
-	snprintf(head, sizeof(head), "%.*s", (int)(n < 127 ? n : 127), l);
-	return sscanf(head, "@@ -%ld%*[^+]+%ld", old_no, new_no) == 2;
+	snprintf(head, sizeof(head), "%.*s", (int)(n < 159 ? n : 159), l);
+	if (sscanf(head, "@@ -%ld", old_no) != 1 || !(p = strchr(head, '+')))
+		return 0;
+	*old_left = *new_left = 1;
+	const char *comma = strchr(head, ',');
+	if (comma && comma < p)
+		*old_left = strtol(comma + 1, NULL, 10);
+	if (sscanf(p, "+%ld", new_no) != 1)
+		return 0;
+	comma = strchr(p, ',');
+	if (comma && comma < strstr(p, " @@"))
+		*new_left = strtol(comma + 1, NULL, 10);
+	return 1;
 }
 
 void md_highlight_diff(const char *diff, size_t len, struct kl_buf *out)
 {
-	long old_no = 0, new_no = 0;
-	int in_hunk = 0;
+	long old_no = 0, new_no = 0, old_left = 0, new_left = 0;
 
 	for (size_t i = 0; i < len;) {
 		size_t j = i;
@@ -556,29 +571,33 @@ void md_highlight_diff(const char *diff, size_t len, struct kl_buf *out)
 			j++;
 		const char *l = diff + i;
 		size_t n = j - i;
-		const char *cls = "d-ctx";
+		const char *cls = "d-meta";
 		char a[24] = "", b[24] = "";
-		if (n >= 2 && !strncmp(l, "@@", 2) && S_hunk(l, n, &old_no, &new_no)) {
+		int in_hunk = old_left > 0 || new_left > 0;
+		if (!in_hunk && n >= 2 && !strncmp(l, "@@", 2) &&
+		    S_hunk(l, n, &old_no, &new_no, &old_left, &new_left)) {
 			cls = "d-hunk";
-			in_hunk = 1;
-		} else if (!in_hunk || (n >= 4 && (!strncmp(l, "diff", 4) || !strncmp(l, "--- ", 4) ||
-						   !strncmp(l, "+++ ", 4) || !strncmp(l, "inde", 4)))) {
-			cls = n && !in_hunk && (l[0] == '+' || l[0] == '-') ? (l[0] == '+' ? "d-add"
-											: "d-del")
-									      : "d-meta";
-			if (n >= 4 && !strncmp(l, "diff", 4))
-				in_hunk = 0;
-		} else if (n && l[0] == '+') {
+		} else if (in_hunk && n && l[0] == '+') {
 			cls = "d-add";
 			snprintf(b, sizeof(b), "%ld", new_no++);
-		} else if (n && l[0] == '-') {
+			new_left--;
+		} else if (in_hunk && n && l[0] == '-') {
 			cls = "d-del";
 			snprintf(a, sizeof(a), "%ld", old_no++);
-		} else if (n && l[0] == '\\') {
+			old_left--;
+		} else if (in_hunk && n && l[0] == '\\') {
 			cls = "d-meta"; /* "\ No newline at end of file" */
-		} else {
+		} else if (in_hunk) {
+			cls = "d-ctx";
 			snprintf(a, sizeof(a), "%ld", old_no++);
 			snprintf(b, sizeof(b), "%ld", new_no++);
+			old_left--;
+			new_left--;
+		} else if (n && (l[0] == '+' || l[0] == '-') && strncmp(l, "+++ ", 4) != 0 &&
+			   strncmp(l, "--- ", 4) != 0) {
+			cls = l[0] == '+' ? "d-add" : "d-del"; /* a fragment without hunks */
+		} else if (n && l[0] == ' ') {
+			cls = "d-ctx";
 		}
 		kl_buf_printf(out, "<span class=\"%s\"><span class=\"ln\" data-n=\"%s\"></span>"
 				   "<span class=\"ln\" data-n=\"%s\"></span>", cls, a, b);
