@@ -36,6 +36,11 @@ MATRIX = {
                       lambda r: any(t["name"] == "unload:hello" and not t["ok"] for t in r["tests"]),
                       "takes a reference on itself, never unloads"),
     "syntax": ("build-error", None, lambda r: r["diagnostics"][0]["line"] == 9, "syntax error"),
+    "oom-init": ("fail", None, lambda r: "invoked oom-killer" in r["module_log"] and
+                 "Out of memory: Killed process" in r["module_log"],
+                 "init runs out of memory: the OOM report is in the module's log"),
+    "escape": ("fail", None, lambda r: "\x1b[31mred" in r["module_log"],
+               "prints escape sequences (shown defused to a person, below)"),
 }
 
 
@@ -78,6 +83,15 @@ def main():
                 print(("ok   " if cond else "FAIL ") + msg)
                 if not cond:
                     failures.append(msg)
+        # a person's terminal never gets the guest's escape sequences
+        p = subprocess.run([KLAB, "run", LAB, "--no-record", "--timeout", str(TIMEOUT), "--src",
+                            os.path.join(FAULTS, "escape")], env=env, capture_output=True,
+                           text=True, timeout=300)
+        good = "^[[31mred^[[0m ^[]0;pwned^G ^[[2J" in p.stdout and "\x1b" not in p.stdout
+        print(("ok   " if good else "FAIL ") + "escape: defused in the human output")
+        if not good:
+            failures.append("escape: defused in the human output")
+            print(p.stdout[-3000:])
         db = sqlite3.connect(os.path.join(home, "progress.db"))
         check = db.execute("PRAGMA integrity_check").fetchone()[0]
         n = db.execute("SELECT count(*) FROM attempts").fetchone()[0]
