@@ -85,15 +85,20 @@ static const struct cli_command S_commands[] = {
 };
 #define S_NCOMMANDS (sizeof(S_commands) / sizeof(S_commands[0]))
 
+static void S_vfail(const char *fmt, va_list ap)
+{
+	fputs("klab: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("klab: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	S_vfail(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
 }
 
@@ -110,11 +115,9 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	const struct cli_command *c = S_find(cmd);
 	va_list ap;
 
-	fputs("klab: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	S_vfail(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (c)
 		fprintf(stderr, "usage: klab %s %s\n`klab help %s` explains every option\n", c->name,
 			c->usage, c->name);

@@ -401,8 +401,11 @@ static void S_push(struct S_nodes *a, cmark_node *node)
 	a->v[a->n++] = node;
 }
 
-/* Appends the text under node (text and code spans). */
-static void S_node_text(cmark_node *node, struct kl_buf *out)
+/*
+ * Appends the text under node: text and code spans; with blocks, also code
+ * blocks, and a newline between the blocks inside (as md_plain_text writes).
+ */
+static void S_text(cmark_node *node, struct kl_buf *out, bool blocks)
 {
 	cmark_iter *it = cmark_iter_new(node);
 	cmark_event_type ev;
@@ -412,12 +415,20 @@ static void S_node_text(cmark_node *node, struct kl_buf *out)
 		cmark_node_type t = cmark_node_get_type(cur);
 		if (ev != CMARK_EVENT_ENTER)
 			continue;
-		if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE)
+		if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE ||
+		    (blocks && t == CMARK_NODE_CODE_BLOCK))
 			kl_buf_puts(out, cmark_node_get_literal(cur));
 		else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
 			kl_buf_putc(out, ' ');
+		else if (blocks && cur != node && (t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK)
+			kl_buf_putc(out, '\n');
 	}
 	cmark_iter_free(it);
+}
+
+static void S_node_text(cmark_node *node, struct kl_buf *out)
+{
+	S_text(node, out, false);
 }
 
 /*
@@ -886,27 +897,6 @@ void md_plain_text(const char *text, size_t len, struct kl_buf *out)
 
 /* ---------------------------------------------------------------- sections */
 
-/* The plain text of one block, as md_plain_text writes it. */
-static void S_block_text(cmark_node *block, struct kl_buf *out)
-{
-	cmark_iter *it = cmark_iter_new(block);
-	cmark_event_type ev;
-
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-		cmark_node *cur = cmark_iter_get_node(it);
-		cmark_node_type t = cmark_node_get_type(cur);
-		if (ev != CMARK_EVENT_ENTER)
-			continue;
-		if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE || t == CMARK_NODE_CODE_BLOCK)
-			kl_buf_puts(out, cmark_node_get_literal(cur));
-		else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
-			kl_buf_putc(out, ' ');
-		else if ((t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK && cur != block)
-			kl_buf_putc(out, '\n');
-	}
-	cmark_iter_free(it);
-}
-
 char *md_section_of(const char *text, size_t len, int flags, const char *needle)
 {
 	struct S_nodes hs = { 0 };
@@ -941,7 +931,7 @@ char *md_section_of(const char *text, size_t len, int flags, const char *needle)
 					current = (long)i;
 		}
 		kl_buf_reset(&block);
-		S_block_text(b, &block);
+		S_text(b, &block, true);
 		if (current >= 0 && strcasestr(kl_buf_str(&block), needle))
 			found = kl_strdup(doc.headings[current].id);
 	}

@@ -249,3 +249,18 @@ class Server:
             self.log.flush()
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser_tools(here):
+    """node's path when node, playwright-core (npm install in here) and Chromium are all
+    there, else None (the browser tests are then skipped)."""
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(here, "node_modules", "playwright-core")) \
+            or not os.access(CHROMIUM, os.X_OK):
+        print("skipped: needs node, %s and `npm install` in tests/web (make setup does it)"
+              % CHROMIUM)
+        return None
+    return node

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import klabtree  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = klabtree.CHROMIUM
 
 
 class RealTree:
@@ -38,10 +38,8 @@ def main():
     ap.add_argument("--src", required=True)
     ap.add_argument("--shots", required=True)
     args = ap.parse_args()
-    node = shutil.which("node")
-    if not node or not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")) \
-            or not os.access(CHROMIUM, os.X_OK):
-        print("skipped: needs node, %s and `npm install` in tests/web" % CHROMIUM)
+    node = klabtree.browser_tools(HERE)
+    if not node:
         return 77
     shots = os.path.abspath(args.shots)
     os.makedirs(shots, exist_ok=True)
