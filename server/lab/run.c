@@ -302,8 +302,9 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 			l->step_start = now;
 		}
 	}
-	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0) {
-		l->step_start = kl_now();
+	if ((len >= 13 && memcmp(line, "# klab-step: ", 13) == 0) ||
+	    (len == 11 && memcmp(line, "KLAB-BOOTED", 11) == 0)) {
+		l->step_start = kl_now(); /* what runs next is timed from here */
 		l->next_note = 10;
 	}
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
@@ -411,6 +412,7 @@ static int S_payload(void *ctx, struct kl_buf *out)
 	pthread_mutex_lock(&l->mu);
 	S_untick(l);
 	S_job_join(job, l->result);
+	l->step_start = kl_now();
 	pthread_mutex_unlock(&l->mu);
 	if (job->result != 0)
 		return -1;
@@ -793,6 +795,8 @@ again:
 	int ticking = S_tick_start(&live);
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
 	S_tick_stop(&live, ticking);
+	if (vmrc == 0 && vm.end == LAB_VM_TIMEOUT && live.kt.step)
+		S_step(o, live.kt.step, 0, kl_now() - live.step_start, "still running at the timeout");
 	S_job_join(&job, r);
 	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
 		goto grade_done;

@@ -36,6 +36,9 @@ MATRIX = {
                       lambda r: any(t["name"] == "unload:hello" and not t["ok"] for t in r["tests"]),
                       "takes a reference on itself, never unloads"),
     "syntax": ("build-error", None, lambda r: r["diagnostics"][0]["line"] == 9, "syntax error"),
+    "bug-on": ("fault", 15, lambda r: "kernel BUG at " in r["fault"]["title"] and
+               r["fault"]["title"].endswith("bug-on/hello.c:15!"),
+               "BUG_ON in init: the title names the learner's file, not the build folder's"),
     "oom-init": ("fail", None, lambda r: "invoked oom-killer" in r["module_log"] and
                  "Out of memory: Killed process" in r["module_log"],
                  "init runs out of memory: the OOM report is in the module's log"),
