@@ -4,7 +4,6 @@
 #include "lab/run.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,11 +20,12 @@
 #include "core/workspace.h"
 #include "lab/ktap.h"
 #include "core/term.h"
-#include "lab/console.h"
 #include "lab/editor.h"
+#include "lab/modlog.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
 #include "lab/report.h"
+#include "lab/ticker.h"
 #include "lab/vm.h"
 
 #define S_GREEN "\033[32m"
@@ -62,16 +62,9 @@ struct S_live {
 	size_t reported;    /* top-level results already shown */
 	double step_start;
 	int fault_shown;
-	const struct kl_lab *lab;
-	struct kl_buf log;  /* the learner's module's kernel lines (module_log) */
-	size_t log_lines, log_dropped;
-	int logging;        /* a learner's module has started loading */
-	/* the ticker: a running step's line, so a hang is never silent */
-	pthread_mutex_t mu; /* held by the console callback and the ticker */
-	pthread_t ticker;
-	int tick_pipe[2];   /* closing the write end stops the ticker */
-	int ticking;        /* a "running" line is on a terminal, to be cleared */
-	double next_note;   /* not a terminal: seconds of the step of the next note */
+	struct lab_modlog log;     /* the learner's module's kernel lines */
+	pthread_mutex_t mu;        /* held by the console callback and the ticker */
+	struct lab_ticker ticker;  /* a running step's line, so a hang is never silent */
 };
 
 static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
@@ -134,150 +127,18 @@ static void S_unbuild_paths(char **s, const struct lab_build *b)
 	}
 }
 
-/* Erases the ticker's "running" line, if one is on the terminal. */
-static void S_untick(struct S_live *l)
+/* The ticker's label: the guest step running, else what the run waits for. */
+static const char *S_tick_label(void *ctx, double *started)
 {
-	if (l->ticking && l->o->progress) {
-		fputs("\r\033[K", l->o->progress);
-		l->ticking = 0;
-	}
-}
+	const struct S_live *l = ctx;
+	int building = l->job && l->job->started &&
+		       !__atomic_load_n(&l->job->finished, __ATOMIC_ACQUIRE);
 
-/* Is name one of the in-tree modules the lab loads first (kvm, ...)? */
-static int S_in_tree(const struct kl_lab *lab, const char *name)
-{
-	for (size_t i = 0; lab && i < lab->nkernel_modules; i++) {
-		const char *a = lab->kernel_modules[i], *b = name;
-		for (; *a && *b; a++, b++)
-			if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
-				break;
-		if (!*a && !*b)
-			return 1;
-	}
-	return 0;
-}
-
-/* Kernel chatter that is never the learner's module speaking. */
-static int S_chatter(const char *text, size_t len)
-{
-	static const char *const noise[] = {
-		"loading out-of-tree module taints kernel",
-		"module verification failed",
-		"random: crng init done",
-		"clocksource: ",
-		"tsc: ",
-		"Clockevents: could not switch to one-shot mode",
-		"Could not switch to high resolution mode",
-	};
-	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
-		if (memmem(text, len, noise[i], strlen(noise[i])))
-			return 1;
-	return 0;
-}
-
-/*
- * After a fault report's end ("---[ end trace"), x86 prints the registers
- * again: "RIP: ...", "Code: ...", "RAX: ...". They belong to the report.
- */
-static int S_fault_tail(const char *text, size_t len)
-{
-	size_t i = 0;
-
-	if ((len >= 14 && memcmp(text, "---[ end trace", 14) == 0) ||
-	    (len >= 6 && memcmp(text, "Code: ", 6) == 0))
-		return 1;
-	while (i < len && i < 6 && ((text[i] >= 'A' && text[i] <= 'Z') || (text[i] >= '0' && text[i] <= '9')))
-		i++;
-	return i >= 2 && i < len && text[i] == ':' && (i + 1 == len || text[i + 1] == ' ');
-}
-
-/*
- * Keeps the kernel lines printed from the learner's first module load on: what
- * the module printed (pr_info and up reach the console), its kernel warnings,
- * later reports (an OOM); not the first fault report, which is shown whole.
- */
-static void S_module_log(struct S_live *l, const char *line, size_t len)
-{
-	if (len > 19 && memcmp(line, "# klab-step: load:", 18) == 0) {
-		char *name = kl_sprintf("%.*s", (int)(len - 18), line + 18);
-		l->logging |= !S_in_tree(l->lab, name);
-		free(name);
-		return;
-	}
-	if (!l->logging || !lab_console_is_kernel(line, len) || l->fault.collecting)
-		return;
-	const char *text = memchr(line, ']', len);
-	text = text ? text + 1 : line;
-	while (text < line + len && *text == ' ')
-		text++;
-	len -= (size_t)(text - line);
-	if (!len || S_chatter(text, len) || (l->fault.count && S_fault_tail(text, len)))
-		return;
-	if (l->log_lines >= LAB_RUN_MAX_LOG) {
-		l->log_dropped++;
-		return;
-	}
-	kl_buf_add(&l->log, text, len);
-	kl_buf_putc(&l->log, '\n');
-	l->log_lines++;
-}
-
-/* Every second while the VM runs: shows the step that has been running a while. */
-static void *S_tick(void *arg)
-{
-	struct S_live *l = arg;
-	struct pollfd p = { .fd = l->tick_pipe[0], .events = POLLIN };
-
-	while (poll(&p, 1, 1000) == 0) {
-		pthread_mutex_lock(&l->mu);
-		double ran = kl_now() - l->step_start;
-		int building = l->job && l->job->started &&
-			       !__atomic_load_n(&l->job->finished, __ATOMIC_ACQUIRE);
-		const char *step = l->kt.step      ? l->kt.step
-				   : !l->kt.booted ? "boot"
-				   : building      ? "build"
-						   : "starting";
-		FILE *out = l->o->progress;
-		if (l->o->live && ran >= 2) {
-			char *clean = kl_term_clean(step);
-			fprintf(out, "\r\033[K  %-28s ", clean);
-			S_progress(l->o, S_DIM, "running %.0f s", ran);
-			l->ticking = 1;
-			free(clean);
-		} else if (!l->o->live && ran >= l->next_note) {
-			char *clean = kl_term_clean(step);
-			fprintf(out, "  %-28s still running after %.0f s\n", clean, ran);
-			fflush(out);
-			l->next_note += 10;
-			free(clean);
-		}
-		pthread_mutex_unlock(&l->mu);
-	}
-	return NULL;
-}
-
-/* Starts the ticker when someone watches the progress; 0 when none was started. */
-static int S_tick_start(struct S_live *l)
-{
-	l->next_note = 10;
-	if (!l->o->progress || pipe2(l->tick_pipe, O_CLOEXEC) < 0)
-		return 0;
-	if (pthread_create(&l->ticker, NULL, S_tick, l) != 0) {
-		close(l->tick_pipe[0]);
-		close(l->tick_pipe[1]);
-		return 0;
-	}
-	return 1;
-}
-
-static void S_tick_stop(struct S_live *l, int started)
-{
-	if (!started)
-		return;
-	close(l->tick_pipe[1]);
-	pthread_join(l->ticker, NULL);
-	close(l->tick_pipe[0]);
-	S_untick(l);
+	*started = l->step_start;
+	return l->kt.step      ? l->kt.step
+	       : !l->kt.booted ? "boot"
+	       : building      ? "build"
+			       : "starting";
 }
 
 static void S_on_line(void *ctx, const char *line, size_t len)
@@ -288,7 +149,7 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	pthread_mutex_lock(&l->mu);
 	lab_ktap_feed(&l->kt, line, len);
 	lab_fault_feed(&l->fault, line, len);
-	S_module_log(l, line, len);
+	lab_modlog_feed(&l->log, &l->fault, line, len);
 	if (l->kt.n > before) {
 		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
 		if (r->depth == 0) {
@@ -296,23 +157,21 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 			const char *why = r->directive ? r->directive : "skipped";
 			if (r->skip && strncmp(why, "SKIP ", 5) == 0)
 				why += 5;
-			S_untick(l);
+			lab_ticker_clear(&l->ticker);
 			S_step(l->o, r->name, r->skip ? -1 : r->ok, now - l->step_start,
 			       r->skip ? why : NULL);
 			l->step_start = now;
 		}
 	}
 	if ((len >= 13 && memcmp(line, "# klab-step: ", 13) == 0) ||
-	    (len == 11 && memcmp(line, "KLAB-BOOTED", 11) == 0)) {
+	    (len == 11 && memcmp(line, "KLAB-BOOTED", 11) == 0))
 		l->step_start = kl_now(); /* what runs next is timed from here */
-		l->next_note = 10;
-	}
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		char *title = kl_strdup(l->fault.title);
 		S_unbuild_paths(&title, l->job ? l->job->b : NULL);
 		char *clean = kl_term_clean(title);
 		l->fault_shown = 1;
-		S_untick(l);
+		lab_ticker_clear(&l->ticker);
 		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
 			   clean);
 		free(clean);
@@ -410,7 +269,7 @@ static int S_payload(void *ctx, struct kl_buf *out)
 
 	S_job_wait(job); /* not under the lock: the ticker shows the build meanwhile */
 	pthread_mutex_lock(&l->mu);
-	S_untick(l);
+	lab_ticker_clear(&l->ticker);
 	S_job_join(job, l->result);
 	l->step_start = kl_now();
 	pthread_mutex_unlock(&l->mu);
@@ -652,13 +511,15 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	memset(&live, 0, sizeof(live));
 	memset(&job, 0, sizeof(job));
 	live.result = r;
-	live.lab = &lab;
 	pthread_mutex_init(&live.mu, NULL);
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
-	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0)
+	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0) {
+		pthread_mutex_destroy(&live.mu);
 		return -1;
+	}
+	lab_modlog_init(&live.log, lab.kernel_modules, lab.nkernel_modules);
 	r->lab = kl_strdup(lab.id);
 	r->title = kl_strdup(lab.title);
 	r->max_score = lab.max_score;
@@ -792,9 +653,11 @@ again:
 	};
 	live.job = &job;
 	live.step_start = kl_now();
-	int ticking = S_tick_start(&live);
+	live.ticker = (struct lab_ticker){ .out = o->progress, .live = o->live, .color = o->color,
+					   .mu = &live.mu, .label = S_tick_label, .ctx = &live };
+	lab_ticker_start(&live.ticker); /* without it, only the ticks are missing */
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
-	S_tick_stop(&live, ticking);
+	lab_ticker_stop(&live.ticker);
 	if (vmrc == 0 && vm.end == LAB_VM_TIMEOUT && live.kt.step)
 		S_step(o, live.kt.step, 0, kl_now() - live.step_start, "still running at the timeout");
 	S_job_join(&job, r);
@@ -807,9 +670,7 @@ again:
 		lab_ktap_init(&live.kt);
 		lab_fault_release(&live.fault);
 		lab_fault_init(&live.fault);
-		kl_buf_reset(&live.log);
-		live.log_lines = live.log_dropped = 0;
-		live.logging = 0;
+		lab_modlog_reset(&live.log);
 		kl_strv_free(job.expect, job.nexpect);
 		job.expect = NULL;
 		job.nexpect = 0;
@@ -883,9 +744,9 @@ grade_done:
 		r->boot_id = live.kt.boot_id ? kl_strdup(live.kt.boot_id) : NULL;
 		r->clean = live.kt.clean;
 	}
-	r->module_log = kl_strdup(kl_buf_str(&live.log));
+	r->module_log = kl_strdup(kl_buf_str(&live.log.text));
 	S_unbuild_paths(&r->module_log, have_build ? &b : NULL);
-	r->module_log_dropped = live.log_dropped;
+	r->module_log_dropped = live.log.dropped;
 	r->fault = live.fault;
 	lab_fault_init(&live.fault);
 	r->total_s = kl_now() - t0;
@@ -923,7 +784,7 @@ out:
 	free(init);
 out_lab:
 	free(srcdir);
-	kl_buf_release(&live.log);
+	lab_modlog_release(&live.log);
 	pthread_mutex_destroy(&live.mu);
 	lab_ktap_release(&live.kt);
 	lab_fault_release(&live.fault);

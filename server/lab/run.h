@@ -27,8 +27,6 @@ struct lab_run_opts {
 	int live;           /* progress is a terminal: redraw a running step's line in place */
 };
 
-#define LAB_RUN_MAX_LOG 2000 /* module log lines kept (a printk flood is cut) */
-
 struct lab_step_time {
 	const char *name; /* build, tests, pack, boot, run, record */
 	double seconds;
@@ -49,7 +47,7 @@ struct lab_run_result {
 	char *console_tail; /* last console lines (timeouts, faults) */
 	char *module_log;   /* kernel lines (printk) from the learner's module load on, without
 			     * the first fault report and the kernel's own chatter; "" when none */
-	size_t module_log_dropped; /* lines past LAB_RUN_MAX_LOG, not kept */
+	size_t module_log_dropped; /* lines past LAB_MODLOG_MAX, not kept (lab/modlog.h) */
 	char *step;         /* the guest step running at the end */
 	struct lab_step_time times[8];
 	size_t ntimes;
