@@ -166,7 +166,7 @@ static void S_usage(FILE *out)
 	      "KLAB_ROOT (labs and notes), NO_COLOR\n", out);
 }
 
-/* `klab help CMD`: the command's usage and every option. */
+/* `klab help CMD`: the command's usage and every option (cfg only for a command's own). */
 static int S_help(const struct cli_command *c, const struct kl_config *cfg)
 {
 	if (!c->help) {
@@ -239,6 +239,8 @@ int main(int argc, char **argv)
 	} else {
 		help = S_wants_help(argc - 1, argv + 1);
 	}
+	if (help && c->help)
+		return S_help(c, NULL); /* help needs no labs, home or cache */
 	if (kl_config_load(&cfg, &err) < 0)
 		return cli_fail("%s", err.msg);
 	int rc = help ? S_help(c, &cfg) : c->fn(argc - 1, argv + 1, &cfg);

@@ -117,6 +117,8 @@ int kl_workspace_reset(const struct kl_config *cfg, const struct kl_lab *lab, ch
 	}
 	if (rc == 0)
 		rc = kl_mkdir_p(dir, 0755, err);
+	if (rc == 0)
+		rc = S_copy_tests(cfg, lab, dir, err);
 	for (size_t i = 0; rc == 0 && i < lab->nfiles; i++) {
 		char *from = kl_path_join(lab->dir, lab->files[i]);
 		char *to = kl_path_join(dir, lab->files[i]);
