@@ -89,7 +89,7 @@ def main():
         ws = os.path.join(home, "workspace", LAB)
         w = subprocess.Popen([KLAB, "watch", LAB], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
-        out = wait_for(w, "watching for changes", 120)
+        out = wait_for(w, "watching for changes", 240)
         check("fail" in out and "watching for changes" in out, "watch: first run on the skeleton fails", out)
         check("your module's log:" in out and "hello: unknown parameter" in out,
               "a failing run shows the module's kernel log", out)
@@ -113,13 +113,13 @@ def main():
         check(any(e.get("file") == t for e in cdb if isinstance(e, dict)),
               "workspace: compile_commands.json has the guest test", cdb)
         shutil.copy(os.path.join(ROOT, "tests", "solutions", LAB, "hello.c"), os.path.join(ws, "hello.c"))
-        out = wait_for(w, "watching for changes", 120)
+        out = wait_for(w, "watching for changes", 240)
         check("pass  15/15" in out and "attempt 2" in out,
               "watch: saving the solution re-runs and passes (attempt 2)", out)
         check("your module's log:" not in out, "a pass without --log: no module log", out)
         # saving again without changing the result is a trial, not an attempt
         shutil.copy(os.path.join(ROOT, "tests", "solutions", LAB, "hello.c"), os.path.join(ws, "hello.c"))
-        out = wait_for(w, "watching for changes", 120)
+        out = wait_for(w, "watching for changes", 240)
         check("pass  15/15" in out and "not a new attempt" in out,
               "watch: the same result again is not recorded", out)
         w.send_signal(signal.SIGINT)
