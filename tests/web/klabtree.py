@@ -251,6 +251,18 @@ class Server:
             return f.read()
 
 
+def stop_clean(srv, rc):
+    """Stops srv (may be None); rc, or 1 when the server failed or a sanitizer spoke."""
+    if not srv:
+        return rc
+    status = srv.stop()
+    log = srv.stderr()
+    if status != 0 or "Sanitizer" in log or "runtime error:" in log:
+        print("klab serve: exit %r\n%s" % (status, log[-6000:]))
+        return rc or 1
+    return rc
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 

@@ -40,12 +40,7 @@ def main():
                            cwd=HERE, timeout=240)
         rc = p.returncode
     finally:
-        if srv:
-            status = srv.stop()
-            log = srv.stderr()
-            if status != 0 or "Sanitizer" in log or "runtime error:" in log:
-                print("klab serve: exit %r\n%s" % (status, log[-6000:]))
-                rc = rc or 1
+        rc = klabtree.stop_clean(srv, rc)
         tree.remove()
     print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
     return rc

@@ -52,12 +52,7 @@ def main():
                             os.path.join(tree.base, "chromium-profile")], cwd=HERE, timeout=280)
         rc = p.returncode
     finally:
-        if srv:
-            status = srv.stop()
-            log = srv.stderr()
-            if status != 0 or "Sanitizer" in log or "runtime error:" in log:
-                print("klab serve: exit %r\n%s" % (status, log[-6000:]))
-                rc = rc or 1
+        rc = klabtree.stop_clean(srv, rc)
         shutil.rmtree(tree.base, ignore_errors=True)
     return rc
 
