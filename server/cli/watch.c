@@ -62,12 +62,11 @@ static void S_run_once(const struct kl_config *cfg, const char *id, int clear,
 
 	if (clear && isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
-	if (lab_run(cfg, &o, &r, &err) < 0) {
+	int ran = lab_run(cfg, &o, &r, &err) == 0;
+	if (!ran)
 		cli_fail("%s", err.msg);
-		goto out;
-	}
 	int changed = strcmp(r.verdict, ss->verdict) != 0 || r.score != ss->score;
-	if (changed && strcmp(r.verdict, "infra") != 0) {
+	if (ran && changed && strcmp(r.verdict, "infra") != 0) {
 		if (lab_run_record(cfg, &r, started, &err) < 0) {
 			cli_fail("%s", err.msg);
 		} else {
@@ -75,13 +74,16 @@ static void S_run_once(const struct kl_config *cfg, const char *id, int clear,
 			ss->score = r.score;
 		}
 	}
+	/* the build folder was kept only for the record */
 	if (r.build_dir && kl_rm_rf(r.build_dir, &err) < 0)
 		cli_fail("%s", err.msg);
 	free(r.build_dir);
 	free(r.console_log);
 	r.build_dir = r.console_log = NULL;
+	if (!ran)
+		goto out;
 	lab_report_human(&r, stdout, cfg->color, ss->show_log);
-	if (!r.attempt_number && strcmp(r.verdict, "infra") != 0)
+	if (!changed && strcmp(r.verdict, "infra") != 0)
 		printf("  (same result as the last recorded run: a trial, not a new attempt)\n");
 out:
 	lab_run_result_release(&r);
