@@ -16,15 +16,25 @@ for a in "$@"; do
 done
 say() { [ $quiet = 1 ] || echo "setup: $*"; }
 
-packages=(
-  build-essential cmake pkg-config kmod cpio patch
+# What building and serving klab needs (`make serve`): the compiler, CMake, the
+# libraries klab links, and graphviz for the diagrams. Nothing to test or to run labs.
+serve_packages=(
+  build-essential cmake pkg-config
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
-  libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
-  qemu-system-x86 busybox-static graphviz linux-source-6.1 flex bison bc lz4 libssl-dev strace
+  libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev zlib1g-dev libjansson-dev
+  graphviz
+)
+# What running labs and the test suite add: QEMU and the kernel build, the unit-test
+# library, the fuzzers' clang, the web tests' browser, the load tests' wrk and nginx.
+packages=(
+  "${serve_packages[@]}"
+  kmod cpio patch libcmocka-dev
+  qemu-system-x86 busybox-static linux-source-6.1 flex bison bc lz4 libssl-dev strace
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl
-  libjansson-dev zstd
+  zstd
 )
+[ $serve = 1 ] && packages=("${serve_packages[@]}")
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()

@@ -109,3 +109,86 @@
     }
   });
 }());
+
+// Page helpers, each working without the others (and pages work without them):
+// the table of contents open on a wide screen only (on a phone it would fill
+// the first screen), a copy button on every code block, and diagrams opened
+// full size in an overlay on a tap.
+(function () {
+  'use strict';
+
+  var toc = document.querySelector('.toc details');
+  if (toc && window.matchMedia('(min-width: 901px)').matches) toc.open = true;
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext)
+      return navigator.clipboard.writeText(text);
+    var ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.className = 'copy-buffer';
+    document.body.appendChild(ta);
+    ta.select();
+    var ok = document.execCommand('copy');
+    document.body.removeChild(ta);
+    return ok ? Promise.resolve() : Promise.reject(new Error('copy refused'));
+  }
+
+  document.querySelectorAll('.prose pre, pre.cmd').forEach(function (pre) {
+    var box = document.createElement('div');
+    box.className = 'codebox';
+    pre.parentNode.insertBefore(box, pre);
+    box.appendChild(pre);
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'copy';
+    b.textContent = 'Copy';
+    b.setAttribute('aria-label', 'Copy the code');
+    b.addEventListener('click', function () {
+      var code = pre.querySelector('code') || pre;
+      // diffs: the lines without their numbers (those are drawn by CSS, not text)
+      copyText(code.innerText.replace(/\n$/, '')).then(function () {
+        b.textContent = 'Copied';
+        b.classList.add('done');
+        setTimeout(function () { b.textContent = 'Copy'; b.classList.remove('done'); }, 1500);
+      }, function () { b.textContent = 'Press Ctrl+C'; });
+    });
+    box.appendChild(b);
+  });
+
+  function closeBox(box, opener) {
+    box.remove();
+    document.body.classList.remove('has-lightbox');
+    if (opener) opener.focus();
+  }
+
+  document.querySelectorAll('a.diagram').forEach(function (a) {
+    a.addEventListener('click', function (e) {
+      if (e.ctrlKey || e.metaKey || e.shiftKey) return; // a new tab, as asked
+      e.preventDefault();
+      var box = document.createElement('div');
+      box.className = 'lightbox';
+      box.setAttribute('role', 'dialog');
+      box.setAttribute('aria-modal', 'true');
+      box.setAttribute('aria-label', a.querySelector('img').alt || 'Diagram');
+      var img = document.createElement('img');
+      img.src = a.href;
+      img.alt = a.querySelector('img').alt;
+      var close = document.createElement('button');
+      close.type = 'button';
+      close.className = 'lightbox-close';
+      close.textContent = 'Close';
+      box.appendChild(close);
+      box.appendChild(img);
+      box.addEventListener('click', function () { closeBox(box, a); });
+      box.addEventListener('keydown', function (k) { if (k.key === 'Escape') closeBox(box, a); });
+      document.body.appendChild(box);
+      document.body.classList.add('has-lightbox');
+      // a diagram wider than the screen opens at its middle, where its flow is
+      img.addEventListener('load', function () {
+        box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;
+      });
+      close.focus();
+    });
+  });
+}());

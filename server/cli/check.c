@@ -88,8 +88,7 @@ int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 			rc = 0;
 			goto out;
 		} else if (argv[i][0] == '-') {
-			cli_fail("unknown option `%s`: `klab check --help` lists the options and "
-				 "what is checked", argv[i]);
+			cli_usage("check", "unknown option `%s`", argv[i]);
 			goto out;
 		} else {
 			files[nfiles++] = argv[i];

@@ -47,8 +47,10 @@ int cmd_doctor(int argc, char **argv, const struct kl_config *cfg)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc)
 			kernel = argv[++i];
+		else if (strcmp(argv[i], "--kernel") == 0)
+			return cli_usage("doctor", "option `--kernel` needs a value");
 		else
-			return cli_fail("usage: klab doctor [--kernel PROFILE]");
+			return cli_usage("doctor", "unknown argument `%s`", argv[i]);
 	}
 	printf("klab doctor (source %s, home %s, cache %s)\n", cfg->root, cfg->home, cfg->cache);
 	char *qemu[] = { "qemu-system-x86_64", "--version", NULL };

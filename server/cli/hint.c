@@ -12,6 +12,7 @@
 #include "core/catalog.h"
 #include "core/fsutil.h"
 #include "core/progress.h"
+#include "core/term.h"
 
 /* Splits hints.md at its "## " headings; returns the count, fills starts/lens. */
 static int S_split(const char *text, const char **starts, size_t *lens, int max)
@@ -37,6 +38,17 @@ static int S_split(const char *text, const char **starts, size_t *lens, int max)
 	return n;
 }
 
+/* One hint, rendered for the terminal (styled when colour is on). */
+static void S_show(const char *md, size_t len, int color)
+{
+	struct kl_buf out = KL_BUF_INIT;
+
+	kl_term_markdown(&out, md, len, cli_width(), color);
+	fputs(kl_buf_str(&out), stdout);
+	fputc('\n', stdout);
+	kl_buf_release(&out);
+}
+
 int cmd_hint(int argc, char **argv, const struct kl_config *cfg)
 {
 	struct kl_err err = { "" };
@@ -53,13 +65,17 @@ int cmd_hint(int argc, char **argv, const struct kl_config *cfg)
 			again = 1;
 		else if (strcmp(argv[i], "--reset") == 0)
 			reset = 1;
-		else if (!id && argv[i][0] != '-')
+		else if (argv[i][0] == '-')
+			return cli_usage("hint", "unknown option `%s`", argv[i]);
+		else if (!id)
 			id = argv[i];
 		else
-			return cli_fail("usage: klab hint LAB [--again | --reset]");
+			return cli_usage("hint", "one lab at a time");
 	}
 	if (!id)
-		return cli_fail("usage: klab hint LAB [--again | --reset]");
+		return cli_usage("hint", "which lab? (`klab list` shows them)");
+	if (cli_lab_exists(cfg, id) != 0)
+		return 2;
 	if (kl_lab_load(cfg->root, id, &lab, &err) < 0)
 		return cli_fail("%s", err.msg);
 	char *path = kl_path_join(lab.dir, "hints.md");
@@ -91,18 +107,18 @@ int cmd_hint(int argc, char **argv, const struct kl_config *cfg)
 		if (shown == 0)
 			printf("%s: no hint shown yet; `klab hint %s` shows the first\n", id, id);
 		for (int i = 0; i < shown && i < n; i++)
-			printf("%.*s\n", (int)lens[i], starts[i]);
+			S_show(starts[i], lens[i], cfg->color);
 		rc = 0;
 		goto out;
 	}
 	if (shown >= n) {
-		printf("%.*s\n", (int)lens[n - 1], starts[n - 1]);
+		S_show(starts[n - 1], lens[n - 1], cfg->color);
 		printf("(that was the last of %d hints; `klab hint %s --again` shows them all)\n", n,
 		       id);
 		rc = 0;
 		goto out;
 	}
-	printf("%.*s\n", (int)lens[shown], starts[shown]);
+	S_show(starts[shown], lens[shown], cfg->color);
 	if (kl_progress_set_hints_shown(p, id, shown + 1, &err) < 0) {
 		cli_fail("%s", err.msg);
 		goto out;

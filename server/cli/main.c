@@ -1,72 +1,257 @@
 /*
  * main.c - klab's entry point: reads the configuration once, then dispatches
- * to a subcommand from the table below.
+ * to a subcommand from the table below. Conventions every subcommand shares
+ * live here: `klab --version`, `klab help [CMD]`, `klab CMD --help`, usage on
+ * a wrong argument, and "did you mean" for a mistyped command or lab.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/catalog.h"
+#include "core/suggest.h"
+
+#ifndef KLAB_VERSION
+#define KLAB_VERSION "unknown"
+#endif
 
 static const struct cli_command S_commands[] = {
-	{ "run", cmd_run, "LAB [--src DIR] [--json] [--junit FILE] [--timeout S] [--keep] "
-			  "[--kernel PROFILE] [--no-record] [--no-overlap]",
-	  "build, boot and grade a lab" },
-	{ "list", cmd_list, "[--json]", "every lab with topic, difficulty, status and best score" },
-	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace" },
-	{ "hint", cmd_hint, "LAB [--again | --reset]", "show the lab's next hint" },
-	{ "watch", cmd_watch, "LAB", "run the lab again each time you save one of its files" },
-	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools" },
-	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]", "browse notes and labs on http://127.0.0.1:8080/" },
-	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs" },
+	{ "list", cmd_list, "[--json]", "your labs in curriculum order, your progress, what next",
+	  "Lists every lab in the order the notes teach them (the topics' order), with its\n"
+	  "title, difficulty, your status and best score, then your progress and the next\n"
+	  "lab to do.\n"
+	  "  --json   print the labs as a JSON array instead (same order)\n" },
+	{ "run", cmd_run,
+	  "LAB [--src DIR] [--log] [--json] [--junit FILE] [--timeout S] [--keep] "
+	  "[--kernel PROFILE] [--no-record] [--no-overlap]",
+	  "build, boot and grade a lab",
+	  "Builds your copy of LAB (in the workspace) against the kernel's headers, boots it\n"
+	  "in QEMU, runs the lab's tests and grades them. Every run is an attempt: its\n"
+	  "result, output and sources are kept (`klab log LAB` shows them again).\n"
+	  "  --src DIR          grade the files in DIR instead of your workspace\n"
+	  "  --log              always show your module's kernel log (pr_info and up); it is\n"
+	  "                     shown anyway when the run does not pass\n"
+	  "  --json             print the result as one JSON object on stdout (progress goes\n"
+	  "                     to stderr when it is a terminal)\n"
+	  "  --junit FILE       also write the result as JUnit XML to FILE (for CI)\n"
+	  "  --timeout S        seconds the tests may run in the VM (default: the lab's)\n"
+	  "  --keep             keep the build folder and the console log, and say where\n"
+	  "  --kernel PROFILE   kernel profile from kernels/ (default: debug; cloud is\n"
+	  "                     Debian's prebuilt kernel, faster but sees fewer bugs)\n"
+	  "  --no-record        do not record the attempt (progress, attempts repository)\n"
+	  "  --no-overlap       build first, then boot (default: boot while building)\n" },
+	{ "watch", cmd_watch, "LAB [--log]", "run the lab again each time you save one of its files",
+	  "Runs LAB, then again each time you save one of its files in your workspace,\n"
+	  "until Ctrl-C. A save is a trial, not an attempt: a run is recorded only when\n"
+	  "its result (verdict or score) differs from the run recorded before it in this\n"
+	  "session, and the first run always.\n"
+	  "  --log   always show your module's kernel log\n" },
+	{ "hint", cmd_hint, "LAB [--again | --reset]", "show the lab's next hint",
+	  "Shows the next hint of LAB, one more each time.\n"
+	  "  --again   show again the hints already seen\n"
+	  "  --reset   forget the hints seen; the next call shows hint 1\n" },
+	{ "log", cmd_log, "LAB [N] [--diff] [--list] [--json]", "show an attempt's output again",
+	  "Shows what `klab run` printed for attempt N of LAB (default: the last), with\n"
+	  "its date, kernel and sources.\n"
+	  "  N        the attempt number: a lab's attempts count 1, 2, ... (`klab run` says\n"
+	  "           which one it recorded)\n"
+	  "  --diff   also show what you changed in your files since attempt N-1\n"
+	  "  --list   list the attempts of LAB, one a line\n"
+	  "  --json   print the attempt as JSON\n" },
+	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace",
+	  "Puts the skeleton of LAB back in your workspace; your files are saved first\n"
+	  "(the command says where).\n" },
+	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools",
+	  "Checks what `klab run` needs on this machine and says how to install what is\n"
+	  "missing.\n"
+	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
+	  "browse notes and labs on http://127.0.0.1:8080/",
+	  "Serves the notes, labs, search and your progress on the web.\n"
+	  "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
+	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
+	  "  --quiet       no request log\n" },
+	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
+	  "Searches the notes and labs for WORDS (kernel identifiers are kept whole).\n"
+	  "  --json      print the hits as JSON\n"
+	  "  --limit N   at most N hits (1 to 1000, default 10)\n"
+	  "  --          the words that follow are words even if they start with '-'\n" },
 	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
-	  "check the notes: front matter, links, anchors, kernel identifiers" },
+	  "check the notes: front matter, links, anchors, kernel identifiers", NULL },
 	{ "ktap", cmd_ktap, "[--json] [FILE|-]",
-	  "read KTAP (KUnit, kselftest, a lab's console) and print its tree of tests" },
+	  "read KTAP (KUnit, kselftest, a lab's console) and print its tree of tests",
+	  "Reads a console log or a KTAP stream (KUnit through printk or debugfs,\n"
+	  "kselftest, klab's own guests) and prints the tree of tests with their\n"
+	  "statuses (ok, fail, skip, crashed) and the overall result. Exit status 0 when\n"
+	  "the whole is ok, 1 when not, 2 when the input cannot be read.\n"
+	  "  FILE     the log to read; - or nothing reads standard input\n"
+	  "  --json   print {\"ok\", \"tests\": [...], \"counts\": {...}} instead\n" },
 };
+#define S_NCOMMANDS (sizeof(S_commands) / sizeof(S_commands[0]))
+
+static void S_vfail(const char *fmt, va_list ap)
+{
+	fputs("klab: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
 
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("klab: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	S_vfail(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
+}
+
+static const struct cli_command *S_find(const char *name)
+{
+	for (size_t i = 0; i < S_NCOMMANDS; i++)
+		if (strcmp(name, S_commands[i].name) == 0)
+			return &S_commands[i];
+	return NULL;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	const struct cli_command *c = S_find(cmd);
+	va_list ap;
+
+	va_start(ap, fmt);
+	S_vfail(fmt, ap);
+	va_end(ap);
+	if (c)
+		fprintf(stderr, "usage: klab %s %s\n`klab help %s` explains every option\n", c->name,
+			c->usage, c->name);
+	return 2;
+}
+
+int cli_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col > 100 ? 100 : ws.ws_col;
+	return 80;
+}
+
+int cli_lab_exists(const struct kl_config *cfg, const char *id)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	struct kl_err err = { "" };
+	int found = 0;
+
+	if (kl_lab_ids(cfg->root, &ids, &n, &err) < 0)
+		return cli_fail("%s", err.msg);
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(ids[i], id) == 0;
+	if (!found) {
+		const char *near = kl_suggest(id, (const char *const *)ids, n);
+		if (near)
+			cli_fail("no lab `%s`; did you mean `%s`?", id, near);
+		else
+			cli_fail("no lab `%s`: `klab list` shows the labs", id);
+	}
+	kl_strv_free(ids, n);
+	return found ? 0 : 2;
 }
 
 static void S_usage(FILE *out)
 {
 	fputs("usage: klab COMMAND [ARGS]\n\ncommands:\n", out);
-	for (size_t i = 0; i < sizeof(S_commands) / sizeof(S_commands[0]); i++)
-		fprintf(out, "  %-8s %s\n           klab %s %s\n", S_commands[i].name,
-			S_commands[i].summary, S_commands[i].name, S_commands[i].usage);
-	fputs("\nenvironment: KLAB_HOME (progress, workspace), KLAB_CACHE (kernels), "
+	for (size_t i = 0; i < S_NCOMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", S_commands[i].name, S_commands[i].summary);
+	fputs("\n`klab help COMMAND` (or `klab COMMAND --help`) explains a command and every "
+	      "option.\n`klab --version` prints the version.\n"
+	      "\nenvironment: KLAB_HOME (progress, workspace), KLAB_CACHE (kernels), "
 	      "KLAB_ROOT (labs and notes), NO_COLOR\n", out);
+}
+
+/* `klab help CMD`: the command's usage and every option (cfg only for a command's own). */
+static int S_help(const struct cli_command *c, const struct kl_config *cfg)
+{
+	if (!c->help) {
+		char *argv[] = { (char *)c->name, "--help", NULL };
+		return c->fn(2, argv, cfg); /* the command explains itself */
+	}
+	printf("usage: klab %s %s\n\n%s", c->name, c->usage, c->help);
+	return 0;
+}
+
+/* Names a mistyped command's closest match, or lists them all. */
+static int S_unknown(const char *name)
+{
+	const char *names[S_NCOMMANDS + 1];
+
+	for (size_t i = 0; i < S_NCOMMANDS; i++)
+		names[i] = S_commands[i].name;
+	names[S_NCOMMANDS] = "help";
+	const char *near = kl_suggest(name, names, S_NCOMMANDS + 1);
+	if (near)
+		return cli_fail("unknown command `%s`; did you mean `klab %s`?", name, near);
+	cli_fail("unknown command `%s`", name);
+	S_usage(stderr);
+	return 2;
+}
+
+/* True when argv asks for help before any "--". */
+static int S_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct kl_config cfg;
 	struct kl_err err = { "" };
+	const struct cli_command *c = NULL;
+	int help = 0;
 
-	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	if (argc < 2) {
+		S_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("klab %s\n", KLAB_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
-		S_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		if (argc < 3) {
+			S_usage(stdout);
+			return 0;
+		}
+		if (!(c = S_find(argv[2])))
+			return S_unknown(argv[2]);
+		help = 1;
+	} else if (argv[1][0] == '-') {
+		cli_fail("unknown option `%s`", argv[1]);
+		S_usage(stderr);
+		return 2;
+	} else if (!(c = S_find(argv[1]))) {
+		return S_unknown(argv[1]);
+	} else {
+		help = S_wants_help(argc - 1, argv + 1);
 	}
-	for (size_t i = 0; i < sizeof(S_commands) / sizeof(S_commands[0]); i++) {
-		if (strcmp(argv[1], S_commands[i].name) != 0)
-			continue;
-		if (kl_config_load(&cfg, &err) < 0)
-			return cli_fail("%s", err.msg);
-		int rc = S_commands[i].fn(argc - 1, argv + 1, &cfg);
-		kl_config_release(&cfg);
-		return rc;
-	}
-	cli_fail("unknown command `%s`", argv[1]);
-	S_usage(stderr);
-	return 2;
+	if (help && c->help)
+		return S_help(c, NULL); /* help needs no labs, home or cache */
+	if (kl_config_load(&cfg, &err) < 0)
+		return cli_fail("%s", err.msg);
+	int rc = help ? S_help(c, &cfg) : c->fn(argc - 1, argv + 1, &cfg);
+	kl_config_release(&cfg);
+	return rc;
 }

@@ -15,8 +15,13 @@ int cmd_reset(int argc, char **argv, const struct kl_config *cfg)
 	struct kl_lab lab;
 	char *backup = NULL;
 
+	if (argc > 1 && argv[1][0] == '-')
+		return cli_usage("reset", "unknown option `%s`", argv[1]);
 	if (argc != 2)
-		return cli_fail("usage: klab reset LAB");
+		return cli_usage("reset", argc < 2 ? "which lab? (`klab list` shows them)"
+						   : "one lab at a time");
+	if (cli_lab_exists(cfg, argv[1]) != 0)
+		return 2;
 	if (kl_lab_load(cfg->root, argv[1], &lab, &err) < 0)
 		return cli_fail("%s", err.msg);
 	int rc = kl_workspace_reset(cfg, &lab, &backup, &err);

@@ -24,18 +24,20 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		{ "kernel", required_argument, NULL, 'K' },
 		{ "no-record", no_argument, NULL, 'n' },
 		{ "no-overlap", no_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "log", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_run_opts o = { .record = 1 };
 	struct lab_run_result r;
 	struct kl_err err = { "" };
 	const char *junit = NULL;
-	int json = 0, c;
+	int json = 0, log = 0, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
+		case 'l': log = 1; break;
 		case 's': o.src = optarg; break;
 		case 'j': json = 1; break;
 		case 'u': junit = optarg; break;
@@ -51,22 +53,24 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 						optarg);
 			break;
 		}
-		case 'h':
-			puts("usage: klab run LAB [--src DIR] [--json] [--junit FILE] [--timeout S] "
-			     "[--keep] [--kernel PROFILE] [--no-record] [--no-overlap]");
-			return 0;
+		case ':':
+			return cli_usage("run", "option `%s` needs a value", argv[optind - 1]);
 		default:
-			return 2;
+			return cli_usage("run", "unknown option `%s`", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail("usage: klab run LAB [options]   (`klab list` shows the labs)");
+		return cli_usage("run", optind == argc ? "which lab? (`klab list` shows them)"
+						       : "one lab at a time");
 	o.lab = argv[optind];
+	if (cli_lab_exists(cfg, o.lab) != 0)
+		return 2;
 	/* with --json, stdout carries only the JSON object: progress goes to stderr */
 	o.progress = json ? stderr : stdout;
 	o.color = json ? isatty(STDERR_FILENO) && cfg->color : cfg->color;
 	if (json && !isatty(STDERR_FILENO))
 		o.progress = NULL;
+	o.live = o.progress && isatty(fileno(o.progress));
 	if (lab_run(cfg, &o, &r, &err) < 0) {
 		int rc = cli_fail("%s", err.msg);
 		lab_run_result_release(&r);
@@ -78,7 +82,7 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		fputs(kl_buf_str(&b), stdout);
 		kl_buf_release(&b);
 	} else {
-		lab_report_human(&r, stdout, o.color);
+		lab_report_human(&r, stdout, o.color, log);
 	}
 	int rc = lab_run_exit_status(&r);
 	if (junit) {

@@ -82,13 +82,17 @@ int cmd_search(int argc, char **argv, const struct kl_config *cfg)
 		} else if (strcmp(argv[i], "--") == 0) {
 			for (i++; i < argc; i++)
 				kl_buf_printf(&text, "%s%s", words++ ? " " : "", argv[i]);
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			kl_buf_release(&text);
+			return cli_usage("search", "unknown option `%s` (to search for it: "
+					 "`klab search -- %s`)", argv[i], argv[i]);
 		} else {
 			kl_buf_printf(&text, "%s%s", words++ ? " " : "", argv[i]);
 		}
 	}
 	if (!words) {
 		kl_buf_release(&text);
-		return cli_fail("usage: klab search [--json] [--limit N] WORDS...");
+		return cli_usage("search", "what should I search for?");
 	}
 	query = kl_strdup(kl_buf_str(&text));
 	if (search_index_open(&idx, &err) < 0 || search_index_sync(idx, cfg->root, NULL, &err) < 0) {

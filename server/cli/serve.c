@@ -27,7 +27,7 @@ int cmd_serve(int argc, char **argv, const struct kl_config *cfg)
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			opt.quiet = 1;
 		} else {
-			return cli_fail("usage: klab serve [--bind ADDR] [--port N] [--quiet]");
+			return cli_usage("serve", "unknown or incomplete option `%s`", argv[i]);
 		}
 	}
 	if (web_serve(cfg, &opt, &err) < 0)

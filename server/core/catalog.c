@@ -271,6 +271,78 @@ int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
 	return 0;
 }
 
+/* A lab's place in the curriculum: its topic's note, its place in that note's list. */
+struct S_rank {
+	char *id;
+	size_t note, pos;
+};
+
+static int S_cmp_rank(const void *a, const void *b)
+{
+	const struct S_rank *x = a, *y = b;
+
+	if (x->note != y->note)
+		return x->note < y->note ? -1 : 1;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void S_rank(struct S_rank *r, const char *topic, const struct kl_note *notes, size_t nn)
+{
+	r->note = r->pos = (size_t)-1;
+	/* the note of the lab's own topic first, else the first note that lists it */
+	for (int pass = 0; pass < 2 && r->note == (size_t)-1; pass++) {
+		for (size_t i = 0; i < nn && r->note == (size_t)-1; i++) {
+			if (pass == 0 && (!topic || strcmp(notes[i].topic, topic) != 0))
+				continue;
+			for (size_t j = 0; j < notes[i].nlabs; j++) {
+				if (strcmp(notes[i].labs[j], r->id) == 0) {
+					r->note = i;
+					r->pos = j;
+					break;
+				}
+			}
+			if (pass == 0 && r->note == (size_t)-1)
+				r->note = i; /* its topic's note, which does not list it */
+		}
+	}
+}
+
+int kl_lab_ids_ordered(const char *root, char ***ids, size_t *n, struct kl_err *err)
+{
+	struct kl_note *notes = NULL;
+	struct S_rank *ranks = NULL;
+	size_t nn = 0;
+
+	if (kl_lab_ids(root, ids, n, err) < 0)
+		return -1;
+	if (kl_notes_load(root, &notes, &nn, err) < 0) {
+		kl_strv_free(*ids, *n);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	ranks = calloc(*n + 1, sizeof(*ranks));
+	if (!ranks)
+		abort();
+	for (size_t i = 0; i < *n; i++) {
+		struct kl_lab lab;
+		struct kl_err e2;
+		ranks[i].id = (*ids)[i];
+		int loaded = kl_lab_load(root, ranks[i].id, &lab, &e2) == 0;
+		S_rank(&ranks[i], loaded ? lab.topic : NULL, notes, nn);
+		if (loaded)
+			kl_lab_release(&lab);
+	}
+	qsort(ranks, *n, sizeof(*ranks), S_cmp_rank);
+	for (size_t i = 0; i < *n; i++)
+		(*ids)[i] = ranks[i].id;
+	free(ranks);
+	kl_notes_free(notes, nn);
+	return 0;
+}
+
 int kl_note_load(const char *path, struct kl_note *note, struct kl_err *err)
 {
 	struct kl_fm fm;

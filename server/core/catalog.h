@@ -73,6 +73,11 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 void kl_lab_release(struct kl_lab *lab);
 /* Every lab id under root/labs, sorted; free with kl_strv_free. */
 int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err);
+/*
+ * Every lab id in curriculum order: by the order of its topic's note, then
+ * its place in that note's `labs` list, then id. Free with kl_strv_free.
+ */
+int kl_lab_ids_ordered(const char *root, char ***ids, size_t *n, struct kl_err *err);
 /* The points of a test, or -1 when the lab does not declare it. */
 int kl_lab_points(const struct kl_lab *lab, const char *test);
 

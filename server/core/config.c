@@ -28,13 +28,41 @@ static char *S_dir(const char *var, const char *xdg, const char *fallback)
 	return kl_sprintf("%s/%s/klab", home && *home ? home : "/tmp", fallback);
 }
 
+/*
+ * Where klab's files are, from the folder of the running program: in a build
+ * folder, klab-init is beside klab and the data is the source tree it was built
+ * from; installed (bin/klab), they are in ../libexec/klab and ../share/klab.
+ */
+static void S_locate(struct kl_config *cfg, const char *exedir)
+{
+	const char *root = getenv("KLAB_ROOT");
+	char *init = kl_path_join(exedir, "klab-init");
+	char *up = kl_path_join(exedir, ".."), *prefix = realpath(up, NULL);
+	if (!prefix)
+		prefix = kl_strdup(up);
+	free(up);
+	char *share = kl_path_join(prefix, "share/klab");
+	char *share_labs = kl_path_join(share, "labs");
+	int built_here = kl_is_file(init);
+
+	if (!built_here && kl_is_dir(share_labs)) {
+		cfg->bindir = kl_path_join(prefix, "libexec/klab");
+		cfg->root = kl_strdup(root && *root ? root : share);
+	} else {
+		cfg->bindir = kl_strdup(exedir);
+		cfg->root = kl_strdup(root && *root ? root : KLAB_SOURCE_DIR);
+	}
+	free(init);
+	free(prefix);
+	free(share);
+	free(share_labs);
+}
+
 int kl_config_load(struct kl_config *cfg, struct kl_err *err)
 {
 	char exe[PATH_MAX];
-	const char *root = getenv("KLAB_ROOT");
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->root = kl_strdup(root && *root ? root : KLAB_SOURCE_DIR);
 	cfg->home = S_dir("KLAB_HOME", "XDG_DATA_HOME", ".local/share");
 	cfg->cache = S_dir("KLAB_CACHE", "XDG_CACHE_HOME", ".cache");
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -43,9 +71,9 @@ int kl_config_load(struct kl_config *cfg, struct kl_err *err)
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		cfg->bindir = kl_strdup(exe);
+		S_locate(cfg, exe);
 	} else {
-		cfg->bindir = kl_strdup(".");
+		S_locate(cfg, ".");
 	}
 	const char *nc = getenv("NO_COLOR");
 	cfg->color = isatty(STDOUT_FILENO) && !(nc && *nc);
@@ -53,8 +81,9 @@ int kl_config_load(struct kl_config *cfg, struct kl_err *err)
 	int ok = kl_is_dir(labs);
 	free(labs);
 	if (!ok) {
-		kl_err_set(err, "no labs/ folder under %s: run klab from its build, or set "
-				"KLAB_ROOT to the klab source tree", cfg->root);
+		kl_err_set(err, "no labs/ folder under %s: install klab (`make install`), run it "
+				"from its build folder, or set KLAB_ROOT to the klab source tree",
+			   cfg->root);
 		kl_config_release(cfg);
 		return -1;
 	}

@@ -9,10 +9,12 @@
 #include "core/err.h"
 
 struct kl_config {
-	char *root;   /* source tree: labs/, notes/, kernels/, static/ ($KLAB_ROOT) */
+	char *root;   /* labs/, notes/, kernels/, static/, scripts/: $KLAB_ROOT, else
+		       * ../share/klab of an installed klab, else the source tree it was built from */
 	char *home;   /* learner state: progress.db, workspace/, attempts.git ($KLAB_HOME) */
 	char *cache;  /* caches: kernels/, guest test binaries ($KLAB_CACHE) */
-	char *bindir; /* folder of the running klab binary (klab-init is beside it) */
+	char *bindir; /* klab-init and the built diagrams: the build folder, or
+		       * ../libexec/klab of an installed klab */
 	int color;    /* 1 when stdout is a terminal and NO_COLOR is unset */
 };
 

@@ -554,8 +554,11 @@ static void S_push(struct S_nodes *a, cmark_node *node)
 	a->v[a->n++] = node;
 }
 
-/* Appends the text under node (text and code spans). */
-static void S_node_text(cmark_node *node, struct kl_buf *out)
+/*
+ * Appends the text under node: text and code spans; with blocks, also code
+ * blocks, and a newline between the blocks inside (as md_plain_text writes).
+ */
+static void S_text(cmark_node *node, struct kl_buf *out, bool blocks)
 {
 	cmark_iter *it = cmark_iter_new(node);
 	cmark_event_type ev;
@@ -565,12 +568,20 @@ static void S_node_text(cmark_node *node, struct kl_buf *out)
 		cmark_node_type t = cmark_node_get_type(cur);
 		if (ev != CMARK_EVENT_ENTER)
 			continue;
-		if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE)
+		if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE ||
+		    (blocks && t == CMARK_NODE_CODE_BLOCK))
 			kl_buf_puts(out, cmark_node_get_literal(cur));
 		else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
 			kl_buf_putc(out, ' ');
+		else if (blocks && cur != node && (t & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK)
+			kl_buf_putc(out, '\n');
 	}
 	cmark_iter_free(it);
+}
+
+static void S_node_text(cmark_node *node, struct kl_buf *out)
+{
+	S_text(node, out, false);
 }
 
 /*
@@ -601,6 +612,45 @@ static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 	return true;
 }
 
+/*
+ * A diagram: the image inside a link to itself at full size (a phone shows it
+ * whole, too small to read; klab.js opens the link in an overlay), marked so
+ * that the stylesheet can follow the light or dark theme.
+ */
+static void S_diagram(cmark_node *img, const char *href)
+{
+	struct kl_buf enter = KL_BUF_INIT;
+	cmark_node *a = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+
+	kl_buf_puts(&enter, "<a class=\"diagram\" href=\"");
+	kl_buf_puts_html(&enter, href);
+	kl_buf_puts(&enter, "\" title=\"Open the diagram full size\">");
+	cmark_node_set_on_enter(a, kl_buf_str(&enter));
+	cmark_node_set_on_exit(a, "</a>");
+	if (cmark_node_insert_before(img, a)) {
+		cmark_node_unlink(img);
+		cmark_node_append_child(a, img);
+	} else {
+		cmark_node_free(a);
+	}
+	kl_buf_release(&enter);
+}
+
+/* A table whose header row is all empty cells (a key/value table) gets no header. */
+static void S_tables(struct S_nodes *tables)
+{
+	for (size_t i = 0; i < tables->n; i++) {
+		cmark_node *row = cmark_node_first_child(tables->v[i]);
+		if (!row || !cmark_gfm_extensions_get_table_row_is_header(row))
+			continue;
+		int empty = 1;
+		for (cmark_node *c = cmark_node_first_child(row); c && empty; c = cmark_node_next(c))
+			empty = cmark_node_first_child(c) == NULL;
+		if (empty && cmark_node_next(row))
+			cmark_node_free(row);
+	}
+}
+
 static void S_links(struct S_nodes *links, const struct md_resolver *res, char *const *ids,
 		    size_t nids, int *nbroken)
 {
@@ -613,6 +663,9 @@ static void S_links(struct S_nodes *links, const struct md_resolver *res, char *
 		md_link_resolve(cmark_node_get_url(node), res, ids, nids, &l);
 		if (l.kind != MD_LINK_BROKEN) {
 			cmark_node_set_url(node, l.href);
+			if (cmark_node_get_type(node) == CMARK_NODE_IMAGE &&
+			    strncmp(l.href, "/static/diagrams/", 17) == 0)
+				S_diagram(node, l.href);
 		} else {
 			bool image = cmark_node_get_type(node) == CMARK_NODE_IMAGE;
 			kl_buf_reset(&enter);
@@ -639,6 +692,85 @@ static bool S_is_c(const char *info)
 	return info && ((n == 1 && (info[0] == 'c' || info[0] == 'C' || info[0] == 'h')));
 }
 
+static bool S_is_diff(const char *info)
+{
+	size_t n = strcspn(info ? info : "", " \t{");
+
+	return info && ((n == 4 && strncmp(info, "diff", 4) == 0) ||
+			(n == 5 && strncmp(info, "patch", 5) == 0));
+}
+
+/*
+ * A hunk header "@@ -a[,b] +c[,d] @@": its first line numbers and line counts
+ * (1 when left out). 0 when it is not one.
+ */
+static int S_hunk(const char *l, size_t n, long *old_no, long *new_no, long *old_left,
+		  long *new_left)
+{
+	char head[160];
+	const char *p;
+
+	snprintf(head, sizeof(head), "%.*s", (int)(n < 159 ? n : 159), l);
+	if (sscanf(head, "@@ -%ld", old_no) != 1 || !(p = strchr(head, '+')))
+		return 0;
+	*old_left = *new_left = 1;
+	const char *comma = strchr(head, ',');
+	if (comma && comma < p)
+		*old_left = strtol(comma + 1, NULL, 10);
+	if (sscanf(p, "+%ld", new_no) != 1)
+		return 0;
+	comma = strchr(p, ',');
+	if (comma && comma < strstr(p, " @@"))
+		*new_left = strtol(comma + 1, NULL, 10);
+	return 1;
+}
+
+void md_highlight_diff(const char *diff, size_t len, struct kl_buf *out)
+{
+	long old_no = 0, new_no = 0, old_left = 0, new_left = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && diff[j] != '\n')
+			j++;
+		const char *l = diff + i;
+		size_t n = j - i;
+		const char *cls = "d-meta";
+		char a[24] = "", b[24] = "";
+		int in_hunk = old_left > 0 || new_left > 0;
+		if (!in_hunk && n >= 2 && !strncmp(l, "@@", 2) &&
+		    S_hunk(l, n, &old_no, &new_no, &old_left, &new_left)) {
+			cls = "d-hunk";
+		} else if (in_hunk && n && l[0] == '+') {
+			cls = "d-add";
+			snprintf(b, sizeof(b), "%ld", new_no++);
+			new_left--;
+		} else if (in_hunk && n && l[0] == '-') {
+			cls = "d-del";
+			snprintf(a, sizeof(a), "%ld", old_no++);
+			old_left--;
+		} else if (in_hunk && n && l[0] == '\\') {
+			cls = "d-meta"; /* "\ No newline at end of file" */
+		} else if (in_hunk) {
+			cls = "d-ctx";
+			snprintf(a, sizeof(a), "%ld", old_no++);
+			snprintf(b, sizeof(b), "%ld", new_no++);
+			old_left--;
+			new_left--;
+		} else if (n && (l[0] == '+' || l[0] == '-') && strncmp(l, "+++ ", 4) != 0 &&
+			   strncmp(l, "--- ", 4) != 0) {
+			cls = l[0] == '+' ? "d-add" : "d-del"; /* a fragment without hunks */
+		} else if (n && l[0] == ' ') {
+			cls = "d-ctx";
+		}
+		kl_buf_printf(out, "<span class=\"%s\"><span class=\"ln\" data-n=\"%s\"></span>"
+				   "<span class=\"ln\" data-n=\"%s\"></span>", cls, a, b);
+		kl_buf_add_html(out, l, n);
+		kl_buf_puts(out, "</span>"); /* a block each: no newline between them */
+		i = j + 1;
+	}
+}
+
 static void S_code_blocks(struct S_nodes *blocks)
 {
 	struct kl_buf html = KL_BUF_INIT;
@@ -646,8 +778,14 @@ static void S_code_blocks(struct S_nodes *blocks)
 	for (size_t i = 0; i < blocks->n; i++) {
 		const char *code = cmark_node_get_literal(blocks->v[i]);
 		kl_buf_reset(&html);
-		kl_buf_puts(&html, "<pre class=\"code\"><code class=\"language-c\">");
-		md_highlight_c(code, strlen(code), &html);
+		if (S_is_diff(cmark_node_get_fence_info(blocks->v[i]))) {
+			size_t n = strlen(code);
+			kl_buf_puts(&html, "<pre class=\"diff\"><code class=\"language-diff\">");
+			md_highlight_diff(code, n && code[n - 1] == '\n' ? n - 1 : n, &html);
+		} else {
+			kl_buf_puts(&html, "<pre class=\"code\"><code class=\"language-c\">");
+			md_highlight_c(code, strlen(code), &html);
+		}
 		kl_buf_puts(&html, "</code></pre>\n");
 		S_replace(blocks->v[i], CMARK_NODE_CUSTOM_BLOCK, kl_buf_str(&html), "");
 	}
@@ -788,7 +926,7 @@ static cmark_parser *S_parser(void)
 int md_render(const char *text, size_t len, const struct md_resolver *res, int flags,
 	      struct md_doc *doc, struct kl_err *err)
 {
-	struct S_nodes headings = { 0 }, links = { 0 }, code = { 0 };
+	struct S_nodes headings = { 0 }, links = { 0 }, code = { 0 }, tables = { 0 };
 	cmark_parser *p = S_parser();
 	cmark_node *root;
 	char **ids = NULL;
@@ -820,10 +958,14 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 		case CMARK_NODE_LINK:
 		case CMARK_NODE_IMAGE: S_push(&links, cur); break;
 		case CMARK_NODE_CODE_BLOCK:
-			if (S_is_c(cmark_node_get_fence_info(cur)))
+			if (S_is_c(cmark_node_get_fence_info(cur)) ||
+			    S_is_diff(cmark_node_get_fence_info(cur)))
 				S_push(&code, cur);
 			break;
-		default: break;
+		default:
+			if (strcmp(cmark_node_get_type_string(cur), "table") == 0)
+				S_push(&tables, cur);
+			break;
 		}
 	}
 	cmark_iter_free(it);
@@ -836,6 +978,7 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 	S_links(&links, res, ids, doc->nheadings, &doc->nbroken);
 	S_code_blocks(&code);
 	md_folds(root, true, NULL, NULL);
+	S_tables(&tables);
 	S_headings(&headings, doc, cmark_parser_get_syntax_extensions(p));
 	char *html = cmark_render_html(root, S_OPTIONS, cmark_parser_get_syntax_extensions(p));
 	doc->html = kl_strdup(html);
@@ -847,6 +990,7 @@ out:
 	free(headings.v);
 	free(links.v);
 	free(code.v);
+	free(tables.v);
 	if (root)
 		cmark_node_free(root);
 	cmark_parser_free(p);
@@ -903,4 +1047,54 @@ void md_plain_text(const char *text, size_t len, struct kl_buf *out)
 	cmark_iter_free(it);
 	cmark_node_free(root);
 	cmark_parser_free(p);
+}
+
+/* ---------------------------------------------------------------- sections */
+
+char *md_section_of(const char *text, size_t len, int flags, const char *needle)
+{
+	struct S_nodes hs = { 0 };
+	struct md_doc doc;
+	struct kl_buf block = KL_BUF_INIT;
+	cmark_parser *p = S_parser();
+	cmark_node *root;
+	char *found = NULL;
+	long current = -1;
+
+	memset(&doc, 0, sizeof(doc));
+	cmark_parser_feed(p, text, len);
+	root = cmark_parser_finish(p);
+	if (!root || !needle || !*needle)
+		goto out;
+	cmark_node *first = cmark_node_first_child(root);
+	if ((flags & MD_DROP_TITLE) && first && cmark_node_get_type(first) == CMARK_NODE_HEADING &&
+	    cmark_node_get_heading_level(first) == 1)
+		cmark_node_free(first);
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_event_type ev;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
+		if (ev == CMARK_EVENT_ENTER &&
+		    cmark_node_get_type(cmark_iter_get_node(it)) == CMARK_NODE_HEADING)
+			S_push(&hs, cmark_iter_get_node(it));
+	cmark_iter_free(it);
+	S_heading_ids(&hs, &doc);
+	for (cmark_node *b = cmark_node_first_child(root); b && !found; b = cmark_node_next(b)) {
+		if (cmark_node_get_type(b) == CMARK_NODE_HEADING) {
+			for (size_t i = 0; i < hs.n; i++)
+				if (hs.v[i] == b && doc.headings[i].level > 1)
+					current = (long)i;
+		}
+		kl_buf_reset(&block);
+		S_text(b, &block, true);
+		if (current >= 0 && strcasestr(kl_buf_str(&block), needle))
+			found = kl_strdup(doc.headings[current].id);
+	}
+out:
+	kl_buf_release(&block);
+	md_doc_release(&doc);
+	free(hs.v);
+	if (root)
+		cmark_node_free(root);
+	cmark_parser_free(p);
+	return found;
 }

@@ -105,6 +105,22 @@ int md_fold_parse(const char *html, int *closes, int *opens, struct kl_buf *out)
 int md_folds(struct cmark_node *root, bool replace,
 	     void (*bad)(void *ctx, struct cmark_node *node, const char *why), void *ctx);
 
+/*
+ * Appends a unified diff as HTML: one <span class="d-add|d-del|d-ctx|d-hunk|d-meta">
+ * a line, each opening with two <span class="ln" data-n="N"> for its old and new
+ * line numbers (empty where a side has none), numbered from the hunk headers.
+ * ```diff blocks in notes and the diff pages both use it.
+ */
+void md_highlight_diff(const char *diff, size_t len, struct kl_buf *out);
+
+/*
+ * The id of the section (heading) of a Markdown text where needle first occurs
+ * in a block's plain text (case-insensitive), as md_render numbers the ids with
+ * the same flags; NULL when it is not found or comes before any heading.
+ * The caller frees. Search hits link to it.
+ */
+char *md_section_of(const char *text, size_t len, int flags, const char *needle);
+
 /* Appends C source as HTML: escaped, each token class in <span class="tok-...">. */
 void md_highlight_c(const char *code, size_t len, struct kl_buf *out);
 

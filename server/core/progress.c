@@ -25,7 +25,8 @@ static const char S_schema[] =
 	"  max_score INTEGER NOT NULL,"
 	"  kernel TEXT,"
 	"  commit_id TEXT,"
-	"  source TEXT);"
+	"  source TEXT,"
+	"  output TEXT);"
 	"CREATE INDEX IF NOT EXISTS attempts_lab ON attempts(lab, id);"
 	"CREATE TABLE IF NOT EXISTS attempt_tests("
 	"  attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,"
@@ -67,6 +68,8 @@ static int S_open(const char *home, int flags, struct kl_progress **out, struct 
 			sqlite3_free(msg);
 			goto out;
 		}
+		/* stores made before attempts kept their output: add the column (once) */
+		sqlite3_exec(p->db, "ALTER TABLE attempts ADD COLUMN output TEXT", NULL, NULL, NULL);
 	}
 	rc = 0;
 out:
@@ -117,7 +120,8 @@ int kl_progress_record(struct kl_progress *p, struct kl_attempt *a, struct kl_er
 		return S_db_err(p, err, "cannot begin a transaction");
 	if (sqlite3_prepare_v2(p->db,
 			       "INSERT INTO attempts(lab, started_at, duration_ms, verdict, score,"
-			       " max_score, kernel, commit_id, source) VALUES(?,?,?,?,?,?,?,?,?)",
+			       " max_score, kernel, commit_id, source, output)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto out_db;
 	sqlite3_bind_text(st, 1, a->lab, -1, SQLITE_STATIC);
@@ -129,9 +133,20 @@ int kl_progress_record(struct kl_progress *p, struct kl_attempt *a, struct kl_er
 	sqlite3_bind_text(st, 7, a->kernel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, a->commit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, a->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, a->output, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out_db;
 	a->id = sqlite3_last_insert_rowid(p->db);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(p->db, "SELECT count(*) FROM attempts WHERE lab=? AND id<=?", -1,
+			       &st, NULL) != SQLITE_OK)
+		goto out_db;
+	sqlite3_bind_text(st, 1, a->lab, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, a->id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out_db;
+	a->number = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(p->db,
@@ -241,6 +256,8 @@ static void S_attempt_from_row(sqlite3_stmt *st, struct kl_attempt *a)
 	a->kernel = S_col_dup(st, 7);
 	a->commit = S_col_dup(st, 8);
 	a->source = S_col_dup(st, 9);
+	a->number = sqlite3_column_int(st, 10);
+	a->output = S_col_dup(st, 11);
 }
 
 static int S_load_tests(struct kl_progress *p, struct kl_attempt *a, struct kl_err *err)
@@ -271,7 +288,8 @@ static int S_load_tests(struct kl_progress *p, struct kl_attempt *a, struct kl_e
 
 #define S_ATTEMPT_COLS \
 	"SELECT id, lab, started_at, duration_ms, verdict, score, max_score, kernel, commit_id," \
-	" source FROM attempts"
+	" source, (SELECT count(*) FROM attempts b WHERE b.lab=a.lab AND b.id<=a.id), output" \
+	" FROM attempts a"
 
 int kl_progress_attempts(struct kl_progress *p, const char *lab, int limit,
 			 struct kl_attempt **out, size_t *n, struct kl_err *err)
@@ -309,8 +327,9 @@ int kl_progress_attempts(struct kl_progress *p, const char *lab, int limit,
 	return 0;
 }
 
-int kl_progress_attempt(struct kl_progress *p, long long id, struct kl_attempt *out,
-			struct kl_err *err)
+/* One attempt: by id (lab NULL), or by its number among lab's attempts. */
+static int S_attempt(struct kl_progress *p, const char *lab, long long key, struct kl_attempt *out,
+		     struct kl_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int found = 0;
@@ -318,9 +337,14 @@ int kl_progress_attempt(struct kl_progress *p, long long id, struct kl_attempt *
 	memset(out, 0, sizeof(*out));
 	if (!p)
 		return 0;
-	if (sqlite3_prepare_v2(p->db, S_ATTEMPT_COLS " WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(p->db,
+			       lab ? S_ATTEMPT_COLS " WHERE lab=?2 ORDER BY id LIMIT 1 OFFSET ?1 - 1"
+				   : S_ATTEMPT_COLS " WHERE id=?1",
+			       -1, &st, NULL) != SQLITE_OK)
 		return S_db_err(p, err, "cannot read the attempt");
-	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 1, key);
+	if (lab)
+		sqlite3_bind_text(st, 2, lab, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		S_attempt_from_row(st, out);
 		found = 1;
@@ -333,8 +357,25 @@ int kl_progress_attempt(struct kl_progress *p, long long id, struct kl_attempt *
 	return found;
 }
 
+int kl_progress_attempt(struct kl_progress *p, long long id, struct kl_attempt *out,
+			struct kl_err *err)
+{
+	return S_attempt(p, NULL, id, out, err);
+}
+
+int kl_progress_attempt_number(struct kl_progress *p, const char *lab, int number,
+			       struct kl_attempt *out, struct kl_err *err)
+{
+	if (number < 1) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	return S_attempt(p, lab, number, out, err);
+}
+
 void kl_attempt_release(struct kl_attempt *a)
 {
+	free(a->output);
 	free(a->lab);
 	free(a->verdict);
 	free(a->kernel);

@@ -33,6 +33,8 @@ struct kl_attempt {
 	char *source;         /* folder the sources came from */
 	struct kl_attempt_test *tests;
 	size_t ntests;
+	int number;           /* set by the store: 1 for a lab's first attempt, 2 ... */
+	char *output;         /* what `klab run` printed (the report), may be NULL */
 };
 
 struct kl_lab_status {
@@ -65,6 +67,9 @@ int kl_progress_attempts(struct kl_progress *p, const char *lab, int limit,
 /* One attempt by id; returns 1 found, 0 not found, -1 error. Free with kl_attempt_release. */
 int kl_progress_attempt(struct kl_progress *p, long long id, struct kl_attempt *out,
 			struct kl_err *err);
+/* A lab's attempt by its number (1 = the first); 1 found, 0 not found, -1 error. */
+int kl_progress_attempt_number(struct kl_progress *p, const char *lab, int number,
+			       struct kl_attempt *out, struct kl_err *err);
 void kl_attempt_release(struct kl_attempt *a);
 void kl_attempts_free(struct kl_attempt *a, size_t n);
 

@@ -2,6 +2,9 @@
  * workspace.h - the learner's copy of each lab: $KLAB_HOME/workspace/<lab>/
  * holds the files the lab lets them edit. Created from the skeleton on first
  * use; `klab reset` brings the skeleton back after saving the old files.
+ * Beside them, read-only: tests/ (the lab's guest tests and klab_test.h, fresh
+ * at every run), and for editors compile_commands.json and .clangd (written
+ * by the lab pipeline after a build, see lab/editor.h).
  */
 #ifndef KLAB_WORKSPACE_H
 #define KLAB_WORKSPACE_H
@@ -12,7 +15,7 @@
 
 /* The workspace folder of a lab (caller frees). */
 char *kl_workspace_dir(const struct kl_config *cfg, const char *lab);
-/* Creates the workspace and copies in every editable file it lacks. */
+/* Creates the workspace, copies in every editable file it lacks, refreshes tests/. */
 int kl_workspace_ensure(const struct kl_config *cfg, const struct kl_lab *lab,
 			struct kl_err *err);
 /*

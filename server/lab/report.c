@@ -3,7 +3,10 @@
  */
 #include "lab/report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/term.h"
 
 #define S_GREEN "\033[1;32m"
 #define S_RED "\033[1;31m"
@@ -17,17 +20,116 @@ static void S_c(FILE *out, int color, const char *code)
 		fputs(code, out);
 }
 
-/* Prints at most max lines of text, each indented. */
-static void S_lines(FILE *out, const char *text, int max, const char *indent)
+/*
+ * Prints at most max lines of text, each indented, with escape sequences
+ * defused (the text comes from the guest); lines klab's guest init writes for
+ * the host ("# klab-...", "KLAB-...") are left out when skip_klab is set.
+ */
+static int S_lines_from(FILE *out, const char *text, int max, const char *indent, int skip_klab)
 {
 	int n = 0;
 
-	for (const char *p = text; p && *p && n < max; n++) {
+	for (const char *p = text; p && *p && n < max;) {
 		const char *eol = strchr(p, '\n');
-		int len = eol ? (int)(eol - p) : (int)strlen(p);
-		fprintf(out, "%s%.*s\n", indent, len, p);
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (!skip_klab || (strncmp(p, "# klab-", 7) != 0 && strncmp(p, "KLAB-", 5) != 0)) {
+			fputs(indent, out);
+			kl_term_write(out, p, len);
+			fputc('\n', out);
+			n++;
+		}
 		p = eol ? eol + 1 : p + len;
 	}
+	return n;
+}
+
+static const char *S_last_lines(const char *text, int max);
+
+static void S_lines(FILE *out, const char *text, int max, const char *indent)
+{
+	S_lines_from(out, text, max, indent, 0);
+}
+
+static int S_count_lines(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = text; p && *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* The module's log: all of it with --log, else its head and tail. */
+static void S_module_log(const struct lab_run_result *r, FILE *out, int all)
+{
+	const char *log = r->module_log;
+	int n = S_count_lines(log);
+
+	if (!log || !*log) {
+		if (all)
+			fputs("your module's log: empty (nothing printed with pr_info or above)\n",
+			      out);
+		return;
+	}
+	fputs("your module's log:\n", out);
+	if (all || n <= 40) {
+		S_lines(out, log, n, "  | ");
+	} else {
+		S_lines(out, log, 10, "  | ");
+		fprintf(out, "  | ... %d lines (`klab run --log` shows them all) ...\n", n - 40);
+		S_lines(out, S_last_lines(log, 30), 30, "  | ");
+	}
+	if (r->module_log_dropped)
+		fprintf(out, "  | ... and %zu more lines, not kept\n", r->module_log_dropped);
+}
+
+/*
+ * The failed tests; tests that never ran for the same reason ("not run: X")
+ * are one line, not one each.
+ */
+static void S_failed_tests(const struct lab_run_result *r, FILE *out, int color)
+{
+	char *done = calloc(r->grade.ntests + 1, 1);
+
+	if (!done)
+		abort();
+	for (size_t i = 0; i < r->grade.ntests; i++) {
+		const struct lab_outcome *t = &r->grade.tests[i];
+		const char *why = t->diagnostic ? t->diagnostic : "failed";
+		if (t->ok || done[i])
+			continue;
+		if (strncmp(why, "not run", 7) == 0) {
+			int points = 0, count = 0;
+			S_c(out, color, S_RED);
+			fputs("  x ", out);
+			for (size_t j = i; j < r->grade.ntests; j++) {
+				const struct lab_outcome *u = &r->grade.tests[j];
+				if (u->ok || done[j] || !u->diagnostic || strcmp(u->diagnostic, why))
+					continue;
+				done[j] = 1;
+				fprintf(out, "%s", count++ ? ", " : "");
+				kl_term_write(out, u->name, strlen(u->name));
+				points += u->max_points;
+			}
+			S_c(out, color, S_RESET);
+			if (points)
+				fprintf(out, " (%d point%s)", points, points == 1 ? "" : "s");
+			fputs(": ", out);
+			kl_term_write(out, why, strlen(why));
+			fputc('\n', out);
+			continue;
+		}
+		S_c(out, color, S_RED);
+		fputs("  x ", out);
+		kl_term_write(out, t->name, strlen(t->name));
+		S_c(out, color, S_RESET);
+		if (t->max_points)
+			fprintf(out, " (%d point%s)", t->max_points, t->max_points == 1 ? "" : "s");
+		fputs(": ", out);
+		kl_term_write(out, why, strlen(why));
+		fputc('\n', out);
+	}
+	free(done);
 }
 
 /* The last max lines of text. */
@@ -46,11 +148,13 @@ static const char *S_last_lines(const char *text, int max)
 	return p;
 }
 
-void lab_report_human(const struct lab_run_result *r, FILE *out, int color)
+void lab_report_human(const struct lab_run_result *r, FILE *out, int color, int show_log)
 {
 	int pass = strcmp(r->verdict, "pass") == 0;
 
 	fputc('\n', out);
+	if (!pass || show_log)
+		S_module_log(r, out, show_log);
 	if (strcmp(r->verdict, "build-error") == 0) {
 		int shown = 0;
 		for (size_t i = 0; i < r->ndiags; i++) {
@@ -66,25 +170,18 @@ void lab_report_human(const struct lab_run_result *r, FILE *out, int color)
 	} else if (strcmp(r->verdict, "fault") == 0 && r->fault.report.len) {
 		fputs("kernel report:\n", out);
 		S_lines(out, r->fault.report.ptr, 40, "  | ");
-	} else if (strcmp(r->verdict, "timeout") == 0 && r->console_tail) {
+	} else if (strcmp(r->verdict, "timeout") == 0 && r->console_tail &&
+		   !(r->module_log && *r->module_log)) {
 		fputs("last console lines:\n", out);
-		S_lines(out, S_last_lines(r->console_tail, 12), 12, "  | ");
+		S_lines_from(out, S_last_lines(r->console_tail, 12), 12, "  | ", 1);
 	}
-	for (size_t i = 0; i < r->grade.ntests; i++) {
-		const struct lab_outcome *t = &r->grade.tests[i];
-		if (t->ok)
-			continue;
-		S_c(out, color, S_RED);
-		fprintf(out, "  x %s", t->name);
-		S_c(out, color, S_RESET);
-		if (t->max_points)
-			fprintf(out, " (%d point%s)", t->max_points, t->max_points == 1 ? "" : "s");
-		fprintf(out, ": %s\n", t->diagnostic ? t->diagnostic : "failed");
-	}
+	S_failed_tests(r, out, color);
 	S_c(out, color, pass ? S_GREEN : S_RED);
 	fprintf(out, "%s", r->verdict);
 	S_c(out, color, S_RESET);
 	fprintf(out, "  %d/%d points  %.1f s", r->score, r->max_score, r->total_s);
+	if (r->attempt_number)
+		fprintf(out, "  attempt %d", r->attempt_number);
 	if (r->boots > 1)
 		fprintf(out, "  (%d boots: a hung boot was retried)", r->boots);
 	fputc('\n', out);
@@ -228,7 +325,16 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 	kl_buf_put_json(b, r->boot_id);
 	S_key(b, "clean_start", &f);
 	kl_buf_puts(b, r->clean ? "true" : "false");
+	S_key(b, "module_log", &f);
+	kl_buf_put_json(b, r->module_log ? r->module_log : "");
+	S_key(b, "module_log_dropped", &f);
+	kl_buf_printf(b, "%zu", r->module_log_dropped);
 	S_key(b, "attempt", &f);
+	if (r->attempt_number)
+		kl_buf_printf(b, "%d", r->attempt_number);
+	else
+		kl_buf_puts(b, "null");
+	S_key(b, "attempt_id", &f);
 	if (r->attempt_id)
 		kl_buf_printf(b, "%lld", r->attempt_id);
 	else

@@ -11,7 +11,8 @@
 #include "core/err.h"
 #include "lab/run.h"
 
-void lab_report_human(const struct lab_run_result *r, FILE *out, int color);
+/* show_log: the module's log in full, even on a pass (else: on a non-pass, cut). */
+void lab_report_human(const struct lab_run_result *r, FILE *out, int color, int show_log);
 void lab_report_json(const struct lab_run_result *r, struct kl_buf *out);
 void lab_report_junit(const struct lab_run_result *r, struct kl_buf *out);
 

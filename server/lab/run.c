@@ -16,17 +16,23 @@
 #include "core/fsutil.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/term.h"
 #include "core/workspace.h"
+#include "lab/editor.h"
 #include "lab/finding.h"
 #include "lab/ktap.h"
+#include "lab/modlog.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
+#include "lab/report.h"
 #include "lab/snapshot.h"
+#include "lab/ticker.h"
 #include "lab/vm.h"
 
 #define S_GREEN "\033[32m"
 #define S_RED "\033[31m"
 #define S_DIM "\033[2m"
+#define S_YELLOW "\033[33m"
 #define S_RESET "\033[0m"
 
 /* The build when it runs beside the boot, in its own thread. */
@@ -36,7 +42,7 @@ struct S_job {
 	struct lab_build *b;
 	const struct lab_run_opts *o;
 	pthread_t thread;
-	int started, joined;
+	int started, joined, reported;
 	int result;          /* lab_build_module's: 0 built, 1 learner's error, -1 infra */
 	double seconds;
 	struct kl_err err;
@@ -61,6 +67,9 @@ struct S_live {
 	double fault_at;    /* when the first fault report began, 0 before */
 	double progress_at; /* when the guest last finished or began a step */
 	double test_timeout;
+	struct lab_modlog log;     /* the learner's module's kernel lines */
+	pthread_mutex_t mu;        /* held by the console and channel callbacks and the ticker */
+	struct lab_ticker ticker;  /* a running step's line, so a hang is never silent */
 };
 
 static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
@@ -81,15 +90,57 @@ static void S_progress(const struct lab_run_opts *o, const char *color, const ch
 	fflush(o->progress);
 }
 
+/* One step's line; ok -1 is a skipped step (no time: it did not run). */
 static void S_step(const struct lab_run_opts *o, const char *name, int ok, double s,
 		   const char *note)
 {
+	char *clean_name, *clean_note;
+
 	if (!o->progress)
 		return;
-	fprintf(o->progress, "  %-28s ", name);
-	S_progress(o, ok ? S_GREEN : S_RED, "%-6s", ok ? "ok" : "FAILED");
-	fprintf(o->progress, " %6.2f s%s%s\n", s, note ? "  " : "", note ? note : "");
+	clean_name = kl_term_clean(name);
+	clean_note = kl_term_clean(note);
+	fprintf(o->progress, "  %-28s ", clean_name);
+	if (ok < 0) {
+		S_progress(o, S_YELLOW, "%-6s", "skip");
+		fprintf(o->progress, "           %s\n", clean_note ? clean_note : "");
+	} else {
+		S_progress(o, ok ? S_GREEN : S_RED, "%-6s", ok ? "ok" : "FAILED");
+		fprintf(o->progress, " %6.2f s%s%s\n", s, clean_note ? "  " : "",
+			clean_note ? clean_note : "");
+	}
 	fflush(o->progress);
+	free(clean_name);
+	free(clean_note);
+}
+
+/* Replaces the private build folder's paths in s with the learner's files. */
+static void S_unbuild_paths(char **s, const struct lab_build *b)
+{
+	if (!*s || !b || !b->dir)
+		return;
+	for (size_t i = 0; i < b->nfiles; i++) {
+		char *from = kl_sprintf("%s/%s", b->dir, b->names[i]);
+		size_t fl = strlen(from);
+		char *at;
+		while ((at = strstr(*s, from))) {
+			char *n = kl_sprintf("%.*s%s%s", (int)(at - *s), *s, b->origins[i], at + fl);
+			free(*s);
+			*s = n;
+		}
+		free(from);
+	}
+}
+
+/* The ticker's label: the guest step running, else what the run waits for. */
+static const char *S_tick_label(void *ctx, double *started)
+{
+	const struct S_live *l = ctx;
+	int building = l->job && l->job->started &&
+		       !__atomic_load_n(&l->job->finished, __ATOMIC_ACQUIRE);
+
+	*started = l->step_start;
+	return l->kt.step ? l->kt.step : building ? "build" : "starting";
 }
 
 /* A line of /init's report, on the channel: KTAP and klab's markers. */
@@ -97,37 +148,54 @@ static void S_on_channel(void *ctx, const char *line, size_t len)
 {
 	struct S_live *l = ctx;
 	size_t before = l->kt.n;
+	int step = len >= 13 && memcmp(line, "# klab-step: ", 13) == 0;
 
+	pthread_mutex_lock(&l->mu);
 	lab_ktap_feed(&l->kt, line, len);
 	if (l->kt.n > before) {
 		const struct lab_ktap_result *r = &l->kt.results[l->kt.n - 1];
 		if (r->depth == 0) {
 			double now = kl_now();
-			S_step(l->o, r->name, r->ok, now - l->step_start,
-			       r->skip ? (r->directive ? r->directive : "skipped") : NULL);
+			const char *why = r->directive ? r->directive : "skipped";
+			if (r->skip && strncmp(why, "SKIP ", 5) == 0)
+				why += 5;
+			lab_ticker_clear(&l->ticker);
+			S_step(l->o, r->name, r->skip ? -1 : r->ok, now - l->step_start,
+			       r->skip ? why : NULL);
 			l->step_start = now;
 		}
 	}
-	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
-		l->step_start = kl_now();
-	if (l->kt.n > before || (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0))
+	if (step)
+		l->step_start = kl_now(); /* what runs next is timed from here */
+	if (l->kt.n > before || step)
 		l->progress_at = kl_now();
+	pthread_mutex_unlock(&l->mu);
 }
 
-/* A line of the kernel's log, on the console: faults, never test results. */
+/* A line of the kernel's log, on the console: faults and the module's log, never results. */
 static void S_on_console(void *ctx, const char *line, size_t len)
 {
 	struct S_live *l = ctx;
 
+	pthread_mutex_lock(&l->mu);
 	lab_fault_feed(&l->fault, line, len);
+	lab_modlog_feed(&l->log, &l->fault, line, len);
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		l->fault_shown = 1;
 		l->fault_at = kl_now();
 		/* a leak is only the lab's once decoded: the verdict says it */
-		if (l->fault.kind != LAB_FAULT_LEAK)
+		if (l->fault.kind != LAB_FAULT_LEAK) {
+			char *title = kl_strdup(l->fault.title);
+			S_unbuild_paths(&title, l->job ? l->job->b : NULL);
+			char *clean = kl_term_clean(title);
+			lab_ticker_clear(&l->ticker);
 			S_progress(l->o, S_RED, "  kernel %s: %s\n",
-				   lab_fault_kind_name(l->fault.kind), l->fault.title);
+				   lab_fault_kind_name(l->fault.kind), clean);
+			free(clean);
+			free(title);
+		}
 	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* The guest said it is done: the host agrees when every planned step has its result. */
@@ -214,13 +282,22 @@ static void S_step(const struct lab_run_opts *o, const char *name, int ok, doubl
 
 static void S_time(struct lab_run_result *r, const char *name, double s);
 
-/* Waits for the build thread (once) and records its time. */
-static void S_job_join(struct S_job *job, struct lab_run_result *r)
+/* Waits for the build thread to end. */
+static void S_job_wait(struct S_job *job)
 {
 	if (!job->started || job->joined)
 		return;
 	pthread_join(job->thread, NULL);
 	job->joined = 1;
+}
+
+/* Waits for the build thread (once) and records its time. */
+static void S_job_join(struct S_job *job, struct lab_run_result *r)
+{
+	if (!job->started || job->reported)
+		return;
+	S_job_wait(job);
+	job->reported = 1;
 	S_time(r, "build", job->seconds);
 	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
 }
@@ -239,7 +316,12 @@ static int S_payload(void *ctx, struct kl_buf *out)
 
 	kl_buf_add(out, l->bundle.ptr, l->bundle.len);
 	if (job->nexpect) {
+		S_job_wait(job); /* not under the lock: the ticker shows the build meanwhile */
+		pthread_mutex_lock(&l->mu);
+		lab_ticker_clear(&l->ticker);
 		S_job_join(job, l->result);
+		l->step_start = kl_now();
+		pthread_mutex_unlock(&l->mu);
 		if (job->result != 0)
 			return -1;
 		if (b->nkos + b->nprograms != job->nexpect) {
@@ -326,9 +408,26 @@ static int S_build_verdict(struct lab_run_result *r, struct lab_build *b, int bu
 	return 0;
 }
 
-static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
-		    const struct lab_build *b, struct lab_run_result *r, long long started,
-		    struct kl_err *err)
+/* What the person saw, kept with the attempt for `klab log`: the report, the log always. */
+static char *S_output(const struct lab_run_result *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	lab_report_human(r, f, 0, 1);
+	fclose(f);
+	return text;
+}
+
+/*
+ * Records the attempt: the progress store, then the graded sources (the lab's
+ * files found in dir, which may be NULL) in the attempts repository.
+ */
+static int S_record(const struct kl_config *cfg, const struct kl_lab *lab, const char *dir,
+		    struct lab_run_result *r, long long started, struct kl_err *err)
 {
 	struct kl_progress *p = NULL;
 	struct kl_attempt a;
@@ -345,6 +444,7 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
 	a.max_score = r->max_score;
 	a.kernel = r->kernel;
 	a.source = r->source;
+	a.output = S_output(r);
 	a.ntests = r->grade.ntests;
 	a.tests = calloc(a.ntests + 1, sizeof(*a.tests));
 	if (!a.tests)
@@ -357,23 +457,23 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab,
 	if (kl_progress_open(cfg->home, &p, err) < 0 || kl_progress_record(p, &a, err) < 0)
 		goto out;
 	r->attempt_id = a.id;
+	r->attempt_number = a.number;
 	/* the graded sources, as the learner wrote them */
 	names = calloc(lab->nfiles + 1, sizeof(*names));
 	paths = calloc(lab->nfiles + 1, sizeof(*paths));
 	if (!names || !paths)
 		abort();
-	for (size_t i = 0; i < lab->nfiles; i++) {
-		for (size_t j = 0; b && j < b->nfiles; j++) {
-			if (strcmp(b->names[j], lab->files[i]) == 0) {
-				names[n] = b->names[j];
-				paths[n] = b->dir ? kl_path_join(b->dir, b->names[j]) : NULL;
-				n++;
-				break;
-			}
+	for (size_t i = 0; dir && i < lab->nfiles; i++) {
+		char *path = kl_path_join(dir, lab->files[i]);
+		if (!kl_is_file(path)) {
+			free(path);
+			continue;
 		}
+		names[n] = lab->files[i];
+		paths[n++] = path;
 	}
 	if (n) {
-		char *msg = kl_sprintf("%s attempt %lld: %s %d/%d\n\nsource: %s\n", r->lab, a.id,
+		char *msg = kl_sprintf("%s attempt %d: %s %d/%d\n\nsource: %s\n", r->lab, a.number,
 				       r->verdict, r->score, r->max_score, r->source);
 		int c = kl_attempts_commit(cfg->home, r->lab, names, paths, n, msg, r->commit, err);
 		free(msg);
@@ -387,7 +487,26 @@ out:
 	free(names);
 	free(paths);
 	free(a.tests);
+	free(a.output);
 	kl_progress_close(p);
+	return rc;
+}
+
+int lab_run_record(const struct kl_config *cfg, struct lab_run_result *r, long long started,
+		   struct kl_err *err)
+{
+	struct kl_lab lab;
+	int rc;
+
+	if (kl_lab_load(cfg->root, r->lab, &lab, err) < 0)
+		return -1;
+	/* the kept folders are the caller's business, not part of the attempt's output */
+	char *dir = r->build_dir, *console = r->console_log;
+	r->build_dir = r->console_log = NULL;
+	rc = S_record(cfg, &lab, dir, r, started, err);
+	r->build_dir = dir;
+	r->console_log = console;
+	kl_lab_release(&lab);
 	return rc;
 }
 
@@ -470,11 +589,15 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	memset(&live, 0, sizeof(live));
 	memset(&job, 0, sizeof(job));
 	live.result = r;
+	pthread_mutex_init(&live.mu, NULL);
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
-	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0)
+	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0) {
+		pthread_mutex_destroy(&live.mu);
 		return -1;
+	}
+	lab_modlog_init(&live.log, lab.kernel_modules, lab.nkernel_modules);
 	r->lab = kl_strdup(lab.id);
 	r->title = kl_strdup(lab.title);
 	r->max_score = lab.max_score;
@@ -610,7 +733,13 @@ again:
 	live.job = &job;
 	live.step_start = kl_now();
 	live.test_timeout = (double)(lab.test_timeout > 0 ? lab.test_timeout : 10) + 2;
+	live.ticker = (struct lab_ticker){ .out = o->progress, .live = o->live, .color = o->color,
+					   .mu = &live.mu, .label = S_tick_label, .ctx = &live };
+	lab_ticker_start(&live.ticker); /* without it, only the ticks are missing */
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
+	lab_ticker_stop(&live.ticker);
+	if (vmrc == 0 && vm.end == LAB_VM_TIMEOUT && live.kt.step)
+		S_step(o, live.kt.step, 0, kl_now() - live.step_start, "still running at the timeout");
 	S_job_join(&job, r);
 	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
 		goto grade_done;
@@ -621,6 +750,7 @@ again:
 		lab_ktap_init(&live.kt);
 		lab_fault_release(&live.fault);
 		lab_fault_init(&live.fault);
+		lab_modlog_reset(&live.log);
 		kl_strv_free(job.expect, job.nexpect);
 		job.expect = NULL;
 		job.nexpect = 0;
@@ -670,11 +800,22 @@ again:
 		goto grade_done;
 	}
 
+	/* the workspace's compile_commands.json, from this build (for editors) */
+	if (!o->src && lab_editor_write(&prof, &b, srcdir, &e2) < 0)
+		S_progress(o, NULL, "  (no compile_commands.json: %s)\n", e2.msg);
+
 	/* grade */
 	struct lab_fault_srcs srcs = { b.modnames, b.kos, b.nkos, b.dir, b.names, b.origins,
 				       b.nfiles };
 	lab_fault_decode(&live.fault, &srcs);
 	lab_finding_describe(&live.fault);
+	S_unbuild_paths(&live.fault.title, &b);
+	if (live.fault.report.len) {
+		char *report = kl_buf_detach(&live.fault.report);
+		S_unbuild_paths(&report, &b);
+		kl_buf_puts(&live.fault.report, report);
+		free(report);
+	}
 	lab_grade(&lab, &live.kt, &live.fault, &vm, run_timeout, &r->grade);
 	S_verdict(r, r->grade.verdict, kl_strdup(r->grade.message));
 	r->score = r->grade.score;
@@ -690,12 +831,15 @@ grade_done:
 		r->vm_notes = vm.notes.len ? kl_strdup(kl_buf_str(&vm.notes)) : NULL;
 		r->clean = live.kt.clean;
 	}
+	r->module_log = kl_strdup(kl_buf_str(&live.log.text));
+	S_unbuild_paths(&r->module_log, have_build ? &b : NULL);
+	r->module_log_dropped = live.log.dropped;
 	r->fault = live.fault;
 	lab_fault_init(&live.fault);
 	r->total_s = kl_now() - t0;
 	if (o->record) {
 		t = kl_now();
-		if (S_record(cfg, &lab, have_build ? &b : NULL, r, started, err) < 0) {
+		if (S_record(cfg, &lab, have_build ? b.dir : NULL, r, started, err) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -732,6 +876,8 @@ out:
 out_lab:
 	kl_buf_release(&live.bundle);
 	free(srcdir);
+	lab_modlog_release(&live.log);
+	pthread_mutex_destroy(&live.mu);
 	lab_ktap_release(&live.kt);
 	lab_fault_release(&live.fault);
 	kl_lab_release(&lab);
@@ -755,6 +901,7 @@ void lab_run_result_release(struct lab_run_result *r)
 	free(r->diags);
 	free(r->build_log);
 	free(r->console_tail);
+	free(r->module_log);
 	free(r->step);
 	free(r->boot_id);
 	free(r->run_id);

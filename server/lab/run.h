@@ -24,6 +24,7 @@ struct lab_run_opts {
 	int record;         /* write the progress store and attempts repository */
 	FILE *progress;     /* live progress for a person, or NULL */
 	int color;          /* ANSI colour in progress */
+	int live;           /* progress is a terminal: redraw a running step's line in place */
 };
 
 struct lab_step_time {
@@ -44,6 +45,9 @@ struct lab_run_result {
 	size_t ndiags;
 	char *build_log;    /* Kbuild's output with the learner's paths */
 	char *console_tail; /* last console lines (timeouts, faults) */
+	char *module_log;   /* kernel lines (printk) from the learner's module load on, without
+			     * the first fault report and the kernel's own chatter; "" when none */
+	size_t module_log_dropped; /* lines past LAB_MODLOG_MAX, not kept (lab/modlog.h) */
 	char *step;         /* the guest step running at the end */
 	struct lab_step_time times[10];
 	size_t ntimes;
@@ -55,6 +59,7 @@ struct lab_run_result {
 	char *boot_id;      /* the guest kernel's boot id (the same for runs of one snapshot) */
 	int clean;          /* the guest started with no module loaded and an empty /tmp */
 	long long attempt_id; /* 0 when not recorded */
+	int attempt_number; /* the lab's attempt number (1, 2, ...), 0 when not recorded */
 	char commit[41];    /* attempts repository commit, "" when none */
 	char *build_dir;    /* kept build folder (--keep), NULL otherwise */
 	char *console_log;  /* kept console log (--keep), NULL otherwise */
@@ -67,6 +72,13 @@ struct lab_run_result {
  */
 int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct lab_run_result *r,
 	    struct kl_err *err);
+/*
+ * Records a run made with record = 0 after all (klab watch): the progress store
+ * and, when the run was kept (keep = 1), its sources from r->build_dir.
+ * started is the run's start in unix seconds.
+ */
+int lab_run_record(const struct kl_config *cfg, struct lab_run_result *r, long long started,
+		   struct kl_err *err);
 void lab_run_result_release(struct lab_run_result *r);
 /* Exit status for the CLI: 0 only for a full score. */
 int lab_run_exit_status(const struct lab_run_result *r);

@@ -307,14 +307,17 @@ void web_api_search(struct web_site *s, const struct web_request *rq, struct web
 	kl_buf_puts(b, ",\"results\":[");
 	for (size_t i = 0; i < r.nhits; i++) {
 		const struct search_hit *h = &r.hits[i];
-		bool note = strcmp(h->kind, "note") == 0;
+		char *url = web_hit_url(s, h);
 		if (i)
 			kl_buf_putc(b, ',');
 		kl_buf_puts(b, "{\"kind\":");
 		kl_buf_put_json(b, h->kind);
 		kl_buf_puts(b, ",\"id\":");
 		kl_buf_put_json(b, h->id);
-		kl_buf_printf(b, ",\"url\":\"/%s/%s\",\"title\":", note ? "notes" : "labs", h->id);
+		kl_buf_puts(b, ",\"url\":");
+		kl_buf_put_json(b, url);
+		free(url);
+		kl_buf_puts(b, ",\"title\":");
 		kl_buf_reset(&tmp);
 		search_mark(h->title, SEARCH_MARK_PLAIN, &tmp);
 		kl_buf_put_json(b, kl_buf_str(&tmp));

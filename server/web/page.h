@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/markdown.h"
+#include "core/search.h"
 #include "web/router.h"
 #include "web/site.h"
 
@@ -24,7 +25,7 @@ void web_page_finish(struct web_site *s, struct web_reply *rp, int status, const
 void web_time_iso(long long t, char *out, size_t size);
 void web_time_human(long long t, char *out, size_t size);
 
-/* A unified diff as HTML lines classed d-add, d-del, d-hunk, d-meta, d-ctx. */
+/* A unified diff as HTML lines classed d-add, d-del, d-hunk, d-meta, d-ctx, numbered. */
 void web_diff_html(const char *diff, size_t len, struct kl_buf *out);
 
 /*
@@ -34,5 +35,20 @@ void web_diff_html(const char *diff, size_t len, struct kl_buf *out);
  */
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
 		    char **fm_title, struct kl_err *err);
+
+/*
+ * Previous and next links (either URL may be NULL), as a <nav class="pager">;
+ * nothing when both are NULL.
+ */
+void web_pager(struct web_site *s, const char *prev_url, const char *prev_title,
+	       const char *next_url, const char *next_title, struct kl_buf *out);
+/* The pager of a lab page: the labs before and after it in curriculum order. */
+void web_lab_pager(struct web_site *s, const char *id, struct kl_buf *out);
+
+/*
+ * The page of a search hit, down to the section its snippet comes from
+ * ("/notes/signals#pending-signals"), or the page alone. The caller frees.
+ */
+char *web_hit_url(struct web_site *s, const struct search_hit *h);
 
 #endif

@@ -54,30 +54,75 @@ void web_time_human(long long t, char *out, size_t size)
 
 void web_diff_html(const char *diff, size_t len, struct kl_buf *out)
 {
-	size_t i = 0;
+	md_highlight_diff(diff, len, out);
+}
 
-	while (i < len) {
-		size_t j = i;
-		while (j < len && diff[j] != '\n')
-			j++;
-		const char *l = diff + i;
-		size_t n = j - i;
-		const char *cls = "d-ctx";
-		if (n >= 4 && (!strncmp(l, "diff", 4) || !strncmp(l, "inde", 4) ||
-			       !strncmp(l, "--- ", 4) || !strncmp(l, "+++ ", 4) ||
-			       !strncmp(l, "new ", 4) || !strncmp(l, "dele", 4)))
-			cls = "d-meta";
-		else if (n >= 2 && !strncmp(l, "@@", 2))
-			cls = "d-hunk";
-		else if (n && l[0] == '+')
-			cls = "d-add";
-		else if (n && l[0] == '-')
-			cls = "d-del";
-		kl_buf_printf(out, "<span class=\"%s\">", cls);
-		kl_buf_add_html(out, l, n);
-		kl_buf_puts(out, "</span>"); /* a block each: no newline between them */
-		i = j + 1;
+/*
+ * The words of a search snippet around its first hit, without the marks and
+ * the ellipses: a piece of the document's plain text, as it was indexed.
+ */
+static char *S_hit_needle(const char *snippet, int word_only)
+{
+	const char *on = snippet ? strchr(snippet, SEARCH_MARK_ON) : NULL;
+	struct kl_buf b = KL_BUF_INIT;
+
+	if (!on)
+		return NULL;
+	/* from the start of the hit's line in the snippet to its end */
+	const char *from = on, *to;
+	while (!word_only && from > snippet && from[-1] != '\n')
+		from--;
+	to = word_only ? strchr(on, SEARCH_MARK_OFF) : on + strcspn(on, "\n");
+	if (!to)
+		to = on + strlen(on);
+	for (const char *p = from; p < to; p++) {
+		if (*p == SEARCH_MARK_ON || *p == SEARCH_MARK_OFF)
+			continue;
+		if (!strncmp(p, "\xe2\x80\xa6", 3)) { /* the ellipsis snippet() adds */
+			p += 2;
+			continue;
+		}
+		kl_buf_putc(&b, *p);
 	}
+	char *n = kl_buf_detach(&b);
+	char *start = n + strspn(n, " ");
+	memmove(n, start, strlen(start) + 1);
+	for (size_t l = strlen(n); l && n[l - 1] == ' ';)
+		n[--l] = '\0';
+	return n;
+}
+
+char *web_hit_url(struct web_site *s, const struct search_hit *h)
+{
+	int note = strcmp(h->kind, "note") == 0;
+	char *url = kl_sprintf("/%s/%s", note ? "notes" : "labs", h->id);
+	char *path = note ? kl_sprintf("%s/notes/%s.md", s->cfg->root, h->id)
+			  : kl_sprintf("%s/labs/%s/README.md", s->cfg->root, h->id);
+	struct kl_buf text = KL_BUF_INIT;
+	struct kl_fm fm;
+	struct kl_err err;
+	char *anchor = NULL;
+
+	if (kl_valid_id(h->id) && kl_read_file(path, &text, 4 << 20, &err) == 0 &&
+	    kl_fm_parse(kl_buf_str(&text), text.len, &fm, &err) == 0) {
+		const char *body = kl_buf_str(&text) + fm.body_offset;
+		size_t blen = text.len - fm.body_offset;
+		for (int word = 0; word < 2 && !anchor; word++) {
+			char *needle = S_hit_needle(h->snippet, word);
+			anchor = md_section_of(body, blen, MD_DROP_TITLE, needle);
+			free(needle);
+		}
+		kl_fm_release(&fm);
+	}
+	if (anchor) {
+		char *with = kl_sprintf("%s#%s", url, anchor);
+		free(url);
+		url = with;
+	}
+	free(anchor);
+	free(path);
+	kl_buf_release(&text);
+	return url;
 }
 
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
@@ -112,13 +157,30 @@ void web_page_error(struct web_site *s, struct web_reply *rp, int status, const 
 	struct kl_buf body = KL_BUF_INIT;
 	char code[8];
 
+	struct kl_buf msg = KL_BUF_INIT;
+
+	/* `x` in a message is code, as in Markdown */
+	for (const char *p = message; *p;) {
+		const char *tick = strchr(p, '`');
+		const char *close = tick ? strchr(tick + 1, '`') : NULL;
+		if (!close) {
+			kl_buf_puts_html(&msg, p);
+			break;
+		}
+		kl_buf_add_html(&msg, p, (size_t)(tick - p));
+		kl_buf_puts(&msg, "<code>");
+		kl_buf_add_html(&msg, tick + 1, (size_t)(close - tick - 1));
+		kl_buf_puts(&msg, "</code>");
+		p = close + 1;
+	}
 	snprintf(code, sizeof(code), "%d", status);
 	const struct web_var vars[] = {
 		WEB_TEXT("status", code),
 		WEB_TEXT("title", title),
-		WEB_TEXT("message", message),
+		WEB_HTML("message", kl_buf_str(&msg)),
 	};
 	web_tpl_render(s->tpls, "error", vars, N(vars), &body);
+	kl_buf_release(&msg);
 	web_page_finish(s, rp, status, title, NULL, "narrow", kl_buf_str(&body));
 	rp->cache = 0;
 	kl_buf_release(&body);
@@ -176,15 +238,79 @@ static bool S_listed(char *const *v, size_t n, const char *s)
 	return false;
 }
 
-/* True when some note lists lab or has the lab's topic. */
-static bool S_lab_has_note(const struct web_site *s, const struct web_lab *lab)
+/*
+ * The note a lab is listed under on the home page, once: the note of its own
+ * topic, else the first note that lists it; -1 when none does.
+ */
+static long S_lab_home(const struct web_site *s, const char *id)
 {
-	for (size_t i = 0; i < s->nnotes; i++)
-		if (S_listed(s->notes[i].fm.labs, s->notes[i].fm.nlabs, lab->id) ||
-		    strcmp(s->notes[i].id, lab->topic) == 0 ||
+	const struct web_lab *lab = web_site_lab(s, id);
+
+	for (size_t i = 0; lab && i < s->nnotes; i++)
+		if (strcmp(s->notes[i].id, lab->topic) == 0 ||
 		    strcmp(s->notes[i].fm.topic, lab->topic) == 0)
-			return true;
-	return false;
+			return (long)i;
+	for (size_t i = 0; i < s->nnotes; i++)
+		if (S_listed(s->notes[i].fm.labs, s->notes[i].fm.nlabs, id))
+			return (long)i;
+	return -1;
+}
+
+/* Labs in curriculum order: by their home note, their place in its list, then id. */
+static int S_lab_before(const struct web_site *s, const char *a, const char *b)
+{
+	long ha = S_lab_home(s, a), hb = S_lab_home(s, b);
+	size_t pa = (size_t)-1, pb = (size_t)-1;
+
+	if (ha != hb)
+		return (unsigned long)ha < (unsigned long)hb; /* -1 (no note) last */
+	for (size_t i = 0; ha >= 0 && i < s->notes[ha].fm.nlabs; i++) {
+		if (strcmp(s->notes[ha].fm.labs[i], a) == 0 && pa == (size_t)-1)
+			pa = i;
+		if (strcmp(s->notes[ha].fm.labs[i], b) == 0 && pb == (size_t)-1)
+			pb = i;
+	}
+	return pa != pb ? pa < pb : strcmp(a, b) < 0;
+}
+
+void web_pager(struct web_site *s, const char *prev_url, const char *prev_title,
+	       const char *next_url, const char *next_title, struct kl_buf *out)
+{
+	struct kl_buf links = KL_BUF_INIT;
+
+	if (prev_url) {
+		const struct web_var v[] = { WEB_TEXT("url", prev_url), WEB_TEXT("title", prev_title) };
+		web_tpl_render(s->tpls, "note:prev", v, N(v), &links);
+	}
+	if (next_url) {
+		const struct web_var v[] = { WEB_TEXT("url", next_url), WEB_TEXT("title", next_title) };
+		web_tpl_render(s->tpls, "note:next", v, N(v), &links);
+	}
+	if (links.len) {
+		const struct web_var v[] = { WEB_HTML("links", kl_buf_str(&links)) };
+		web_tpl_render(s->tpls, "note:pager", v, N(v), out);
+	}
+	kl_buf_release(&links);
+}
+
+void web_lab_pager(struct web_site *s, const char *id, struct kl_buf *out)
+{
+	const struct web_lab *prev = NULL, *next = NULL;
+
+	for (size_t i = 0; i < s->nlabs; i++) {
+		const struct web_lab *l = &s->labs[i];
+		if (strcmp(l->id, id) == 0)
+			continue;
+		if (S_lab_before(s, l->id, id) && (!prev || S_lab_before(s, prev->id, l->id)))
+			prev = l;
+		if (S_lab_before(s, id, l->id) && (!next || S_lab_before(s, l->id, next->id)))
+			next = l;
+	}
+	char *pu = prev ? kl_sprintf("/labs/%s", prev->id) : NULL;
+	char *nu = next ? kl_sprintf("/labs/%s", next->id) : NULL;
+	web_pager(s, pu, prev ? prev->title : NULL, nu, next ? next->title : NULL, out);
+	free(pu);
+	free(nu);
 }
 
 void web_page_home(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
@@ -204,12 +330,13 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 
 		kl_buf_reset(&labs);
 		kl_buf_reset(&tags);
+		/* each lab once, under its home note: the note's list first, in its order */
 		for (size_t k = 0; k < n->fm.nlabs; k++)
-			S_lab_row(s, p, n->fm.labs[k], &labs);
+			if (S_lab_home(s, n->fm.labs[k]) == (long)i)
+				S_lab_row(s, p, n->fm.labs[k], &labs);
 		for (size_t k = 0; k < s->nlabs; k++) {
 			const struct web_lab *l = &s->labs[k];
-			if ((strcmp(l->topic, n->id) == 0 || strcmp(l->topic, n->fm.topic) == 0) &&
-			    !S_listed(n->fm.labs, n->fm.nlabs, l->id))
+			if (S_lab_home(s, l->id) == (long)i && !S_listed(n->fm.labs, n->fm.nlabs, l->id))
 				S_lab_row(s, p, l->id, &labs);
 		}
 		S_tags_html(s, n->fm.tags, n->fm.ntags, &tags);
@@ -232,7 +359,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 		passed += st.passed;
 		points += st.best_score > 0 ? st.best_score : 0;
 		max_points += l->max_score;
-		if (!S_lab_has_note(s, l))
+		if (S_lab_home(s, l->id) < 0)
 			S_lab_row(s, p, l->id, &labs);
 	}
 	if (labs.len) {
@@ -373,7 +500,17 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 		web_tpl_render(s->tpls, "home:tag", v, N(v), &tags);
 	}
 	S_changed_html(s, n, &changed);
+	/* previous and next topic, in the notes' order */
+	struct kl_buf pager = KL_BUF_INIT;
+	size_t at = (size_t)(n - s->notes);
+	char *pu = at > 0 ? kl_sprintf("/notes/%s", s->notes[at - 1].id) : NULL;
+	char *nu = at + 1 < s->nnotes ? kl_sprintf("/notes/%s", s->notes[at + 1].id) : NULL;
+	web_pager(s, pu, pu ? s->notes[at - 1].fm.title : NULL, nu,
+		  nu ? s->notes[at + 1].fm.title : NULL, &pager);
+	free(pu);
+	free(nu);
 	const struct web_var v[] = {
+		WEB_HTML("pager", kl_buf_str(&pager)),
 		WEB_TEXT("id", n->id),
 		WEB_TEXT("topic", n->fm.topic),
 		WEB_TEXT("title", n->fm.title),
@@ -394,6 +531,7 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 	kl_buf_release(&changed);
 	kl_buf_release(&toc);
 	kl_buf_release(&tags);
+	kl_buf_release(&pager);
 }
 
 /* ---------------------------------------------------------------- history */
@@ -517,8 +655,7 @@ void web_page_search(struct web_site *s, const struct web_request *rq, struct we
 	}
 	for (size_t i = 0; i < r.nhits; i++) {
 		const struct search_hit *h = &r.hits[i];
-		bool note = strcmp(h->kind, "note") == 0;
-		char *url = kl_sprintf("/%s/%s", note ? "notes" : "labs", h->id);
+		char *url = web_hit_url(s, h);
 		kl_buf_reset(&title);
 		kl_buf_reset(&snippet);
 		search_mark(h->title, SEARCH_MARK_HTML, &title);

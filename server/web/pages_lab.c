@@ -127,7 +127,7 @@ static void S_attempts(struct web_site *s, struct kl_progress *p, const struct w
 		web_time_iso(a[i].started_at, iso, sizeof(iso));
 		web_time_human(a[i].started_at, human, sizeof(human));
 		snprintf(score, sizeof(score), "%d/%d", a[i].score, a[i].max_score);
-		snprintf(num, sizeof(num), "%lld", a[i].id);
+		snprintf(num, sizeof(num), "%d", a[i].number); /* the lab's 1, 2, ... */
 		snprintf(dur, sizeof(dur), "%.1f s", (double)a[i].duration_ms / 1000.0);
 		/* The previous attempt with a commit, to diff against. */
 		for (size_t k = i + 1; k < n && a[i].commit; k++) {
@@ -147,11 +147,12 @@ static void S_attempts(struct web_site *s, struct kl_progress *p, const struct w
 		web_tpl_render(s->tpls, *diff ? "lab:attempt" : "lab:attempt_nodiff", v, N(v),
 			       &rows);
 		if (a[i].commit) {
-			char label[160];
-			snprintf(label, sizeof(label), "#%lld · %s · %s", a[i].id, human, score);
-			const struct web_var o1[] = { WEB_TEXT("value", num), WEB_TEXT("label", label),
+			char label[160], id[24];
+			snprintf(label, sizeof(label), "#%d · %s · %s", a[i].number, human, score);
+			snprintf(id, sizeof(id), "%lld", a[i].id);
+			const struct web_var o1[] = { WEB_TEXT("value", id), WEB_TEXT("label", label),
 						      WEB_HTML("selected", with_commit == 1 ? " selected" : "") };
-			const struct web_var o2[] = { WEB_TEXT("value", num), WEB_TEXT("label", label),
+			const struct web_var o2[] = { WEB_TEXT("value", id), WEB_TEXT("label", label),
 						      WEB_HTML("selected", with_commit == 0 ? " selected" : "") };
 			web_tpl_render(s->tpls, "lab:option", o1, N(o1), &from);
 			web_tpl_render(s->tpls, "lab:option", o2, N(o2), &to);
@@ -188,6 +189,41 @@ static const struct web_note *S_lab_note(struct web_site *s, const struct web_la
 		if (!strcmp(s->notes[i].id, lab->topic) || !strcmp(s->notes[i].fm.topic, lab->topic))
 			return &s->notes[i];
 	return NULL;
+}
+
+/* path with the learner's home folder written "~" (as the READMEs write it); takes path. */
+static char *S_home_short(char *path)
+{
+	const char *home = getenv("HOME");
+	size_t n = home ? strlen(home) : 0;
+
+	if (n > 1 && strncmp(path, home, n) == 0 && path[n] == '/') {
+		char *s = kl_sprintf("~%s", path + n);
+		free(path);
+		return s;
+	}
+	return path;
+}
+
+/*
+ * The lab's README names the default workspace (~/.local/share/klab/workspace/);
+ * where $KLAB_HOME puts it elsewhere, the page names the real one, once.
+ */
+static char *S_one_workspace(const char *html, const struct kl_config *cfg)
+{
+	static const char def[] = "~/.local/share/klab/workspace/";
+	char *root = S_home_short(kl_sprintf("%s/workspace/", cfg->home));
+	struct kl_buf out = KL_BUF_INIT;
+	const char *p = html, *at;
+
+	while ((at = strstr(p, def))) {
+		kl_buf_add(&out, p, (size_t)(at - p));
+		kl_buf_puts_html(&out, root);
+		p = at + sizeof(def) - 1;
+	}
+	kl_buf_puts(&out, p);
+	free(root);
+	return kl_buf_detach(&out);
 }
 
 void web_page_lab(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
@@ -228,7 +264,10 @@ void web_page_lab(struct web_site *s, const struct web_request *rq, struct web_r
 	if (st.best_score >= 0)
 		snprintf(best, sizeof(best), "%d/%d", st.best_score, lab->max_score);
 	snprintf(runs, sizeof(runs), "%d attempt%s", st.attempts, st.attempts == 1 ? "" : "s");
-	char *ws = kl_workspace_dir(s->cfg, lab->id);
+	char *ws = S_home_short(kl_workspace_dir(s->cfg, lab->id));
+	char *html = S_one_workspace(doc.html, s->cfg);
+	struct kl_buf pager = KL_BUF_INIT;
+	web_lab_pager(s, lab->id, &pager);
 	const struct web_var v[] = {
 		WEB_TEXT("id", lab->id),
 		WEB_TEXT("title", lab->title),
@@ -240,13 +279,16 @@ void web_page_lab(struct web_site *s, const struct web_request *rq, struct web_r
 		WEB_TEXT("workspace", ws),
 		WEB_HTML("files", kl_buf_str(&files)),
 		WEB_HTML("crumbs", kl_buf_str(&crumbs)),
-		WEB_HTML("content", doc.html),
+		WEB_HTML("content", html),
 		WEB_HTML("hints", kl_buf_str(&hints)),
 		WEB_HTML("attempts", kl_buf_str(&attempts)),
+		WEB_HTML("pager", kl_buf_str(&pager)),
 	};
 	web_tpl_render(s->tpls, "lab", v, N(v), &body);
 	web_page_finish(s, rp, 200, lab->title, NULL, "page", kl_buf_str(&body));
 	free(ws);
+	free(html);
+	kl_buf_release(&pager);
 	kl_progress_close(p);
 	md_doc_release(&doc);
 	kl_buf_release(&body);
@@ -313,8 +355,8 @@ void web_page_lab_diff(struct web_site *s, const struct web_request *rq, struct 
 	}
 	web_diff_html(kl_buf_str(&diff), diff.len, &html);
 	char na[24], nb[24], sa[32], sb[32], da[64], db[64];
-	snprintf(na, sizeof(na), "%lld", a.id);
-	snprintf(nb, sizeof(nb), "%lld", b.id);
+	snprintf(na, sizeof(na), "%d", a.number); /* the lab's own numbering */
+	snprintf(nb, sizeof(nb), "%d", b.number);
 	snprintf(sa, sizeof(sa), "%d/%d", a.score, a.max_score);
 	snprintf(sb, sizeof(sb), "%d/%d", b.score, b.max_score);
 	web_time_human(a.started_at, da, sizeof(da));

@@ -57,6 +57,14 @@ MATRIX = {
     "refcount-hang": ("fault", 33, lambda r: r["fault"]["finding"] == "refcount error"
                       and r["durations"]["run"] <= 15 + 2 + 4,
                       "refcount underflow, then every CPU hangs: ends 15 s after", None),
+    "bug-on": ("fault", 15, lambda r: "kernel BUG at " in r["fault"]["title"] and
+               r["fault"]["title"].endswith("bug-on/hello.c:15!"),
+               "BUG_ON in init: the title names the learner's file, not the build folder's"),
+    "oom-init": ("fail", None, lambda r: "invoked oom-killer" in r["module_log"] and
+                 "Out of memory: Killed process" in r["module_log"],
+                 "init runs out of memory: the OOM report is in the module's log"),
+    "escape": ("fail", None, lambda r: "\x1b[31mred" in r["module_log"],
+               "prints escape sequences (shown defused to a person, below)"),
 }
 
 def qemu_left(tmp):
@@ -102,6 +110,15 @@ def main():
                 print(("ok   " if cond else "FAIL ") + msg)
                 if not cond:
                     failures.append(msg)
+        # a person's terminal never gets the guest's escape sequences
+        p = subprocess.run([KLAB, "run", LAB, "--no-record", "--timeout", str(TIMEOUT), "--src",
+                            os.path.join(FAULTS, "escape")], env=env, capture_output=True,
+                           text=True, timeout=300)
+        good = "^[[31mred^[[0m ^[]0;pwned^G ^[[2J" in p.stdout and "\x1b" not in p.stdout
+        print(("ok   " if good else "FAIL ") + "escape: defused in the human output")
+        if not good:
+            failures.append("escape: defused in the human output")
+            print(p.stdout[-3000:])
         db = sqlite3.connect(os.path.join(home, "progress.db"))
         check = db.execute("PRAGMA integrity_check").fetchone()[0]
         n = db.execute("SELECT count(*) FROM attempts").fetchone()[0]

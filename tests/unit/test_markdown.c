@@ -2,7 +2,9 @@
  * test_markdown.c - note rendering: safe mode (raw HTML never passes), link
  * rewriting between notes, labs and diagrams, broken links shown as such,
  * heading ids and the table of contents, C highlighting, plain text, answer
- * folds (the one HTML a note may hold).
+ * folds (the one HTML a note may hold); diagrams linked full size, key/value
+ * tables without an empty header, numbered diffs, and the section a search hit
+ * comes from.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +288,75 @@ static void test_plain_text(void **state)
 	kl_buf_release(&b);
 }
 
+static void test_diagram_and_table(void **state)
+{
+	const char *md = "# T\n\n![A list](/static/diagrams/list-head.svg)\n\n"
+			 "| | |\n|---|---|\n| name | `klab_echo` |\n| version | 1 |\n";
+	struct md_doc doc;
+	struct kl_err err;
+
+	(void)state;
+	assert_int_equal(md_render(md, strlen(md), &S_res, MD_DROP_TITLE, &doc, &err), 0);
+	assert_non_null(strstr(doc.html, "<a class=\"diagram\" href=\"/static/diagrams/list-head.svg\""));
+	assert_non_null(strstr(doc.html, "<img src=\"/static/diagrams/list-head.svg\" alt=\"A list\""));
+	assert_null(strstr(doc.html, "<thead>"));
+	assert_non_null(strstr(doc.html, "<td>name</td>"));
+	md_doc_release(&doc);
+	/* a real header row stays */
+	md = "| a | b |\n|---|---|\n| 1 | 2 |\n";
+	assert_int_equal(md_render(md, strlen(md), &S_res, 0, &doc, &err), 0);
+	assert_non_null(strstr(doc.html, "<thead>"));
+	md_doc_release(&doc);
+}
+
+static void test_diff(void **state)
+{
+	const char *d = "--- a/x.c\n+++ b/x.c\n@@ -10,3 +10,3 @@ f\n a\n-b\n+c\n d\n";
+	struct kl_buf out = KL_BUF_INIT;
+
+	(void)state;
+	md_highlight_diff(d, strlen(d), &out);
+	const char *h = kl_buf_str(&out);
+	assert_non_null(strstr(h, "<span class=\"d-meta\">"));
+	assert_non_null(strstr(h, "<span class=\"d-hunk\">"));
+	/* context: both numbers; removed: old only; added: new only */
+	assert_non_null(strstr(h, "data-n=\"10\"></span><span class=\"ln\" data-n=\"10\"></span> a"));
+	assert_non_null(strstr(h, "<span class=\"d-del\"><span class=\"ln\" data-n=\"11\"></span>"
+				  "<span class=\"ln\" data-n=\"\"></span>-b"));
+	assert_non_null(strstr(h, "<span class=\"d-add\"><span class=\"ln\" data-n=\"\"></span>"
+				  "<span class=\"ln\" data-n=\"11\"></span>+c"));
+	assert_non_null(strstr(h, "data-n=\"12\"></span><span class=\"ln\" data-n=\"12\"></span> d"));
+	kl_buf_release(&out);
+	/* a ```diff block in a note gets the same */
+	const char *md = "```diff\n@@ -1 +1 @@\n-x\n+y\n```\n";
+	struct md_doc doc;
+	struct kl_err err;
+	assert_int_equal(md_render(md, strlen(md), &S_res, 0, &doc, &err), 0);
+	assert_non_null(strstr(doc.html, "<pre class=\"diff\">"));
+	assert_non_null(strstr(doc.html, "<span class=\"d-add\">"));
+	md_doc_release(&doc);
+}
+
+static void test_section_of(void **state)
+{
+	const char *md = "# Title\n\nIntro words.\n\n## Pending signals\n\nA `sigqueue` is queued.\n\n"
+			 "## Delivery\n\nThe sigqueue is freed.\n\n## Delivery\n\nagain, twice\n";
+	char *a;
+
+	(void)state;
+	a = md_section_of(md, strlen(md), MD_DROP_TITLE, "A sigqueue is");
+	assert_string_equal(a, "pending-signals");
+	free(a);
+	a = md_section_of(md, strlen(md), MD_DROP_TITLE, "SIGQUEUE IS FREED");
+	assert_string_equal(a, "delivery");
+	free(a);
+	a = md_section_of(md, strlen(md), MD_DROP_TITLE, "twice");
+	assert_string_equal(a, "delivery-1"); /* the id md_render gives the second one */
+	free(a);
+	assert_null(md_section_of(md, strlen(md), MD_DROP_TITLE, "Intro"));
+	assert_null(md_section_of(md, strlen(md), MD_DROP_TITLE, "nowhere"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +369,9 @@ int main(void)
 		cmocka_unit_test(test_folds),
 		cmocka_unit_test(test_highlight_edges),
 		cmocka_unit_test(test_plain_text),
+		cmocka_unit_test(test_diagram_and_table),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_section_of),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

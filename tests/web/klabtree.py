@@ -274,3 +274,30 @@ class Server:
             self.log.flush()
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+
+def stop_clean(srv, rc):
+    """Stops srv (may be None); rc, or 1 when the server failed or a sanitizer spoke."""
+    if not srv:
+        return rc
+    status = srv.stop()
+    log = srv.stderr()
+    if status != 0 or "Sanitizer" in log or "runtime error:" in log:
+        print("klab serve: exit %r\n%s" % (status, log[-6000:]))
+        return rc or 1
+    return rc
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser_tools(here):
+    """node's path when node, playwright-core (npm install in here) and Chromium are all
+    there, else None (the browser tests are then skipped)."""
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(here, "node_modules", "playwright-core")) \
+            or not os.access(CHROMIUM, os.X_OK):
+        print("skipped: needs node, %s and `npm install` in tests/web (make setup does it)"
+              % CHROMIUM)
+        return None
+    return node

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import klabtree  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = klabtree.CHROMIUM
 
 
 def main():
@@ -25,11 +25,8 @@ def main():
     ap.add_argument("--src", required=True)
     ap.add_argument("--shots", required=True)
     args = ap.parse_args()
-    node = shutil.which("node")
-    if not node or not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")) \
-            or not os.access(CHROMIUM, os.X_OK):
-        print("skipped: needs node, %s and `npm install` in tests/web (make setup does it)"
-              % CHROMIUM)
+    node = klabtree.browser_tools(HERE)
+    if not node:
         return 77
     args.shots = os.path.abspath(args.shots)
     os.makedirs(args.shots, exist_ok=True)
@@ -43,12 +40,7 @@ def main():
                            cwd=HERE, timeout=240)
         rc = p.returncode
     finally:
-        if srv:
-            status = srv.stop()
-            log = srv.stderr()
-            if status != 0 or "Sanitizer" in log or "runtime error:" in log:
-                print("klab serve: exit %r\n%s" % (status, log[-6000:]))
-                rc = rc or 1
+        rc = klabtree.stop_clean(srv, rc)
         tree.remove()
     print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
     return rc

@@ -88,6 +88,24 @@ class ServeTest(unittest.TestCase):
         self.assertIn("best 15/15", body)
         self.assertIn("coming soon", body)      # nosuch-01 is listed but not written
         self.assertIn("<strong>1</strong>", body)
+        # every lab once, whatever notes list it
+        for lab in ("modules-01",):
+            self.assertEqual(body.count('class="lab-link" href="/labs/%s"' % lab), 1, lab)
+
+    def test_pager_and_errors(self):
+        _, body = self.page("/notes/alpha")
+        self.assertIn('<a class="pager-link next" href="/notes/beta" rel="next">', body)
+        self.assertNotIn('rel="prev"', body)                # the first topic
+        _, body = self.page("/notes/beta")
+        self.assertIn('href="/notes/alpha" rel="prev"', body)
+        _, body = self.page("/notes/alpha")
+        # closed in the HTML (a phone's first screen); klab.js opens it on a wide screen
+        self.assertIn('<aside class="toc" aria-label="On this page"><details><summary>', body)
+        st, _, raw = self.get("/labs/nope-01")
+        body = raw.decode()
+        self.assertEqual(st, 404)
+        self.assertIn("<code>klab list</code>", body)       # code, not raw backticks
+        self.assertNotIn("`", body.split("<main")[1].split("</main>")[0])
 
     def test_note_page(self):
         hdr, body = self.page("/notes/alpha")
@@ -147,7 +165,8 @@ class ServeTest(unittest.TestCase):
             self.assertIn('/notes/alpha/history/%s"' % c, body)
         self.assertIn("Alpha: a later section &lt;b&gt;bold&lt;/b&gt;", body)
         _, body = self.page("/notes/alpha/history/" + self.tree.commits[0])
-        self.assertIn('<span class="d-add">+## Later</span>', body)
+        self.assertRegex(body, r'<span class="d-add">(<span class="ln" data-n="\d*"></span>){2}'
+                               r'\+## Later</span>')
         _, body = self.page("/notes/beta/history")
         self.assertIn("1 change,", body)
         for bad in ["zzzzzzz", "../../x", "%2e%2e", "12345"]:
@@ -163,7 +182,10 @@ class ServeTest(unittest.TestCase):
         self.assertIn("/labs/modules-01/diff?from=1&amp;to=2", body)
         self.assertIn("status-pass", body)
         _, body = self.page("/labs/modules-01/diff?from=1&to=2")
-        self.assertIn('<span class="d-add">+static int count = 1;</span>', body)
+        # highlighted and numbered: no old line, new line 3
+        self.assertIn('<span class="d-add"><span class="ln" data-n=""></span>'
+                      '<span class="ln" data-n="3"></span>+static int count = 1;</span>', body)
+        self.assertIn("Attempt 2 against attempt 1", body)   # the lab's own numbers
         for q in ["from=1&to=999", "from=x&to=2", "from=1"]:
             st, _, _ = self.get("/labs/modules-01/diff?" + q)
             self.assertIn(st, (400, 404), q)
@@ -190,7 +212,7 @@ class ServeTest(unittest.TestCase):
         self.assertIn("<mark>spin_lock_irqsave</mark>", body)
         self.assertIn('href="/notes/alpha"', body)
         _, body = self.page("/search?q=wait+queue")          # form encoding: + is a blank
-        self.assertIn('href="/notes/beta"', body)
+        self.assertIn('href="/notes/beta#the-details"', body)  # down to the matching section
 
     def test_bad_queries(self):
         bad = ['"', '"unbalanced', "AND", "a AND", "OR", "NOT", "*", "**", "C++", "foo-bar",
