@@ -21,6 +21,8 @@ static const struct cli_command S_commands[] = {
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs" },
 	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
 	  "check the notes: front matter, links, anchors, kernel identifiers" },
+	{ "xref", cmd_xref, "NAME [--json] [--page N] | --build",
+	  "where the lab kernel's source defines, uses and fills NAME or TYPE.MEMBER" },
 };
 
 int cli_fail(const char *fmt, ...)
