@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "xref/xref.h"
 
 static void S_problem(struct web_site *s, const char *msg)
 {
@@ -157,6 +158,18 @@ static bool S_diagram_exists(void *ctx, const char *name)
 	return ok;
 }
 
+struct xref *web_site_xref(struct web_site *s)
+{
+	struct kl_err err;
+	char *path = NULL;
+
+	if (!s->xref && xref_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
+	    kl_is_file(path))
+		xref_open(path, &s->xref, &err);
+	free(path);
+	return s->xref;
+}
+
 static void S_watch_all(struct web_site *s)
 {
 	const char *subs[] = { "notes", "static", "static/templates", ".git", ".git/logs",
@@ -239,6 +252,7 @@ void web_site_close(struct web_site *s)
 	web_tpls_free(s->tpls);
 	search_index_close(s->search);
 	history_close(s->history);
+	xref_close(s->xref);
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);
