@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/markdown.h"
 #include "xref/db.h"
 #include "xref/lex.h"
 #include "xref/scan.h"
@@ -168,6 +169,37 @@ static void test_name_ok(void **state)
 	assert_false(xref_name_ok("../etc"));
 	assert_false(xref_name_ok("a b"));
 	assert_false(xref_name_ok("<script>"));
+}
+
+/* ---- code spans of Markdown linked through md_resolver.code_link ---- */
+
+static char *code_link(void *ctx, const char *code)
+{
+	(void)ctx;
+	if (strcmp(code, "kmalloc()") == 0)
+		return kl_strdup("/ident/kmalloc");
+	return NULL;
+}
+
+static void test_md_code_links(void **state)
+{
+	struct md_resolver res = { 0 };
+	struct md_doc doc;
+	struct kl_err err;
+	const char *md = "Call `kmalloc()`, not `malloc()`; [see `kmalloc()`](https://x.org/).\n";
+
+	(void)state;
+	res.code_link = code_link;
+	assert_int_equal(md_render(md, strlen(md), &res, 0, &doc, &err), 0);
+	assert_non_null(strstr(doc.html, "<a href=\"/ident/kmalloc\"><code>kmalloc()</code></a>, not "
+					 "<code>malloc()</code>"));
+	/* a span already inside a link stays as it is */
+	assert_non_null(strstr(doc.html, "<a href=\"https://x.org/\">see <code>kmalloc()</code></a>"));
+	md_doc_release(&doc);
+	res.code_link = NULL;
+	assert_int_equal(md_render(md, strlen(md), &res, 0, &doc, &err), 0);
+	assert_null(strstr(doc.html, "/ident/"));
+	md_doc_release(&doc);
 }
 
 /* ---- against the real index ---- */
@@ -356,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_lex_roundtrip), cmocka_unit_test(test_scan_refs),
 		cmocka_unit_test(test_scan_inits),    cmocka_unit_test(test_scan_docs),
 		cmocka_unit_test(test_varint),        cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_md_code_links),
 	};
 	const struct CMUnitTest real[] = {
 		cmocka_unit_test(test_member_initializers),
