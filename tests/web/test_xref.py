@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_xref.py - the kernel source pages of `klab serve` end to end: /ident/NAME,
 /api/ident/NAME, /source/ and /source/PATH against the real index of Debian's
-linux-source-6.1 and the bad input the issue names.
+linux-source-6.1, the bad input the issue names, and the links from notes and
+lab READMEs into them.
 
 The index is read from $KLAB_CACHE/xref (default ~/.cache/klab/xref) and built
 there with `klab xref --build` when missing (minutes, once); the throwaway tree's
@@ -143,6 +144,13 @@ class XrefTest(unittest.TestCase):
             self.assertEqual(st, 400 if refused else 404, p)
             self.assertNotIn(b"root:x:0", body, p)
             self.assertNotIn(klabtree.SECRET.encode(), body, p)
+
+    def test_links_from_notes_and_readmes(self):
+        _, body = self.page("/notes/alpha")
+        self.assertIn('<a href="/ident/spin_lock_irqsave"><code>spin_lock_irqsave()</code></a>',
+                      body)
+        _, body = self.page("/labs/modules-01")
+        self.assertIn('href="/ident/module_param"', body)
 
 
 def main():
