@@ -14,6 +14,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -47,7 +48,7 @@ struct S_def {
 struct S_build {
 	sqlite3 *db;
 	sqlite3_stmt *ins_name, *ins_file, *ins_text, *ins_tree, *ins_def, *ins_ref, *ins_init,
-		*ins_doc;
+		*ins_doc, *ins_total;
 	struct xref_intern names, paths, dirs;
 	uint32_t file;              /* the file being scanned */
 	uint64_t *occ;              /* its references: name << 32 | line */
@@ -505,6 +506,7 @@ static int S_write_rows(struct S_build *b, struct kl_err *err)
 		b->st.defs++;
 	}
 	qsort(b->refs, b->nrefs, sizeof(*b->refs), S_cmp_ref);
+	uint64_t files = 0, total = 0;
 	for (size_t i = 0; i < b->nrefs; i++) {
 		const struct S_ref *r = &b->refs[i];
 		sqlite3_bind_int64(b->ins_ref, 1, r->name);
@@ -513,6 +515,17 @@ static int S_write_rows(struct S_build *b, struct kl_err *err)
 		sqlite3_bind_blob(b->ins_ref, 4, b->arena + r->off, (int)r->len, SQLITE_STATIC);
 		if (S_step(b, b->ins_ref, err) < 0)
 			return -1;
+		files++;
+		total += r->count;
+		if (i + 1 < b->nrefs && b->refs[i + 1].name == r->name)
+			continue;
+		/* the name's last row: its totals, so a look-up never counts the rows */
+		sqlite3_bind_int64(b->ins_total, 1, r->name);
+		sqlite3_bind_int64(b->ins_total, 2, (sqlite3_int64)files);
+		sqlite3_bind_int64(b->ins_total, 3, (sqlite3_int64)total);
+		if (S_step(b, b->ins_total, err) < 0)
+			return -1;
+		files = total = 0;
 	}
 	b->st.ref_rows = b->nrefs;
 	for (uint32_t id = 1; id <= b->names.count; id++) {
@@ -553,15 +566,16 @@ static int S_open_db(struct S_build *b, const char *path, struct kl_err *err)
 	    S_prepare(b, "INSERT INTO refs VALUES(?,?,?,?)", &b->ins_ref, err) < 0 ||
 	    S_prepare(b, "INSERT OR IGNORE INTO inits VALUES(?,?,?,?,?,?,?)", &b->ins_init,
 		      err) < 0 ||
-	    S_prepare(b, "INSERT OR IGNORE INTO docs VALUES(?,?,?)", &b->ins_doc, err) < 0)
+	    S_prepare(b, "INSERT OR IGNORE INTO docs VALUES(?,?,?)", &b->ins_doc, err) < 0 ||
+	    S_prepare(b, "INSERT INTO totals VALUES(?,?,?)", &b->ins_total, err) < 0)
 		return -1;
 	return 0;
 }
 
 static void S_release(struct S_build *b)
 {
-	sqlite3_stmt *st[] = { b->ins_name, b->ins_file, b->ins_text, b->ins_tree,
-			       b->ins_def,  b->ins_ref,  b->ins_init, b->ins_doc };
+	sqlite3_stmt *st[] = { b->ins_name, b->ins_file, b->ins_text, b->ins_tree, b->ins_def,
+			       b->ins_ref,  b->ins_init, b->ins_doc,  b->ins_total };
 
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
 		sqlite3_finalize(st[i]);
@@ -668,30 +682,50 @@ out:
 	return rc;
 }
 
-/* The tarball's name without folder and .tar.*: "linux-source-6.1". */
-static void S_stem(const char *tarball, char *out, size_t size)
-{
-	const char *base = strrchr(tarball, '/');
-	const char *tar;
-
-	base = base ? base + 1 : tarball;
-	tar = strstr(base, ".tar");
-	snprintf(out, size, "%.*s", tar ? (int)(tar - base) : (int)strlen(base), base);
-}
-
 int xref_path(const char *cache, const char *tarball, char **path, struct kl_err *err)
 {
-	struct stat st;
-	char name[256];
+	char key[320];
 
 	*path = NULL;
-	if (stat(tarball, &st) != 0 || !S_ISREG(st.st_mode))
-		return kl_err_set(err, "the kernel source %s is missing: run `make setup` (it "
-				       "installs linux-source-6.1)", tarball);
-	S_stem(tarball, name, sizeof(name));
-	*path = kl_sprintf("%s/xref/%s-%lld-%lld.v%d.db", cache, name, (long long)st.st_size,
-			   (long long)st.st_mtime, XREF_FORMAT);
+	if (kindex_source_key(tarball, key, sizeof(key), err) < 0)
+		return -1;
+	*path = kl_sprintf("%s/xref/%s.v%d.db", cache, key, XREF_FORMAT);
 	return 0;
+}
+
+/*
+ * Under the build lock: removes the indexes of other versions of the same
+ * tarball in dir (same name before the size, another size, mtime or format) and
+ * what a killed build left (*.db.tmp), all but keep.
+ */
+static void S_tidy(const char *dir, const char *keep)
+{
+	const char *base = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
+	const char *last = strrchr(base, '-'), *dash = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	/* "linux-source-6.1-SIZE-MTIME.vN.db": the stem ends at the '-' before the size */
+	for (const char *p = base; last && p < last; p++)
+		if (*p == '-')
+			dash = p;
+	if (!dash)
+		return;
+	size_t stem = (size_t)(dash - base) + 1;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		bool db = (n > 3 && strcmp(de->d_name + n - 3, ".db") == 0) ||
+			  (n > 7 && strcmp(de->d_name + n - 7, ".db.tmp") == 0);
+		if (!db || strcmp(de->d_name, base) == 0 || strncmp(de->d_name, base, stem) != 0)
+			continue;
+		char *path = kl_path_join(dir, de->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
 }
 
 int xref_ensure(const char *cache, const char *tarball, const char *tmpdir, FILE *progress,
@@ -719,6 +753,7 @@ int xref_ensure(const char *cache, const char *tarball, const char *tmpdir, FILE
 		if (xref_build(tarball, *path, tmpdir, progress, stats, err) < 0)
 			goto out;
 		*built = 1;
+		S_tidy(dir, *path);
 	}
 	rc = 0;
 out:

@@ -11,6 +11,7 @@
  *   tree(parent, name, file, lines)        folder listing; file 0 for a folder
  *   defs(name, file, line, kind, scope)    ctags definitions; scope: the tag of a member
  *   refs(name, file, count, lines)         lines: varint deltas, ascending
+ *   totals(name, files, refs)              per name: files with a reference, occurrences
  *   inits(type, member, file, line, value_name, variable, value)
  *                                          value_name: the value's id when it is one name
  *   docs(name, file, line)                 kernel-doc comments
@@ -21,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XREF_FORMAT 1 /* bump when the layout or what is recorded changes */
+#define XREF_FORMAT 2 /* bump when the layout or what is recorded changes */
 
 #define XREF_SCHEMA                                                                         \
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"                \
@@ -35,6 +36,8 @@
 	"scope INTEGER, PRIMARY KEY(name, file, line, kind, scope)) WITHOUT ROWID;"         \
 	"CREATE TABLE refs(name INTEGER, file INTEGER, count INTEGER, lines BLOB, "         \
 	"PRIMARY KEY(name, file)) WITHOUT ROWID;"                                           \
+	"CREATE TABLE totals(name INTEGER PRIMARY KEY, files INTEGER, refs INTEGER) "        \
+	"WITHOUT ROWID;"                                                                    \
 	"CREATE TABLE inits(type INTEGER, member INTEGER, file INTEGER, line INTEGER, "     \
 	"value_name INTEGER, variable TEXT, value TEXT, "                                   \
 	"PRIMARY KEY(type, member, file, line)) WITHOUT ROWID;"                             \

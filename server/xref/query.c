@@ -42,7 +42,7 @@ static const char *const S_sql[S_COUNT_STMT] = {
 	[S_MEMBER_DEFS] = "SELECT f.path, d.line, d.kind, s.name, NULL "
 			  "FROM defs d JOIN files f ON f.id = d.file JOIN names s ON s.id = d.scope "
 			  "WHERE d.name = ?1 AND d.scope = ?2 ORDER BY d.kind, f.path, d.line",
-	[S_REF_TOTAL] = "SELECT count(*), coalesce(sum(count), 0) FROM refs WHERE name = ?1",
+	[S_REF_TOTAL] = "SELECT files, refs FROM totals WHERE name = ?1",
 	[S_REF_PAGE] = "SELECT f.path, r.count, r.lines FROM refs r JOIN files f ON f.id = r.file "
 		       "WHERE r.name = ?1 ORDER BY r.file LIMIT ?2 OFFSET ?3",
 	[S_INITS] = "SELECT f.path, i.line, t.name, m.name, i.variable, i.value, "
@@ -430,7 +430,7 @@ int xref_file(struct xref *x, const char *path, struct kl_buf *text, struct kl_e
 		uLong zlen = (uLong)sqlite3_column_bytes(st, 1);
 		kl_buf_reset(text);
 		kl_buf_grow(text, size + 1);
-		if (uncompress((Bytef *)text->ptr, &size, z, zlen) != Z_OK) {
+		if (size && uncompress((Bytef *)text->ptr, &size, z, zlen) != Z_OK) {
 			rc = kl_err_set(err, "the source index holds a damaged copy of %s: delete "
 					     "it and run `klab xref --build`", path);
 		} else {

@@ -335,6 +335,16 @@ static void test_definitions(void **state)
 	assert_true(d->doc_line > 0 && d->doc_line < d->line);
 	xref_result_release(&r);
 
+	/* fault frames: where a kernel function is (klab run prints it after a fault) */
+	char *file = NULL;
+	int line = 0;
+	assert_int_equal(xref_function(S_x, "do_one_initcall", &file, &line), 1);
+	assert_string_equal(file, "init/main.c");
+	assert_true(line > 1000);
+	free(file);
+	assert_int_equal(xref_function(S_x, "no_such_function_xyzzy", &file, &line), 0);
+	assert_null(file);
+
 	lookup("inode", 2, &r); /* paged */
 	assert_int_equal(r.page, 2);
 	assert_true(r.nrefs > 0 && r.nrefs <= XREF_FILES_PER_PAGE);
