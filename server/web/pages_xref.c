@@ -19,6 +19,7 @@
 #include "xref/xref.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+#define S_CACHE_MAX_BYTES (128u << 10) /* source pages larger than this are not cached */
 
 
 static void S_no_index(struct web_site *s, struct web_reply *rp)
@@ -415,7 +416,8 @@ void web_page_source(struct web_site *s, const struct web_request *rq, struct we
 				     WEB_TEXT("path", path), WEB_HTML("code", kl_buf_str(&code)) };
 	web_tpl_render(s->tpls, "xref:file", v, N(v), &body);
 	web_page_finish(s, rp, 200, path, NULL, "wide", kl_buf_str(&body));
-	rp->cache = 1;
+	/* the server keeps up to 700 pages: big files are rendered each time instead */
+	rp->cache = rp->body.len <= S_CACHE_MAX_BYTES;
 	goto out;
 not_found:
 	web_page_error(s, rp, 404, "No such source file",
