@@ -29,7 +29,7 @@ serve_packages=(
 packages=(
   "${serve_packages[@]}"
   kmod cpio patch libcmocka-dev
-  qemu-system-x86 busybox-static linux-source-6.1 flex bison bc lz4 libssl-dev strace
+  qemu-system-x86 busybox-static linux-source-6.1 universal-ctags flex bison bc lz4 libssl-dev strace
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl
   zstd

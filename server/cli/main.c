@@ -90,6 +90,15 @@ static const struct cli_command S_commands[] = {
 	  "the whole is ok, 1 when not, 2 when the input cannot be read.\n"
 	  "  FILE     the log to read; - or nothing reads standard input\n"
 	  "  --json   print {\"ok\", \"tests\": [...], \"counts\": {...}} instead\n" },
+	{ "xref", cmd_xref, "NAME [--json] [--page N] | --build",
+	  "where the lab kernel's source defines, uses and fills NAME or TYPE.MEMBER",
+	  "Looks NAME up in the index of the lab kernel's source (Debian's linux-source-6.1,\n"
+	  "built once into $KLAB_CACHE/xref, a few minutes): its definitions with their kind,\n"
+	  "every reference by file, and, for TYPE.MEMBER (ppp_channel_ops.start_xmit), every\n"
+	  "initializer that fills that member. `klab serve` shows the same at /ident/NAME.\n"
+	  "  --json     print {\"name\", \"definitions\", \"references\", \"initializers\"}\n"
+	  "  --page N   page N of the references of a common name (200 files a page)\n"
+	  "  --build    build the index now (it is built on first use otherwise)\n" },
 };
 #define S_NCOMMANDS (sizeof(S_commands) / sizeof(S_commands[0]))
 

@@ -12,6 +12,42 @@
 #include "core/fsutil.h"
 #include "lab/report.h"
 #include "lab/run.h"
+#include "xref/xref.h"
+
+/* One kernel frame of a fault: where the source index says its function is. */
+static void S_frame_source(struct xref *x, const struct lab_frame *fr, int *shown, FILE *out)
+{
+	char *file = NULL;
+	int line = 0;
+
+	if (!fr->func || fr->module || xref_function(x, fr->func, &file, &line) == 0)
+		return;
+	if ((*shown)++ == 0)
+		fputs("kernel frames in the lab kernel's source (`klab serve`, then the path):\n", out);
+	fprintf(out, "  %-28s %s:%d  /source/%s#L%d\n", fr->func, file, line, file, line);
+	free(file);
+}
+
+/* After a fault report: the kernel's own frames linked to the source pages. */
+static void S_fault_sources(const struct kl_config *cfg, const struct lab_fault *f, FILE *out)
+{
+	struct xref *x = NULL;
+	struct kl_err err;
+	char *path = NULL;
+	int shown = 0;
+
+	if (xref_path(cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) < 0 || !kl_is_file(path) ||
+	    xref_open(path, &x, &err) < 0) {
+		free(path);
+		return;
+	}
+	S_frame_source(x, &f->rip, &shown, out);
+	for (size_t i = 0; i < f->ntrace && shown < 12; i++)
+		if (f->trace[i].reliable)
+			S_frame_source(x, &f->trace[i], &shown, out);
+	xref_close(x);
+	free(path);
+}
 
 int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 {
@@ -83,6 +119,8 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		kl_buf_release(&b);
 	} else {
 		lab_report_human(&r, stdout, o.color, log);
+		if (r.fault.kind != LAB_FAULT_NONE)
+			S_fault_sources(cfg, &r.fault, stdout);
 	}
 	int rc = lab_run_exit_status(&r);
 	if (junit) {

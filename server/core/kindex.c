@@ -1229,18 +1229,27 @@ static void S_stem(const char *tarball, char *out, size_t size)
 	snprintf(out, size, "%.*s", tar ? (int)(tar - base) : (int)strlen(base), base);
 }
 
-int kindex_path(const char *cache, const char *tarball, char **path, struct kl_err *err)
+int kindex_source_key(const char *tarball, char *out, size_t size, struct kl_err *err)
 {
 	struct stat st;
 	char name[256];
 
-	*path = NULL;
 	if (stat(tarball, &st) != 0 || !S_ISREG(st.st_mode))
 		return kl_err_set(err, "the kernel source %s is missing: run `make setup` (it "
 				       "installs linux-source-6.1)", tarball);
 	S_stem(tarball, name, sizeof(name));
-	*path = kl_sprintf("%s/kindex/%s-%lld-%lld.v%u.idx", cache, name, (long long)st.st_size,
-			   (long long)st.st_mtime, S_VERSION);
+	snprintf(out, size, "%s-%lld-%lld", name, (long long)st.st_size, (long long)st.st_mtime);
+	return 0;
+}
+
+int kindex_path(const char *cache, const char *tarball, char **path, struct kl_err *err)
+{
+	char key[320];
+
+	*path = NULL;
+	if (kindex_source_key(tarball, key, sizeof(key), err) < 0)
+		return -1;
+	*path = kl_sprintf("%s/kindex/%s.v%u.idx", cache, key, S_VERSION);
 	return 0;
 }
 

@@ -99,6 +99,12 @@ int kindex_builder_write(const struct kindex_builder *b, const char *path, struc
 int kindex_build(const char *tarball, const char *out_path, struct kindex_stats *stats,
 		 struct kl_err *err);
 /*
+ * "<tarball name>-<size>-<mtime>" ("linux-source-6.1-138008000-1795713176"): what names
+ * the indexes built from tarball (this one and the source index, xref/). Fails, saying
+ * to run `make setup`, when the tarball is missing.
+ */
+int kindex_source_key(const char *tarball, char *out, size_t size, struct kl_err *err);
+/*
  * The index file for tarball: "<cache>/kindex/<tarball name>-<size>-<mtime>.v<format>.idx"
  * (caller frees). Fails, saying to run `make setup`, when the tarball is missing.
  */

@@ -685,6 +685,27 @@ static void S_links(struct S_nodes *links, const struct md_resolver *res, char *
 	kl_buf_release(&enter);
 }
 
+/* Code spans the resolver knows in the kernel's source become links to it. */
+static void S_code_links(struct S_nodes *spans, const struct md_resolver *res)
+{
+	for (size_t i = 0; res && res->code_link && i < spans->n; i++) {
+		cmark_node *code = spans->v[i];
+		bool in_link = false;
+		for (cmark_node *p = cmark_node_parent(code); p && !in_link; p = cmark_node_parent(p))
+			in_link = cmark_node_get_type(p) == CMARK_NODE_LINK;
+		char *url = in_link ? NULL : res->code_link(res->ctx, cmark_node_get_literal(code));
+		if (!url)
+			continue;
+		cmark_node *link = cmark_node_new(CMARK_NODE_LINK);
+		cmark_node_set_url(link, url);
+		if (cmark_node_insert_before(code, link))
+			cmark_node_append_child(link, code); /* moves the span into the link */
+		else
+			cmark_node_free(link);
+		free(url);
+	}
+}
+
 static bool S_is_c(const char *info)
 {
 	size_t n = strcspn(info ? info : "", " \t{");
@@ -926,7 +947,7 @@ static cmark_parser *S_parser(void)
 int md_render(const char *text, size_t len, const struct md_resolver *res, int flags,
 	      struct md_doc *doc, struct kl_err *err)
 {
-	struct S_nodes headings = { 0 }, links = { 0 }, code = { 0 }, tables = { 0 };
+	struct S_nodes headings = { 0 }, links = { 0 }, code = { 0 }, tables = { 0 }, spans = { 0 };
 	cmark_parser *p = S_parser();
 	cmark_node *root;
 	char **ids = NULL;
@@ -962,6 +983,7 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 			    S_is_diff(cmark_node_get_fence_info(cur)))
 				S_push(&code, cur);
 			break;
+		case CMARK_NODE_CODE: S_push(&spans, cur); break;
 		default:
 			if (strcmp(cmark_node_get_type_string(cur), "table") == 0)
 				S_push(&tables, cur);
@@ -977,6 +999,7 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 		ids[i] = doc->headings[i].id;
 	S_links(&links, res, ids, doc->nheadings, &doc->nbroken);
 	S_code_blocks(&code);
+	S_code_links(&spans, res);
 	md_folds(root, true, NULL, NULL);
 	S_tables(&tables);
 	S_headings(&headings, doc, cmark_parser_get_syntax_extensions(p));
@@ -991,6 +1014,7 @@ out:
 	free(links.v);
 	free(code.v);
 	free(tables.v);
+	free(spans.v);
 	if (root)
 		cmark_node_free(root);
 	cmark_parser_free(p);

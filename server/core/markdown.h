@@ -24,6 +24,11 @@ struct md_resolver {
 	bool (*note_exists)(void *ctx, const char *topic);
 	bool (*lab_exists)(void *ctx, const char *id);
 	bool (*diagram_exists)(void *ctx, const char *name); /* "x.svg" */
+	/*
+	 * The kernel source index: the URL (caller frees) for what a code span names
+	 * (name, `struct x`, name(), a source path), NULL for no link. NULL: no links.
+	 */
+	char *(*code_link)(void *ctx, const char *code);
 	void *ctx;
 };
 

@@ -18,6 +18,10 @@ void web_page_search(struct web_site *site, const struct web_request *rq,
 void web_page_lab(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_page_lab_diff(struct web_site *site, const struct web_request *rq,
 		       struct web_reply *rp);
+/* pages_xref.c: the lab kernel's source and its identifiers */
+void web_page_ident(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_source(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_api_ident(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 
 void web_api_topics(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_api_notes(struct web_site *site, const struct web_request *rq, struct web_reply *rp);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/check.h"
 #include "core/fsutil.h"
+#include "xref/xref.h"
 
 static void S_problem(struct web_site *s, const char *msg)
 {
@@ -157,6 +159,43 @@ static bool S_diagram_exists(void *ctx, const char *name)
 	return ok;
 }
 
+struct xref *web_site_xref(struct web_site *s)
+{
+	struct kl_err err;
+	char *path = NULL;
+
+	if (!s->xref && xref_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
+	    kl_is_file(path))
+		xref_open(path, &s->xref, &err);
+	free(path);
+	return s->xref;
+}
+
+/* A code span of a note or README as a link into the kernel's source (md_resolver). */
+static char *S_code_link(void *ctx, const char *code)
+{
+	struct xref *x = web_site_xref(ctx);
+	struct check_span sp;
+	int kind;
+
+	if (!x)
+		return NULL;
+	check_span_classify(code, &sp);
+	switch (sp.kind) {
+	case CHECK_SPAN_FUNC:
+	case CHECK_SPAN_TAG:
+	case CHECK_SPAN_UPPER:
+	case CHECK_SPAN_IDENT:
+		return xref_defined(x, sp.name) ? kl_sprintf("/ident/%s", sp.name) : NULL;
+	case CHECK_SPAN_PATH:
+	case CHECK_SPAN_DIR:
+		kind = xref_has_path(x, sp.name);
+		return kind ? kl_sprintf("/source/%s%s", sp.name, kind == 2 ? "/" : "") : NULL;
+	default:
+		return NULL;
+	}
+}
+
 static void S_watch_all(struct web_site *s)
 {
 	const char *subs[] = { "notes", "static", "static/templates", ".git", ".git/logs",
@@ -219,6 +258,7 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 	s->resolver.note_exists = S_note_exists;
 	s->resolver.lab_exists = S_lab_exists;
 	s->resolver.diagram_exists = S_diagram_exists;
+	s->resolver.code_link = S_code_link;
 	s->resolver.ctx = s;
 	if (fswatch_open(&s->watch, err) < 0 || search_index_open(&s->search, err) < 0 ||
 	    history_open(cfg->root, &s->history, err) < 0)
@@ -239,6 +279,7 @@ void web_site_close(struct web_site *s)
 	web_tpls_free(s->tpls);
 	search_index_close(s->search);
 	history_close(s->history);
+	xref_close(s->xref);
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);

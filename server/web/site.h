@@ -19,6 +19,8 @@
 #include "core/fswatch.h"
 #include "web/tpl.h"
 
+struct xref;
+
 struct web_note {
 	char *id;           /* file name without .md: the URL's /notes/<id> */
 	struct kl_note fm;  /* front matter */
@@ -47,6 +49,7 @@ struct web_site {
 	char *static_dir;        /* real path of root/static */
 	char *diagram_dir;       /* real path of bindir/diagrams, NULL when missing */
 	struct md_resolver resolver;
+	struct xref *xref;       /* the kernel source index, NULL until built (pages_xref.c) */
 };
 
 /* Loads everything; web_site_close() frees. */
@@ -58,6 +61,10 @@ void web_site_close(struct web_site *s);
  * something changed and cached pages must go, else 0.
  */
 int web_site_refresh(struct web_site *s);
+
+/* The kernel source index, opened on first use (it may be built after the start); NULL
+ * until `klab xref --build` made it. */
+struct xref *web_site_xref(struct web_site *s);
 
 const struct web_note *web_site_note(const struct web_site *s, const char *id);
 const struct web_lab *web_site_lab(const struct web_site *s, const char *id);

@@ -34,7 +34,7 @@ static bool S_diagram(void *ctx, const char *name)
 	return strcmp(name, "list-head.svg") == 0;
 }
 
-static const struct md_resolver S_res = { S_note, S_lab, S_diagram, NULL };
+static const struct md_resolver S_res = { S_note, S_lab, S_diagram, NULL, NULL };
 
 static void S_link(const char *url, enum md_link_kind kind, const char *href)
 {

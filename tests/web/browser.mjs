@@ -1,8 +1,9 @@
 // browser.mjs - klab serve in a real browser: headless Chromium (Debian's) driven
 // by playwright-core. Opens the home page, types in the search box, follows a
 // suggestion to a note and from the note to its lab, and checks that no page
-// logs an error (a CSP violation would). Screenshots of each step, light and
-// dark, desktop and phone, go to the folder given.
+// logs an error (a CSP violation would); then an identifier page and a source
+// file of the lab kernel. Screenshots of each step, light and dark, desktop and
+// phone, go to the folder given.
 //
 // usage: node browser.mjs BASE_URL SHOT_DIR CHROMIUM_PATH PROFILE_DIR
 import { chromium } from 'playwright-core';
@@ -108,6 +109,21 @@ try {
   await shot(page, '12-note-phone');
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 392, `the note page scrolls sideways on a phone (${wide}px)`);
+  assert.deepEqual(problems, []);
+  // The kernel's source: an identifier and a file, light and dark (the index is linked
+  // into the tree's cache by run_browser.py).
+  await page.setViewportSize({ width: 1280, height: 860 });
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto(base + '/ident/ppp_channel_ops.start_xmit');
+    assert.ok(await page.locator('text=ppp_async_send').count() > 0, 'no initializer on /ident');
+    await shot(page, `14-ident-${scheme}`);
+    await page.goto(base + '/source/drivers/net/ppp/ppp_async.c#L110');
+    assert.equal(await page.locator('#L110:target').count(), 1, 'line anchor L110 not targeted');
+    assert.ok(await page.locator('a[href="/ident/ppp_async_send"]').count() > 0);
+    await shot(page, `15-source-${scheme}`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(problems, []);
   const resp = await page.goto(base + '/nope');
   assert.equal(resp.status(), 404);

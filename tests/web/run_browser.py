@@ -30,7 +30,14 @@ def main():
         return 77
     args.shots = os.path.abspath(args.shots)
     os.makedirs(args.shots, exist_ok=True)
+    # The kernel source pages read the real index (built once when missing).
+    cache = os.environ.get("KLAB_CACHE") or os.path.expanduser("~/.cache/klab")
+    b = subprocess.run([os.path.abspath(args.klab), "xref", "--build"],
+                       env=dict(os.environ, KLAB_CACHE=cache), timeout=3600)
+    if b.returncode != 0:
+        return 1
     tree = klabtree.Tree(args.src, os.path.dirname(os.path.abspath(args.klab)))
+    os.symlink(os.path.join(cache, "xref"), os.path.join(tree.cache, "xref"))
     srv = None
     rc = 1
     try:

@@ -1,0 +1,769 @@
+/*
+ * build.c - builds the source index (see xref.h, db.h). The steps:
+ *   1. stream the tarball with libarchive; each file kindex_scan_kind() reads is
+ *      stored (zlib), scanned for references, initializers and kernel-doc
+ *      (scan.c), and written to a scratch folder for ctags;
+ *   2. run two universal-ctags at once, each over half of the files (by bytes);
+ *   3. read their tags (tab-separated, --excmd=number: the name, path and line
+ *      are the first three fields and the rest are key:value fields, which ctags
+ *      escapes, so the format is exact without a JSON reader);
+ *   4. insert the sorted definitions and references, create the indexes,
+ *      commit the one transaction, rename the file into place.
+ */
+#include "xref/xref.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/fsutil.h"
+#include "core/kindex.h"
+#include "core/proc.h"
+#include "xref/db.h"
+#include "xref/intern.h"
+#include "xref/scan.h"
+
+struct S_ref {
+	uint32_t name, file, count, len;
+	uint64_t off; /* of its lines in the arena */
+};
+
+struct S_def {
+	uint32_t name, file, line, kind, scope;
+};
+
+struct S_build {
+	sqlite3 *db;
+	sqlite3_stmt *ins_name, *ins_file, *ins_text, *ins_tree, *ins_def, *ins_ref, *ins_init,
+		*ins_doc, *ins_total;
+	struct xref_intern names, paths, dirs;
+	uint32_t file;              /* the file being scanned */
+	uint64_t *occ;              /* its references: name << 32 | line */
+	size_t nocc, capocc;
+	struct S_ref *refs;         /* all (name, file) pairs */
+	size_t nrefs, caprefs;
+	unsigned char *arena;       /* their lines */
+	size_t alen, acap;
+	struct S_def *defs;
+	size_t ndefs, capdefs;
+	char *srcdir;               /* the scratch folder for ctags */
+	FILE *list[2];              /* the two ctags file lists */
+	size_t list_bytes[2];
+	FILE *progress;
+	struct xref_stats st;
+};
+
+static void *S_grow_array(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : 1024;
+	while (n < need)
+		n *= 2;
+	p = realloc(p, n * size);
+	if (!p)
+		abort();
+	*cap = n;
+	return p;
+}
+
+static int S_sql(struct S_build *b, const char *sql, struct kl_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(b->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	kl_err_set(err, "cannot write the source index (%s): %s", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int S_prepare(struct S_build *b, const char *sql, sqlite3_stmt **st, struct kl_err *err)
+{
+	if (sqlite3_prepare_v2(b->db, sql, -1, st, NULL) == SQLITE_OK)
+		return 0;
+	return kl_err_set(err, "cannot prepare %s: %s", sql, sqlite3_errmsg(b->db));
+}
+
+static int S_step(struct S_build *b, sqlite3_stmt *st, struct kl_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return kl_err_set(err, "cannot write the source index: %s", sqlite3_errmsg(b->db));
+}
+
+/* ---- scanning one file ---- */
+
+static void S_on_ident(void *ctx, const char *s, size_t n, int line)
+{
+	struct S_build *b = ctx;
+	uint32_t id = xref_intern_add(&b->names, s, n, NULL);
+
+	b->occ = S_grow_array(b->occ, &b->capocc, b->nocc + 1, sizeof(*b->occ));
+	b->occ[b->nocc++] = (uint64_t)id << 32 | (uint32_t)line;
+}
+
+static void S_on_init(void *ctx, const struct xref_init_rec *r)
+{
+	struct S_build *b = ctx;
+	const char *v = r->value;
+	size_t vn = r->value_n;
+	uint32_t value_name = 0;
+	bool ident = true;
+
+	if (vn > 1 && v[0] == '&') {
+		v++;
+		vn--;
+	}
+	for (size_t i = 0; i < vn && ident; i++)
+		ident = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			v[i] == '_' || (i > 0 && v[i] >= '0' && v[i] <= '9');
+	if (ident && vn)
+		value_name = xref_intern_add(&b->names, v, vn, NULL);
+	sqlite3_bind_int64(b->ins_init, 1, xref_intern_add(&b->names, r->type, r->type_n, NULL));
+	sqlite3_bind_int64(b->ins_init, 2,
+			   xref_intern_add(&b->names, r->member, r->member_n, NULL));
+	sqlite3_bind_int64(b->ins_init, 3, b->file);
+	sqlite3_bind_int(b->ins_init, 4, r->line);
+	sqlite3_bind_int64(b->ins_init, 5, value_name);
+	sqlite3_bind_text(b->ins_init, 6, r->var, (int)r->var_n, SQLITE_TRANSIENT);
+	sqlite3_bind_text(b->ins_init, 7, r->value, (int)r->value_n, SQLITE_TRANSIENT);
+	if (S_step(b, b->ins_init, NULL) == 0)
+		b->st.inits++;
+}
+
+static void S_on_doc(void *ctx, const char *name, size_t n, int line)
+{
+	struct S_build *b = ctx;
+
+	sqlite3_bind_int64(b->ins_doc, 1, xref_intern_add(&b->names, name, n, NULL));
+	sqlite3_bind_int64(b->ins_doc, 2, b->file);
+	sqlite3_bind_int(b->ins_doc, 3, line);
+	if (S_step(b, b->ins_doc, NULL) == 0)
+		b->st.docs++;
+}
+
+static int S_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Turns the file's occurrences into one (name, file) row per name. */
+static void S_flush_refs(struct S_build *b)
+{
+	qsort(b->occ, b->nocc, sizeof(*b->occ), S_cmp_u64);
+	for (size_t i = 0; i < b->nocc;) {
+		uint32_t name = (uint32_t)(b->occ[i] >> 32), prev = 0, count = 0;
+		b->arena = S_grow_array(b->arena, &b->acap, b->alen + 5 * (b->nocc - i) + 5, 1);
+		unsigned char *p = b->arena + b->alen;
+		size_t j = i;
+		for (; j < b->nocc && (uint32_t)(b->occ[j] >> 32) == name; j++) {
+			uint32_t line = (uint32_t)b->occ[j];
+			if (count && line == prev)
+				continue; /* one line once */
+			p = xref_varint_put(p, line - prev);
+			prev = line;
+			count++;
+		}
+		b->refs = S_grow_array(b->refs, &b->caprefs, b->nrefs + 1, sizeof(*b->refs));
+		b->refs[b->nrefs++] = (struct S_ref){ name, b->file, (uint32_t)(j - i),
+						      (uint32_t)(p - (b->arena + b->alen)), b->alen };
+		b->alen = (size_t)(p - b->arena);
+		b->st.refs += j - i;
+		i = j;
+	}
+	b->nocc = 0;
+}
+
+/* ---- files, folders, the scratch copy ---- */
+
+static int S_add_tree(struct S_build *b, const char *path, uint32_t file, int lines,
+		      struct kl_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t plen = slash ? (size_t)(slash - path) : 0;
+	int added = 0;
+
+	sqlite3_bind_text(b->ins_tree, 1, path, (int)plen, SQLITE_STATIC);
+	sqlite3_bind_text(b->ins_tree, 2, slash ? slash + 1 : path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(b->ins_tree, 3, file);
+	sqlite3_bind_int(b->ins_tree, 4, lines);
+	if (S_step(b, b->ins_tree, err) < 0)
+		return -1;
+	if (plen == 0)
+		return 0;
+	xref_intern_add(&b->dirs, path, plen, &added);
+	if (!added)
+		return 0;
+	char *dir = strndup(path, plen);
+	if (!dir)
+		abort();
+	int rc = S_add_tree(b, dir, 0, 0, err);
+	free(dir);
+	return rc;
+}
+
+/* Writes the file under the scratch folder and lists it for one of the two ctags. */
+static int S_scratch(struct S_build *b, const char *path, const char *data, size_t len,
+		     struct kl_err *err)
+{
+	char *full = kl_path_join(b->srcdir, path);
+	char *slash = strrchr(full, '/');
+	int rc = -1;
+
+	*slash = '\0';
+	if (!kl_is_dir(full) && kl_mkdir_p(full, 0755, err) < 0)
+		goto out;
+	*slash = '/';
+	if (kl_write_file(full, data, len, err) < 0)
+		goto out;
+	int i = b->list_bytes[0] <= b->list_bytes[1] ? 0 : 1;
+	fprintf(b->list[i], "%s\n", path);
+	b->list_bytes[i] += len;
+	rc = 0;
+out:
+	free(full);
+	return rc;
+}
+
+static int S_add_file(struct S_build *b, const char *path, const char *data, size_t len,
+		      struct kl_err *err)
+{
+	const struct xref_scan_cb cb = { b, S_on_ident, S_on_init, S_on_doc };
+	int lines = 0;
+	uLongf zlen = compressBound((uLong)len);
+	unsigned char *z = malloc(zlen ? zlen : 1);
+	int rc = -1;
+
+	if (!z)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		lines += data[i] == '\n';
+	if (len && data[len - 1] != '\n')
+		lines++;
+	b->file = xref_intern_add(&b->paths, path, strlen(path), NULL);
+	if (compress2(z, &zlen, (const Bytef *)data, (uLong)len, 1) != Z_OK) {
+		kl_err_set(err, "cannot compress %s", path);
+		goto out;
+	}
+	sqlite3_bind_int64(b->ins_file, 1, b->file);
+	sqlite3_bind_text(b->ins_file, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int(b->ins_file, 3, lines);
+	sqlite3_bind_int64(b->ins_file, 4, (sqlite3_int64)len);
+	sqlite3_bind_int64(b->ins_text, 1, b->file);
+	sqlite3_bind_blob(b->ins_text, 2, z, (int)zlen, SQLITE_STATIC);
+	if (S_step(b, b->ins_file, err) < 0 || S_step(b, b->ins_text, err) < 0 ||
+	    S_add_tree(b, path, b->file, lines, err) < 0 || S_scratch(b, path, data, len, err) < 0)
+		goto out;
+	xref_scan_c(data, len, &cb);
+	S_flush_refs(b);
+	b->st.files++;
+	b->st.bytes += len;
+	rc = 0;
+out:
+	free(z);
+	return rc;
+}
+
+static void S_progress(struct S_build *b, const char *step, bool done)
+{
+	if (!b->progress)
+		return;
+	fprintf(b->progress, "\rklab xref: %s: %zu files, %zu MB, %zu references%s", step,
+		b->st.files, b->st.bytes >> 20, b->st.refs, done ? "\n" : "   ");
+	fflush(b->progress);
+}
+
+/* Step 1: every file of the tarball that is C, a header or assembler. */
+static int S_read_tarball(struct S_build *b, const char *tarball, struct kl_err *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	struct kl_buf data = KL_BUF_INIT;
+	int rc = -1, r;
+
+	if (!a)
+		abort();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_filename(a, tarball, 1 << 20) != ARCHIVE_OK) {
+		kl_err_set(err, "cannot open the kernel source %s: %s (run `make setup`)", tarball,
+			   archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ent);
+		const char *path = name ? strchr(name, '/') : NULL;
+		if (!path || !path[1] || archive_entry_filetype(ent) != AE_IFREG)
+			continue;
+		path++;
+		int kind = kindex_scan_kind(path);
+		la_int64_t size = archive_entry_size(ent);
+		if ((kind != 'c' && kind != 's') || size < 0 || size > (16 << 20) ||
+		    strstr(path, "..") || strchr(path, '\\'))
+			continue;
+		kl_buf_reset(&data);
+		kl_buf_grow(&data, (size_t)size + 1);
+		la_ssize_t got = archive_read_data(a, data.ptr, (size_t)size);
+		if (got < 0) {
+			kl_err_set(err, "cannot read %s in %s: %s (reinstall linux-source-6.1 with "
+					"`make setup`)", name, tarball, archive_error_string(a));
+			goto out;
+		}
+		data.len = (size_t)got;
+		data.ptr[data.len] = '\0';
+		if (S_add_file(b, path, data.ptr, data.len, err) < 0)
+			goto out;
+		if (b->st.files % 1000 == 0)
+			S_progress(b, "reading the source", false);
+	}
+	if (r != ARCHIVE_EOF) {
+		kl_err_set(err, "cannot read %s: %s (reinstall linux-source-6.1 with `make setup`)",
+			   tarball, archive_error_string(a));
+		goto out;
+	}
+	if (b->st.files == 0) {
+		kl_err_set(err, "%s holds no C files: reinstall linux-source-6.1 with `make setup`",
+			   tarball);
+		goto out;
+	}
+	S_progress(b, "reading the source", true);
+	rc = 0;
+out:
+	archive_read_free(a);
+	kl_buf_release(&data);
+	return rc;
+}
+
+/* ---- step 2 and 3: ctags ---- */
+
+/* One tags line: name \t path \t N;" \t kind:K \t ... scope:KIND:NAME ... */
+static void S_tag_line(struct S_build *b, char *line)
+{
+	char *f[3], *rest, *p = line;
+
+	for (int i = 0; i < 3; i++) {
+		f[i] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			return;
+		*p++ = '\0';
+	}
+	rest = p;
+	if (line[0] == '!' || !*f[0])
+		return;
+	uint32_t file = xref_intern_get(&b->paths, f[1], strlen(f[1]));
+	long ln = strtol(f[2], NULL, 10);
+	if (!file || ln <= 0)
+		return;
+	struct S_def d = { xref_intern_add(&b->names, f[0], strlen(f[0]), NULL), file,
+			   (uint32_t)ln, XREF_K_OTHER, 0 };
+	for (char *fld = rest; fld && *fld;) {
+		char *next = strchr(fld, '\t');
+		size_t n = next ? (size_t)(next - fld) : strcspn(fld, "\r\n");
+		if (n > 5 && memcmp(fld, "kind:", 5) == 0) {
+			d.kind = xref_kind_parse(fld + 5, n - 5);
+		} else if (n > 6 && memcmp(fld, "scope:", 6) == 0) {
+			/* scope:struct:outer.inner: the innermost tag */
+			const char *s = memchr(fld + 6, ':', n - 6);
+			if (s) {
+				s++;
+				const char *e = fld + n, *dot = s;
+				for (const char *q = s; q < e; q++)
+					if (*q == '.' || *q == ':')
+						dot = q + 1;
+				if (dot < e)
+					d.scope = xref_intern_add(&b->names, dot, (size_t)(e - dot), NULL);
+			}
+		}
+		fld = next ? next + 1 : NULL;
+	}
+	b->defs = S_grow_array(b->defs, &b->capdefs, b->ndefs + 1, sizeof(*b->defs));
+	b->defs[b->ndefs++] = d;
+}
+
+static int S_read_tags(struct S_build *b, const char *path, struct kl_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return kl_err_errno(err, "cannot read ctags' output %s", path);
+	while (getline(&line, &cap, f) > 0)
+		S_tag_line(b, line);
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static int S_ctags(struct S_build *b, const char *scratch, struct kl_err *err)
+{
+	pid_t pid[2] = { -1, -1 };
+	char *lists[2], *tags[2];
+	int rc = -1;
+	double t0 = kl_now();
+
+	for (int i = 0; i < 2; i++) {
+		lists[i] = kl_sprintf("%s/files%d.txt", scratch, i);
+		tags[i] = kl_sprintf("%s/tags%d.txt", scratch, i);
+	}
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { "ctags", "-L", lists[i], "-f", tags[i], "--excmd=number",
+				 "--sort=no", "--fields=+nKzZ", "--fields=-t", "--kinds-C=+px",
+				 "--languages=C,Asm", "--langmap=C:.c.h", "--langmap=Asm:.S",
+				 NULL };
+		pid[i] = kl_proc_spawn(argv, b->srcdir, NULL, (int[3]){ -1, -1, -1 }, err);
+		if (pid[i] < 0) {
+			kl_err_set(err, "cannot run ctags: install universal-ctags (`make setup`)");
+			goto out;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		int status = 0;
+		while (waitpid(pid[i], &status, 0) < 0 && errno == EINTR)
+			;
+		pid[i] = -1;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			kl_err_set(err, "ctags failed on the kernel source (status %d): is "
+					"universal-ctags installed (`make setup`)?", status);
+			goto out;
+		}
+	}
+	b->st.ctags_seconds = kl_now() - t0;
+	for (int i = 0; i < 2; i++)
+		if (S_read_tags(b, tags[i], err) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (pid[i] > 0) {
+			kill(-pid[i], SIGKILL);
+			waitpid(pid[i], NULL, 0);
+		}
+		free(lists[i]);
+		free(tags[i]);
+	}
+	return rc;
+}
+
+/* ---- step 4: the sorted rows ---- */
+
+static int S_cmp_def(const void *pa, const void *pb)
+{
+	const struct S_def *a = pa, *b = pb;
+	const uint32_t x[5] = { a->name, a->file, a->line, a->kind, a->scope };
+	const uint32_t y[5] = { b->name, b->file, b->line, b->kind, b->scope };
+
+	for (int i = 0; i < 5; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+static int S_cmp_ref(const void *pa, const void *pb)
+{
+	const struct S_ref *a = pa, *b = pb;
+
+	if (a->name != b->name)
+		return a->name < b->name ? -1 : 1;
+	return a->file < b->file ? -1 : a->file > b->file;
+}
+
+static int S_write_rows(struct S_build *b, struct kl_err *err)
+{
+	qsort(b->defs, b->ndefs, sizeof(*b->defs), S_cmp_def);
+	for (size_t i = 0; i < b->ndefs; i++) {
+		const struct S_def *d = &b->defs[i];
+		if (i && S_cmp_def(d, d - 1) == 0)
+			continue;
+		sqlite3_bind_int64(b->ins_def, 1, d->name);
+		sqlite3_bind_int64(b->ins_def, 2, d->file);
+		sqlite3_bind_int(b->ins_def, 3, (int)d->line);
+		sqlite3_bind_int(b->ins_def, 4, (int)d->kind);
+		sqlite3_bind_int64(b->ins_def, 5, d->scope);
+		if (S_step(b, b->ins_def, err) < 0)
+			return -1;
+		b->st.defs++;
+	}
+	qsort(b->refs, b->nrefs, sizeof(*b->refs), S_cmp_ref);
+	uint64_t files = 0, total = 0;
+	for (size_t i = 0; i < b->nrefs; i++) {
+		const struct S_ref *r = &b->refs[i];
+		sqlite3_bind_int64(b->ins_ref, 1, r->name);
+		sqlite3_bind_int64(b->ins_ref, 2, r->file);
+		sqlite3_bind_int(b->ins_ref, 3, (int)r->count);
+		sqlite3_bind_blob(b->ins_ref, 4, b->arena + r->off, (int)r->len, SQLITE_STATIC);
+		if (S_step(b, b->ins_ref, err) < 0)
+			return -1;
+		files++;
+		total += r->count;
+		if (i + 1 < b->nrefs && b->refs[i + 1].name == r->name)
+			continue;
+		/* the name's last row: its totals, so a look-up never counts the rows */
+		sqlite3_bind_int64(b->ins_total, 1, r->name);
+		sqlite3_bind_int64(b->ins_total, 2, (sqlite3_int64)files);
+		sqlite3_bind_int64(b->ins_total, 3, (sqlite3_int64)total);
+		if (S_step(b, b->ins_total, err) < 0)
+			return -1;
+		files = total = 0;
+	}
+	b->st.ref_rows = b->nrefs;
+	for (uint32_t id = 1; id <= b->names.count; id++) {
+		sqlite3_bind_int64(b->ins_name, 1, id);
+		sqlite3_bind_text(b->ins_name, 2, xref_intern_name(&b->names, id), -1,
+				  SQLITE_STATIC);
+		if (S_step(b, b->ins_name, err) < 0)
+			return -1;
+	}
+	b->st.names = b->names.count;
+	return 0;
+}
+
+static int S_meta(struct S_build *b, const char *key, const char *value, struct kl_err *err)
+{
+	char *sql = sqlite3_mprintf("INSERT INTO meta VALUES(%Q, %Q)", key, value);
+	int rc = S_sql(b, sql, err);
+
+	sqlite3_free(sql);
+	return rc;
+}
+
+static int S_open_db(struct S_build *b, const char *path, struct kl_err *err)
+{
+	unlink(path);
+	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		return kl_err_set(err, "cannot create the source index %s: %s", path,
+				  b->db ? sqlite3_errmsg(b->db) : "out of memory");
+	if (S_sql(b, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+		     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-262144; "
+		     "PRAGMA temp_store=MEMORY;" XREF_SCHEMA "BEGIN;", err) < 0 ||
+	    S_prepare(b, "INSERT INTO names VALUES(?,?)", &b->ins_name, err) < 0 ||
+	    S_prepare(b, "INSERT INTO files VALUES(?,?,?,?)", &b->ins_file, err) < 0 ||
+	    S_prepare(b, "INSERT INTO texts VALUES(?,?)", &b->ins_text, err) < 0 ||
+	    S_prepare(b, "INSERT OR IGNORE INTO tree VALUES(?,?,?,?)", &b->ins_tree, err) < 0 ||
+	    S_prepare(b, "INSERT INTO defs VALUES(?,?,?,?,?)", &b->ins_def, err) < 0 ||
+	    S_prepare(b, "INSERT INTO refs VALUES(?,?,?,?)", &b->ins_ref, err) < 0 ||
+	    S_prepare(b, "INSERT OR IGNORE INTO inits VALUES(?,?,?,?,?,?,?)", &b->ins_init,
+		      err) < 0 ||
+	    S_prepare(b, "INSERT OR IGNORE INTO docs VALUES(?,?,?)", &b->ins_doc, err) < 0 ||
+	    S_prepare(b, "INSERT INTO totals VALUES(?,?,?)", &b->ins_total, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void S_release(struct S_build *b)
+{
+	sqlite3_stmt *st[] = { b->ins_name, b->ins_file, b->ins_text, b->ins_tree, b->ins_def,
+			       b->ins_ref,  b->ins_init, b->ins_doc,  b->ins_total };
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		sqlite3_finalize(st[i]);
+	sqlite3_close(b->db);
+	xref_intern_release(&b->names);
+	xref_intern_release(&b->paths);
+	xref_intern_release(&b->dirs);
+	free(b->occ);
+	free(b->refs);
+	free(b->arena);
+	free(b->defs);
+	for (int i = 0; i < 2; i++)
+		if (b->list[i])
+			fclose(b->list[i]);
+}
+
+static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
+{
+	char num[32];
+
+	if (S_write_rows(b, err) < 0)
+		return -1;
+	if (b->progress)
+		fprintf(b->progress, "klab xref: creating the indexes\n");
+	snprintf(num, sizeof(num), "%d", XREF_FORMAT);
+	if (S_sql(b, XREF_INDEXES, err) < 0 || S_meta(b, "version", num, err) < 0 ||
+	    S_meta(b, "tarball", tarball, err) < 0)
+		return -1;
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	if (S_meta(b, "built", num, err) < 0 || S_sql(b, "COMMIT;", err) < 0)
+		return -1;
+	return 0;
+}
+
+int xref_build(const char *tarball, const char *out_path, const char *tmpdir, FILE *progress,
+	       struct xref_stats *stats, struct kl_err *err)
+{
+	struct S_build b;
+	char *tmp = kl_sprintf("%s.tmp", out_path);
+	char *scratch = kl_sprintf("%s/klab-xref-XXXXXX", tmpdir ? tmpdir : "/tmp");
+	double t0 = kl_now();
+	struct stat sb;
+	int rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.progress = progress;
+	xref_intern_init(&b.names);
+	xref_intern_init(&b.paths);
+	xref_intern_init(&b.dirs);
+	if (!mkdtemp(scratch)) {
+		kl_err_errno(err, "cannot create a scratch folder under %s (set TMPDIR)",
+			     tmpdir ? tmpdir : "/tmp");
+		free(scratch);
+		scratch = NULL;
+		goto out;
+	}
+	b.srcdir = kl_path_join(scratch, "src");
+	for (int i = 0; i < 2; i++) {
+		char *list = kl_sprintf("%s/files%d.txt", scratch, i);
+		b.list[i] = fopen(list, "w");
+		free(list);
+		if (!b.list[i]) {
+			kl_err_errno(err, "cannot write a file list in %s", scratch);
+			goto out;
+		}
+	}
+	if (S_open_db(&b, tmp, err) < 0 || S_read_tarball(&b, tarball, err) < 0)
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		if (fclose(b.list[i]) != 0) {
+			b.list[i] = NULL;
+			kl_err_errno(err, "cannot write a file list in %s", scratch);
+			goto out;
+		}
+		b.list[i] = NULL;
+	}
+	if (progress)
+		fprintf(progress, "klab xref: running ctags (2 at once)\n");
+	if (S_ctags(&b, scratch, err) < 0)
+		goto out;
+	if (progress)
+		fprintf(progress, "klab xref: writing %zu definitions and %zu (name, file) rows\n",
+			b.ndefs, b.nrefs);
+	if (S_finish(&b, tarball, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	S_release(&b);
+	if (rc == 0 && rename(tmp, out_path) != 0)
+		rc = kl_err_errno(err, "cannot rename %s to %s", tmp, out_path);
+	if (rc < 0)
+		unlink(tmp);
+	if (scratch)
+		kl_rm_rf(scratch, NULL);
+	if (rc == 0) {
+		b.st.seconds = kl_now() - t0;
+		b.st.db_bytes = stat(out_path, &sb) == 0 ? (long long)sb.st_size : 0;
+		if (stats)
+			*stats = b.st;
+	}
+	free(b.srcdir);
+	free(scratch);
+	free(tmp);
+	return rc;
+}
+
+int xref_path(const char *cache, const char *tarball, char **path, struct kl_err *err)
+{
+	char key[320];
+
+	*path = NULL;
+	if (kindex_source_key(tarball, key, sizeof(key), err) < 0)
+		return -1;
+	*path = kl_sprintf("%s/xref/%s.v%d.db", cache, key, XREF_FORMAT);
+	return 0;
+}
+
+/*
+ * Under the build lock: removes the indexes of other versions of the same
+ * tarball in dir (same name before the size, another size, mtime or format) and
+ * what a killed build left (*.db.tmp), all but keep.
+ */
+static void S_tidy(const char *dir, const char *keep)
+{
+	const char *base = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
+	const char *last = strrchr(base, '-'), *dash = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	/* "linux-source-6.1-SIZE-MTIME.vN.db": the stem ends at the '-' before the size */
+	for (const char *p = base; last && p < last; p++)
+		if (*p == '-')
+			dash = p;
+	if (!dash)
+		return;
+	size_t stem = (size_t)(dash - base) + 1;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		bool db = (n > 3 && strcmp(de->d_name + n - 3, ".db") == 0) ||
+			  (n > 7 && strcmp(de->d_name + n - 7, ".db.tmp") == 0);
+		if (!db || strcmp(de->d_name, base) == 0 || strncmp(de->d_name, base, stem) != 0)
+			continue;
+		char *path = kl_path_join(dir, de->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+int xref_ensure(const char *cache, const char *tarball, const char *tmpdir, FILE *progress,
+		char **path, int *built, struct xref_stats *stats, struct kl_err *err)
+{
+	char *dir = kl_path_join(cache, "xref");
+	char *lock = kl_path_join(dir, "build.lock");
+	int fd = -1, rc = -1;
+
+	*built = 0;
+	if (xref_path(cache, tarball, path, err) < 0)
+		goto out;
+	if (kl_is_file(*path)) {
+		rc = 0;
+		goto out;
+	}
+	if (kl_mkdir_p(dir, 0755, err) < 0)
+		goto out;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		kl_err_errno(err, "cannot lock %s", lock);
+		goto out;
+	}
+	if (!kl_is_file(*path)) { /* someone else may have built it while we waited */
+		if (xref_build(tarball, *path, tmpdir, progress, stats, err) < 0)
+			goto out;
+		*built = 1;
+		S_tidy(dir, *path);
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		free(*path);
+		*path = NULL;
+	}
+	free(lock);
+	free(dir);
+	return rc;
+}

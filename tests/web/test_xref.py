@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""test_xref.py - the kernel source pages of `klab serve` end to end: /ident/NAME,
+/api/ident/NAME, /source/ and /source/PATH against the real index of Debian's
+linux-source-6.1, the bad input the issue names, and the links from notes and
+lab READMEs into them.
+
+The index is read from $KLAB_CACHE/xref (default ~/.cache/klab/xref) and built
+there with `klab xref --build` when missing (minutes, once); the throwaway tree's
+cache links to it as it links the kernels.
+
+usage: test_xref.py --klab PATH/TO/klab --src SOURCE_DIR
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import klabtree  # noqa: E402
+
+ARGS = None
+
+
+def real_cache():
+    return os.environ.get("KLAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "klab")
+
+
+class XrefTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cache = real_cache()
+        p = subprocess.run([ARGS.klab, "xref", "--build"], env=dict(os.environ, KLAB_CACHE=cache),
+                           capture_output=True, text=True, timeout=3600)
+        assert p.returncode == 0, p.stderr
+        cls.tree = klabtree.Tree(ARGS.src, os.path.dirname(ARGS.klab))
+        os.symlink(os.path.join(cache, "xref"), os.path.join(cls.tree.cache, "xref"))
+        cls.srv = klabtree.Server(ARGS.klab, cls.tree)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.stderr()
+        cls.tree.remove()
+        assert rc == 0, "klab serve exited with %r:\n%s" % (rc, log[-4000:])
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "Sanitizer"):
+            assert bad not in log, "sanitizer report:\n" + log[-8000:]
+
+    def page(self, path, status=200):
+        st, hdr, body = self.srv.request(path)
+        self.assertEqual(st, status, "%s answered %d: %s" % (path, st, body[:300]))
+        return hdr, body.decode("utf-8")
+
+    def api(self, path, status=200):
+        st, hdr, body = self.srv.request(path)
+        self.assertEqual(st, status, path)
+        self.assertTrue(hdr["content-type"].startswith("application/json"), path)
+        return json.loads(body)
+
+    def test_ident_member_initializers(self):
+        _, body = self.page("/ident/ppp_channel_ops.start_xmit")
+        self.assertIn('href="/source/include/linux/ppp_channel.h#L30"', body)
+        self.assertIn("ppp_async_send", body)
+        self.assertIn("drivers/net/ppp/pppoe.c", body)
+        j = self.api("/api/ident/ppp_channel_ops.start_xmit")
+        self.assertEqual(j["name"], "ppp_channel_ops.start_xmit")
+        self.assertIn({"file": "include/linux/ppp_channel.h", "line": 30, "kind": "member",
+                       "scope": "ppp_channel_ops"}, j["definitions"])
+        values = {i["value"] for i in j["initializers"]}
+        self.assertTrue({"ppp_async_send", "ppp_sync_send", "pppoe_xmit"} <= values, values)
+        for key in ("references", "initializers"):
+            for r in j[key]:
+                self.assertFalse(r["file"].startswith("/"), r)
+                self.assertIsInstance(r["line"], int)
+
+    def test_ident_kinds_and_kernel_doc(self):
+        _, body = self.page("/ident/kmalloc")
+        self.assertIn('class="xref-doc"', body)
+        self.assertIn(">function<", body)
+        self.assertIn("include/linux/slab.h", body)
+        _, body = self.page("/ident/task_struct")
+        self.assertIn(">struct<", body)
+        self.assertIn("include/linux/sched.h", body)
+
+    def test_common_names_are_paged(self):
+        j = self.api("/api/ident/inode")
+        self.assertGreater(j["pages"], 1)
+        self.assertGreater(j["reference_files"], 500)
+        _, first = self.page("/ident/inode")
+        self.assertIn('rel="next" href="?page=2"', first)
+        j2 = self.api("/api/ident/inode?page=2")
+        self.assertEqual(j2["page"], 2)
+        self.assertNotEqual(j["references"][0], j2["references"][0])
+        # a page never grows without bound: 200 files of at most 100 lines
+        for path in ("/ident/inode", "/ident/NULL", "/api/ident/NULL", "/ident/i?page=3"):
+            st, _, body = self.srv.request(path)
+            self.assertEqual(st, 200, path)
+            self.assertLess(len(body), 4 << 20, path)
+        _, body = self.page("/ident/inode?page=99999")
+        self.assertIn("page 99999 of", body)
+
+    def test_bad_names(self):
+        for name in ["a.b.c", "%3Cscript%3E", "1abc", "a-b", "a%20b", "..", "x" * 200,
+                     "a%00b", "%2e%2e%2fetc"]:
+            st, hdr, body = self.srv.request("/ident/" + name)
+            self.assertIn(st, (400, 404), name)
+            if st == 400:  # a NUL is refused server-wide ("Bad address") before routing
+                self.assertTrue("Not an identifier" in body.decode() or "%00" in name, name)
+            st, hdr, body = self.srv.request("/api/ident/" + name)
+            self.assertIn(st, (400, 404), name)
+            self.assertIn("error", json.loads(body) if body.startswith(b"{") else {"error": 1})
+        _, body = self.page("/ident/no_such_identifier_xyzzy", 404)
+        self.assertIn("never mentions", body)
+        self.api("/api/ident/no_such_identifier_xyzzy", 404)
+
+    def test_source_tree_and_file(self):
+        _, body = self.page("/source/")
+        self.assertIn('href="/source/kernel/"', body)
+        self.assertNotIn("arm64", body)
+        _, body = self.page("/source/kernel")
+        self.assertIn('href="/source/kernel/fork.c"', body)
+        _, body = self.page("/source/kernel/fork.c")
+        self.assertIn('id="L1"', body)
+        self.assertIn('id="L2000"', body)
+        self.assertIn('<a href="/ident/copy_process">copy_process</a>', body)
+        self.assertIn('class="tok-com"', body)
+        self.assertIn('class="tok-kw"', body)
+
+    def test_source_bad_paths(self):
+        bad = ["/source/../SECRET.txt", "/source/%2e%2e/SECRET.txt", "/source/%2E%2E/%2E%2E/etc/passwd",
+               "/source/kernel/%2e%2e/%2e%2e/SECRET.txt", "/source/kernel/..%2f..%2fSECRET.txt",
+               "/source/kernel/fork.c%00", "/source/kernel/fork.c%00.txt", "/source/%00",
+               "/source/kernel%5cfork.c", "/source/kernel\\fork.c", "/source//etc/passwd",
+               "/source/%2fetc%2fpasswd", "/source/./kernel/fork.c", "/source/kernel/./fork.c",
+               "/source/kernel//fork.c", "/source/nosuch.c", "/source/kernel/nosuch.c",
+               "/source/etc/passwd", "/source/kernel/fork.c/x", "/source/arch/arm64",
+               "/source/" + "a/" * 300, "/source/Documentation/index.rst"]
+        for p in bad:
+            st, _, body = self.srv.request(p)
+            # NUL and backslash never reach a route: the server answers 400 for any path
+            # holding them (router.c); everything else that names no indexed file is 404.
+            refused = "%00" in p or "%5c" in p or "\\" in p
+            self.assertEqual(st, 400 if refused else 404, p)
+            self.assertNotIn(b"root:x:0", body, p)
+            self.assertNotIn(klabtree.SECRET.encode(), body, p)
+
+    def test_links_from_notes_and_readmes(self):
+        _, body = self.page("/notes/alpha")
+        self.assertIn('<a href="/ident/spin_lock_irqsave"><code>spin_lock_irqsave()</code></a>',
+                      body)
+        _, body = self.page("/labs/modules-01")
+        self.assertIn('href="/ident/module_param"', body)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--klab", required=True)
+    ap.add_argument("--src", required=True)
+    ARGS, rest = ap.parse_known_args()
+    ARGS.klab = os.path.abspath(ARGS.klab)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
