@@ -238,6 +238,47 @@ static inline int kt_rmmod_within(const char *name, int ms)
 	return kt_within(kt__rmmod_fn, name, ms);
 }
 
+/*
+ * Objects in use in the slab cache named cache (a line of /proc/slabinfo, e.g.
+ * "task_struct"), or -1. Counting before and after a test finds leaks of
+ * objects kmemleak may not see (or a kernel without kmemleak).
+ */
+static inline long kt_slab_objects(const char *cache)
+{
+	static char buf[1 << 18];
+	size_t len = strlen(cache);
+
+	if (kt_read_file("/proc/slabinfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+		if (strncmp(l, cache, len) == 0 && l[len] == ' ')
+			return strtol(l + len, NULL, 10);
+	return -1;
+}
+
+/*
+ * kt_slab_objects(cache) once freed objects have really gone, waiting up to
+ * 2 s: many objects are freed after an RCU grace period, and a KASAN kernel
+ * keeps freed objects in a quarantine (counted as in use) until their cache is
+ * shrunk, which this does. Stops early once the count is within limit of
+ * before.
+ */
+static inline long kt_slab_settled(const char *cache, long before, long limit)
+{
+	char path[128];
+	long n = -1;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", cache);
+	for (int i = 0; i < 20; i++) {
+		kt_msleep(100);
+		kt_write_file(path, "1");
+		n = kt_slab_objects(cache);
+		if (before < 0 || n < 0 || n - before < limit)
+			break;
+	}
+	return n;
+}
+
 /* ---------------------------------------------------------------------------
  * Fault injection: make the kernel fail an allocation (or a user copy) inside
  * one call of the test, to see the module's error paths. Needs a kernel with
