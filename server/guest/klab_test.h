@@ -143,15 +143,19 @@ static inline int kt_write_file(const char *path, const char *s)
 	return n < 0 ? -e : 0;
 }
 
-/* 1 when the kernel log (/dev/kmsg, read from the start) has a line containing needle. */
-static inline int kt_kmsg_contains(const char *needle)
+/*
+ * The log level (0 emerg .. 7 debug) of the first kernel log record (from
+ * /dev/kmsg, read from the start) that contains needle and has a level of at
+ * most max_level; -1 when there is none.
+ */
+static inline int kt_kmsg_level(const char *needle, int max_level)
 {
 	char rec[2048];
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int found = 0;
+	int found = -1;
 
 	if (fd < 0)
-		return 0;
+		return -1;
 	for (;;) {
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 		if (n < 0) {
@@ -161,13 +165,20 @@ static inline int kt_kmsg_contains(const char *needle)
 		}
 		rec[n] = '\0';
 		char *msg = strchr(rec, ';');
-		if (msg && strstr(msg + 1, needle)) {
-			found = 1;
+		int level = atoi(rec) & 7; /* "prefix,seq,time,flags;message": facility << 3 | level */
+		if (msg && level <= max_level && strstr(msg + 1, needle)) {
+			found = level;
 			break;
 		}
 	}
 	close(fd);
 	return found;
+}
+
+/* 1 when the kernel log (/dev/kmsg, read from the start) has a line containing needle. */
+static inline int kt_kmsg_contains(const char *needle)
+{
+	return kt_kmsg_level(needle, 7) >= 0;
 }
 
 /* Loads a module file with parameters; 0 or -errno. */
