@@ -493,8 +493,12 @@ static inline int kt_guard_init(struct kt_guard *g, size_t size, int mode)
 		g->map = NULL;
 		return -errno;
 	}
-	if (mprotect(g->map + data, page, PROT_NONE) < 0)
-		return -errno;
+	if (mprotect(g->map + data, page, PROT_NONE) < 0) {
+		int e = errno;
+		munmap(g->map, g->maplen);
+		g->map = NULL;
+		return -e;
+	}
 	memset(g->map, KT_GUARD_BYTE, data);
 	g->size = size;
 	g->buf = mode == KT_GUARD_FENCE ? g->map + data - size
