@@ -269,18 +269,18 @@ static inline long kt_slab_objects(const char *cache)
 
 /*
  * kt_slab_objects(cache) once freed objects have really gone, waiting up to
- * 2 s: many objects are freed after an RCU grace period, and a KASAN kernel
- * keeps freed objects in a quarantine (counted as in use) until their cache is
- * shrunk, which this does. Stops early once the count is within limit of
- * before.
+ * max_ms: many objects are freed after an RCU grace period (slow on a loaded
+ * machine), and a KASAN kernel keeps freed objects in a quarantine (counted as
+ * in use) until their cache is shrunk, which this does. Stops early once the
+ * count is within limit of before.
  */
-static inline long kt_slab_settled(const char *cache, long before, long limit)
+static inline long kt_slab_settled(const char *cache, long before, long limit, int max_ms)
 {
 	char path[128];
 	long n = -1;
 
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", cache);
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < max_ms / 100; i++) {
 		kt_msleep(100);
 		kt_write_file(path, "1");
 		n = kt_slab_objects(cache);
