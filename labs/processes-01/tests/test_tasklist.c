@@ -483,7 +483,7 @@ static void check_no_leak(void)
 	for (int i = 0; i < LEAK_CHILDREN; i++)
 		if (kids[i] > 0)
 			waitpid(kids[i], NULL, 0);
-	long after = kt_slab_settled("task_struct", before, LEAK_CHILDREN / 2);
+	long after = kt_slab_settled("task_struct", before, LEAK_CHILDREN / 2, 6000);
 	kt_check("no_task_leak", !bad && started == LEAK_CHILDREN && after - before < LEAK_CHILDREN / 2,
 		 "%d children listed in %s (read twice%s%s) and then reaped: task_structs in use "
 		 "went from %ld to %ld; a reference taken with get_task_struct() and never put "
