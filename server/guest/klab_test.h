@@ -272,19 +272,21 @@ static inline long kt_slab_objects(const char *cache)
  * max_ms: many objects are freed after an RCU grace period (slow on a loaded
  * machine), and a KASAN kernel keeps freed objects in a quarantine (counted as
  * in use) until their cache is shrunk, which this does. Stops early once the
- * count is within limit of before.
+ * count is within limit of before; with before < 0, once it stops falling
+ * (a baseline to take before a test).
  */
 static inline long kt_slab_settled(const char *cache, long before, long limit, int max_ms)
 {
 	char path[128];
-	long n = -1;
+	long n = kt_slab_objects(cache), prev;
 
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", cache);
-	for (int i = 0; i < max_ms / 100; i++) {
+	for (int i = 0; i < max_ms / 100 && n >= 0; i++) {
 		kt_msleep(100);
 		kt_write_file(path, "1");
+		prev = n;
 		n = kt_slab_objects(cache);
-		if (before < 0 || n < 0 || n - before < limit)
+		if (before >= 0 ? n - before < limit : i > 0 && n >= prev)
 			break;
 	}
 	return n;
