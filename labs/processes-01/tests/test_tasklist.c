@@ -450,7 +450,7 @@ static void check_churn(void)
 }
 
 /* Reading the file takes no lasting reference on a task: exited ones are freed. */
-#define LEAK_CHILDREN 64
+#define LEAK_CHILDREN 100
 
 static void check_no_leak(void)
 {
@@ -459,7 +459,7 @@ static void check_no_leak(void)
 	int p[2], started = 0;
 	char why[200];
 
-	long before = kt_slab_objects("task_struct");
+	long before = kt_slab_settled("task_struct", -1, 0, 3000);
 	if (before < 0 || pipe(p) < 0) {
 		kt_check("no_task_leak", 0, "cannot count task_structs in /proc/slabinfo");
 		return;
