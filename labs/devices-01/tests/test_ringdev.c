@@ -1,7 +1,9 @@
 /*
  * test_ringdev.c - guest tests of lab devices-01. /init loaded ringdev.ko; this
  * program writes and reads /dev/klab_ring, fills it, wraps it around, passes
- * bad pointers and bad ioctls, runs concurrent writers with pthreads, and makes
+ * bad pointers and bad ioctls, reads and ioctls into buffers with guard bytes
+ * (nothing may be written past what the call returns), runs concurrent writers
+ * with pthreads, then readers, writers and an ioctl process at once, and makes
  * one writer sleep in the middle of its copy (a userfaultfd page) to see
  * whether another writer can slip in. Then it unloads the module.
  */
@@ -223,6 +225,72 @@ static void check_faults(void)
 		 "and %s", strerror(ESPIPE), o < 0 ? strerror(le) : "success", err_name(p, pe));
 }
 
+/* Reads and ioctls write only what they say: guard bytes around the user buffers. */
+static void check_guarded(void)
+{
+	struct kt_guard g, fence;
+	char why[240] = "";
+
+	/* a read asks 100, 5 are there: only 5 bytes of the buffer are written */
+	clear();
+	if (kt_guard_init(&g, 100, KT_GUARD_CANARY) < 0) {
+		kt_check("read_only_count", 0, "cannot map a guarded buffer (a klab bug)");
+	} else {
+		ssize_t w = write(fd, "12345", 5);
+		errno = 0;
+		ssize_t z = read(fd, g.buf, 0);
+		int fz = fill();
+		long wz = kt_guard_written(&g, 0, 100);
+		ssize_t r = read(fd, g.buf, 100);
+		int e = errno;
+		long past = kt_guard_written(&g, r > 0 ? (size_t)r : 0, 100);
+		long out = kt_guard_check(&g);
+		if (w != 5 || z != 0 || fz != 5 || wz >= 0)
+			snprintf(why, sizeof(why), "with 5 bytes stored, a read of 0 bytes returned "
+				 "%zd (expected 0), left fill %d (expected 5), %s",
+				 z, fz, wz >= 0 ? "and wrote into the buffer" : "wrote nothing");
+		else if (r != 5 || memcmp(g.buf, "12345", 5) != 0)
+			snprintf(why, sizeof(why), "a read of 100 bytes with 5 stored returned %zd%s%s",
+				 r, r < 0 ? ": " : " (expected 5, \"12345\")", r < 0 ? strerror(e) : "");
+		else if (past >= 0 || out != -1)
+			snprintf(why, sizeof(why), "a read of 100 bytes returned 5 but wrote byte %ld "
+				 "of the buffer (guard bytes changed): a read may write only the bytes "
+				 "it returns", past >= 0 ? past : out);
+		kt_check("read_only_count", !why[0], "%s", why);
+		kt_guard_release(&g);
+	}
+
+	/* RING_GET_FILL stores an int: 4 bytes, not 8 */
+	why[0] = '\0';
+	clear();
+	write(fd, "abcdefg", 7);
+	if (kt_guard_init(&g, sizeof(int), KT_GUARD_CANARY) < 0 ||
+	    kt_guard_init(&fence, sizeof(int), KT_GUARD_FENCE) < 0) {
+		kt_check("ioctl_int_size", 0, "cannot map a guarded buffer (a klab bug)");
+		return;
+	}
+	errno = 0;
+	int rc = ioctl(fd, RING_GET_FILL, fence.buf);
+	int e = errno, v = -1;
+	memcpy(&v, fence.buf, sizeof(v));
+	int rc2 = ioctl(fd, RING_GET_FILL, g.buf);
+	int v2 = -1;
+	memcpy(&v2, g.buf, sizeof(v2));
+	long out = kt_guard_check(&g);
+	if (rc < 0 || v != 7)
+		snprintf(why, sizeof(why), "RING_GET_FILL into an int that ends a page (the next "
+			 "page unmapped) with 7 bytes stored: %s, value %d (expected 7): does it "
+			 "copy more than sizeof(int) bytes?", rc < 0 ? strerror(e) : "ok", v);
+	else if (rc2 < 0 || v2 != 7 || out != -1)
+		snprintf(why, sizeof(why), "RING_GET_FILL into an int followed by guard bytes: "
+			 "returned %d, value %d, and changed the byte at offset %ld from the int "
+			 "(expected only bytes 0-3)", rc2, v2, out);
+	kt_check("ioctl_int_size", !why[0], "%s", why);
+	kt_guard_release(&g);
+	kt_guard_release(&fence);
+	clear();
+}
+
 /* Concurrent writers: records of 16 bytes, all written whole, drained by a reader. */
 #define WRITERS 4
 #define RECORDS 300
@@ -343,6 +411,142 @@ static void check_concurrent(void)
 	kt_check("concurrent_writers", !why[0] && streamed == WRITERS * RECORDS * REC,
 		 "%d threads wrote %d records of %d bytes each while one read: %sread %zu bytes "
 		 "(expected %d)", WRITERS, RECORDS, REC, why, streamed, WRITERS * RECORDS * REC);
+}
+
+/*
+ * Readers, writers and an ioctl process at once: 2 writer threads put records
+ * in, 2 reader threads take them out (a whole number of records each time),
+ * a process watches the fill level. Every record must come out once, whole.
+ */
+#define HW 2
+#define HREC 3000
+
+struct hstate {
+	struct record got[2][HW * HREC]; /* what each reader read, in order */
+	int ngot[2];
+};
+
+static struct hstate hs;
+
+static int hammer_worker(struct kt_hammer *h, int id)
+{
+	int *written = h->shared; /* [0..HW): records written; [HW]: writers done */
+	char *msg = (char *)h->shared + 64;
+
+	if (id < HW) { /* a writer */
+		int seq = 0;
+		for (; seq < HREC && !kt_hammer_over(h);) {
+			struct record r = { .writer = (unsigned int)id, .seq = (unsigned int)seq };
+			memset(r.fill, (id * 37 + seq) & 0xff, sizeof(r.fill));
+			ssize_t n = write(fd, &r, sizeof(r));
+			if (n == REC) {
+				seq++;
+				continue;
+			}
+			if (n < 0 && errno == EAGAIN) {
+				sched_yield();
+				continue;
+			}
+			snprintf(msg, 200, "writer %d: write(2) of a record returned %zd (%s)", id, n,
+				 n < 0 ? strerror(errno) : "short");
+			__atomic_store_n(&written[id], seq, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&written[HW], 1, __ATOMIC_SEQ_CST);
+			return -EIO;
+		}
+		__atomic_store_n(&written[id], seq, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&written[HW], 1, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	if (id < HW + 2) { /* a reader */
+		int me = id - HW;
+		unsigned int seed = (unsigned int)id;
+		for (;;) {
+			int done = __atomic_load_n(&written[HW], __ATOMIC_SEQ_CST) == HW;
+			int room = HW * HREC - hs.ngot[me];
+			int want = 1 + (int)(rand_r(&seed) % 8);
+			if (want > room)
+				want = room;
+			if (want == 0)
+				return 0;
+			ssize_t n = read(fd, &hs.got[me][hs.ngot[me]], (size_t)want * REC);
+			if (n < 0 || n % REC) {
+				snprintf(msg, 200, "reader %d: read(2) of %d records returned %zd (%s)",
+					 me, want, n, n < 0 ? strerror(errno) : "not whole records");
+				return -EIO;
+			}
+			hs.ngot[me] += (int)(n / REC);
+			if (n == 0 && done)
+				return 0;
+			if (n == 0 && kt_now() > h->ctl->deadline + 1.0)
+				return 0; /* what is left is drained afterwards */
+			if (n == 0)
+				sched_yield();
+		}
+	}
+	/* the ioctl process: the fill level is always whole records, 0 to RING_SIZE */
+	while (!kt_hammer_over(h) && __atomic_load_n(&written[HW], __ATOMIC_SEQ_CST) < HW) {
+		int f = fill();
+		if (f < 0 || f > RING_SIZE || f % REC) {
+			snprintf(msg, 200, "RING_GET_FILL said %d while records of %d bytes went in "
+				 "and out (expected a multiple of %d from 0 to %d)", f, REC, REC,
+				 RING_SIZE);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void check_hammer(void)
+{
+	struct kt_hammer h = { .fn = hammer_worker };
+	char why[240] = "";
+	static struct record rest[HW * HREC];
+	int seen[HW][HREC] = { { 0 } };
+
+	clear();
+	memset(&hs, 0, sizeof(hs)); /* touched now: the readers' copies never wait for a page */
+	int rc = kt_hammer_run(&h, HW + 2, 1, 1500);
+	int *written = h.shared;
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "%s", rc == -ETIMEDOUT ? "a worker did not return" :
+			 (char *)h.shared + 64);
+	}
+	ssize_t left = drain((char *)rest, sizeof(rest));
+	int nrest = left > 0 ? (int)(left / REC) : 0;
+	for (int src = 0; src < 3 && !why[0]; src++) {
+		struct record *recs = src < 2 ? hs.got[src] : rest;
+		int n = src < 2 ? hs.ngot[src] : nrest, last[HW] = { -1, -1 };
+		for (int k = 0; k < n && !why[0]; k++) {
+			struct record *r = &recs[k];
+			int intact = r->writer < HW && r->seq < HREC;
+			for (size_t j = 0; intact && j < sizeof(r->fill); j++)
+				intact = r->fill[j] == ((r->writer * 37 + r->seq) & 0xff);
+			if (!intact)
+				snprintf(why, sizeof(why), "%s %d's record %d is not a record that was "
+					 "written (torn or mixed up)", src < 2 ? "reader" : "the rest",
+					 src, k);
+			else if (seen[r->writer][r->seq]++)
+				snprintf(why, sizeof(why), "writer %u's record %u came out twice (the "
+					 "second time for %s %d)", r->writer, r->seq,
+					 src < 2 ? "reader" : "the rest", src);
+			else if ((int)r->seq < last[r->writer])
+				snprintf(why, sizeof(why), "writer %u's records came out of order",
+					 r->writer);
+			else
+				last[r->writer] = (int)r->seq;
+		}
+	}
+	for (int w = 0; w < HW && !why[0]; w++)
+		for (int q = 0; q < written[w] && !why[0]; q++)
+			if (!seen[w][q])
+				snprintf(why, sizeof(why), "writer %d's record %d (of %d written) never "
+					 "came out", w, q, written[w]);
+	kt_check("concurrent_readers", !why[0], "2 writer threads, 2 reader threads and an "
+		 "ioctl process for 1.5 s (%d and %d records written, %d and %d read, %d left): %s",
+		 written ? written[0] : 0, written ? written[1] : 0, hs.ngot[0], hs.ngot[1], nrest,
+		 why);
+	kt_hammer_release(&h);
+	clear();
 }
 
 /*
@@ -468,7 +672,7 @@ int main(void)
 {
 	struct stat st;
 
-	kt_plan(16);
+	kt_plan(19);
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	int e = errno;
 	kt_check("device_node", stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) && fd >= 0,
@@ -479,7 +683,9 @@ int main(void)
 
 	check_basics();
 	check_faults();
+	check_guarded();
 	check_concurrent();
+	check_hammer();
 	check_interleave();
 
 	close(fd);

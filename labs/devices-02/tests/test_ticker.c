@@ -98,7 +98,7 @@ int main(void)
 	long n;
 	double r;
 
-	kt_plan(9);
+	kt_plan(11);
 
 	int srt = stat(TICKS, &st);
 	long t = ticks();
@@ -149,6 +149,25 @@ int main(void)
 	kt_check("rejects_bad_period", r0 == -EINVAL && r1 == -EINVAL,
 		 "loading with period_ms=0 and period_ms=20000: expected %s for both, got %s and %s",
 		 strerror(EINVAL), r0 ? strerror(-r0) : "success", r1 ? strerror(-r1) : "success");
+
+	/* work_ms has a bound too, and the bounds themselves are fine */
+	int w0 = load("work_ms=1001");
+	if (w0 == 0)
+		unload(5000);
+	kt_check("rejects_bad_work", w0 == -EINVAL,
+		 "loading with work_ms=1001: expected %s, got %s", strerror(EINVAL),
+		 w0 ? strerror(-w0) : "success");
+	long before = fault_taint();
+	int l1 = load("period_ms=10000 work_ms=1000"), u1 = l1 == 0 ? unload(5000) : 0;
+	int l2 = load("period_ms=1"), u2 = 0;
+	if (l2 == 0) {
+		kt_msleep(50);
+		u2 = unload(5000);
+	}
+	kt_check("accepts_limits", l1 == 0 && u1 == 0 && l2 == 0 && u2 == 0 && fault_taint() == before,
+		 "loading with period_ms=10000 work_ms=1000: %s, unloading: %s; with period_ms=1: "
+		 "%s, unloading after 50 ms: %s (all should work)", err_name(l1), err_name(u1),
+		 err_name(l2), err_name(u2));
 
 	/* a work item slower than the timer */
 	rc = load("period_ms=10 work_ms=30");

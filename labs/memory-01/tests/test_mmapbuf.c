@@ -2,9 +2,12 @@
  * test_mmapbuf.c - guest tests of lab memory-01. /init loaded mmapbuf.ko; this
  * program maps /dev/klab_mmap, writes through the mapping and reads back with
  * read(2) (and the other way round), maps it again, maps a part of it at an
- * offset, asks for mappings that do not fit, and unloads the module.
+ * offset, asks for mappings that do not fit, and unloads the module. Then it
+ * loads it again with its buffer allocation failing (fault injection), and
+ * once more to see, through /proc/kpagecount, that unloading frees the pages.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +17,7 @@
 #include "klab_test.h"
 
 #define DEV "/dev/klab_mmap"
+#define KO "/klab/modules/mmapbuf.ko"
 #define PAGE 4096
 #define SIZE (4 * PAGE)
 
@@ -111,6 +115,142 @@ static void check_unload(void)
 		 "%s %s", rc ? strerror(-rc) : "ok", DEV, gone ? "gone" : "still there");
 }
 
+static int read_dev(const void *arg)
+{
+	char buf[16];
+	int f = open(DEV, O_RDONLY | O_CLOEXEC);
+	ssize_t n = f < 0 ? -1 : pread(f, buf, sizeof(buf), 0);
+
+	(void)arg;
+	if (f >= 0)
+		close(f);
+	return n == sizeof(buf) ? 0 : -EIO;
+}
+
+/*
+ * Loading with the buffer's allocation failing: the load fails cleanly. The
+ * first allocation of 4 pages or more made by this thread fails, once; that is
+ * usually the buffer's, but may be one the kernel retries smaller (a new slab),
+ * after which the load rightly works: then the device must work too, and the
+ * test tries again.
+ */
+static void check_load_enomem(void)
+{
+	struct stat st;
+	char times[32] = "", why[200] = "";
+	int rc = 0, dev = 0, tries;
+
+	if (kt_fault_setup() < 0) {
+		kt_skip("load_enomem", "this kernel has no fault injection (run on klab's default "
+			"debug kernel)");
+		return;
+	}
+	for (tries = 1; tries <= 5; tries++) {
+		kt_fault_write("fail_page_alloc", "min-order", "2");
+		kt_fault_config("fail_page_alloc", 100, 1, 1, 0);
+		kt_make_it_fail(1);
+		rc = kt_insmod(KO, "");
+		kt_make_it_fail(0);
+		kt_fault_config("fail_page_alloc", 0, 1, 0, 0);
+		kt_read_file(KT_DEBUGFS "fail_page_alloc/times", times, sizeof(times));
+		dev = stat(DEV, &st) == 0;
+		if (rc < 0 || strcmp(times, "0") != 0)
+			break;
+		/* loaded although an allocation failed: it was not the buffer's, or it was
+		 * ignored; a buffer that is not there crashes the reader (in a child) */
+		int r = kt_within(read_dev, NULL, 3000);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "loading with a 4-page allocation failing "
+				 "succeeded, and reading the device then %s", r == -EINTR ?
+				 "crashed" : "failed");
+			break;
+		}
+		kt_rmmod_within("mmapbuf", 5000);
+	}
+	if (!why[0] && strcmp(times, "0") != 0)
+		snprintf(why, sizeof(why), "the injected failure was never reached");
+	else if (!why[0] && (rc != -ENOMEM || dev))
+		snprintf(why, sizeof(why), "loading mmapbuf with its 4-page allocation failing: "
+			 "expected %s and no %s, got %s and %s", strerror(ENOMEM), DEV,
+			 rc ? strerror(-rc) : "success", dev ? "the device" : "no device");
+	kt_check("load_enomem", !why[0], "%s", why);
+	if (stat(DEV, &st) == 0)
+		kt_rmmod_within("mmapbuf", 5000); /* it may crash: not in this process */
+}
+
+/* Free pages: in the buddy allocator plus on the per-CPU lists (/proc/zoneinfo); -1 on error. */
+static long free_pages(void)
+{
+	static char buf[1 << 16];
+	long total = 0, v;
+
+	if (kt_read_file("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		if (sscanf(l, " pages free %ld", &v) == 1 || sscanf(l, " count: %ld", &v) == 1)
+			total += v;
+	}
+	return total;
+}
+
+/* Empties KASAN's quarantine and the slab caches' free slabs: free memory settles. */
+static void shrink_slabs(void)
+{
+	DIR *d = opendir("/sys/kernel/slab");
+	struct dirent *de;
+	char path[300];
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", de->d_name);
+		kt_write_file(path, "1");
+	}
+	if (d)
+		closedir(d);
+	kt_msleep(50);
+}
+
+/* Loads and unloads the module n times: 0, or -errno of the first failure. */
+static int cycle(int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = kt_insmod(KO, "");
+		if (rc == 0)
+			rc = kt_rmmod("mmapbuf");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Unloading frees the buffer. Neither the mapping (a PFN map) nor kmemleak (it
+ * does not track page allocations) can tell, so free memory does: after a
+ * warm-up, CYCLES loads and unloads may not lose CYCLES * 4 pages, which a
+ * buffer never freed does.
+ */
+#define CYCLES 16
+
+static void check_frees_buffer(void)
+{
+	int rc = cycle(2);
+	shrink_slabs();
+	long before = free_pages();
+	if (rc == 0)
+		rc = cycle(CYCLES);
+	shrink_slabs();
+	long after = free_pages();
+
+	if (before < 0 || after < 0)
+		kt_check("frees_buffer", 0, "cannot read /proc/zoneinfo");
+	else
+		kt_check("frees_buffer", rc == 0 && before - after < CYCLES * 4 / 2,
+			 "loaded and unloaded mmapbuf %d times (%s): %ld pages were lost (a buffer "
+			 "not freed at unload loses %d each time)", CYCLES,
+			 rc ? strerror(-rc) : "ok", before - after, 4);
+}
+
 int main(void)
 {
 	static unsigned char got[SIZE];
@@ -119,7 +259,7 @@ int main(void)
 	unsigned char *m;
 	long d;
 
-	kt_plan(13);
+	kt_plan(15);
 
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	int e = errno;
@@ -232,10 +372,22 @@ int main(void)
 	/* the end of the buffer */
 	off_t end = lseek(fd, 0, SEEK_END);
 	ssize_t at_end = pread(fd, got, 100, SIZE);
-	ssize_t tail = pread(fd, got, 100, SIZE - 10);
-	kt_check("read_eof", end == SIZE && at_end == 0 && tail == 10,
-		 "expected lseek(SEEK_END) = %d, read at the end = 0 and 100 bytes asked 10 "
-		 "before the end = 10, got %ld, %zd and %zd", SIZE, (long)end, at_end, tail);
+	struct kt_guard g;
+	ssize_t tail = -1, none = -1;
+	long over = -1;
+	if (kt_guard_init(&g, 100, KT_GUARD_CANARY) == 0) {
+		none = pread(fd, g.buf, 0, 0);
+		tail = pread(fd, g.buf, 100, SIZE - 10);
+		over = kt_guard_written(&g, tail > 0 ? (size_t)tail : 0, 100);
+		if (over < 0)
+			over = kt_guard_check(&g);
+		kt_guard_release(&g);
+	}
+	kt_check("read_eof", end == SIZE && at_end == 0 && tail == 10 && none == 0 && over == -1,
+		 "expected lseek(SEEK_END) = %d, read at the end = 0, 100 bytes asked 10 "
+		 "before the end = 10 (and nothing written past them) and a read of 0 bytes = 0, "
+		 "got %ld, %zd, %zd%s and %zd", SIZE, (long)end, at_end, tail,
+		 over != -1 ? " (with bytes written past them: guard bytes changed)" : "", none);
 
 	errno = 0;
 	ssize_t past = pwrite(fd, "0123456789", 10, SIZE);
@@ -252,5 +404,7 @@ int main(void)
 	if (m)
 		munmap(m, SIZE);
 	check_unload();
+	check_load_enomem();
+	check_frees_buffer();
 	return kt_done();
 }

@@ -37,7 +37,7 @@ static void check_param(const char *name, const char *param, const char *want)
 
 int main(void)
 {
-	kt_plan(10);
+	kt_plan(11);
 	check_param("greeting_param", "greeting", "klab");
 	check_mode("greeting_mode", PARAMS "greeting", 0644);
 	check_param("count_param", "count", "3");
@@ -70,6 +70,9 @@ int main(void)
 		 strerror(EINVAL), rc ? strerror(-rc) : "success");
 	if (rc == 0)
 		kt_rmmod("hello");
+	int level = kt_kmsg_level("hello: ", 3);
+	kt_check("rejects_logs_error", level >= 0, "after loading with count=0, expected a kernel "
+		 "log line starting with `hello: ` at level KERN_ERR (pr_err), found none");
 	rc = kt_insmod(KO, "count=11");
 	kt_check("rejects_count_11", rc == -EINVAL, "loading with count=11: expected %s, got %s",
 		 strerror(EINVAL), rc ? strerror(-rc) : "success");

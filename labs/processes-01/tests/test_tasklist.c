@@ -2,7 +2,9 @@
  * test_tasklist.c - guest tests of lab processes-01. /init loaded tasklist.ko;
  * this program reads /proc/klab_tasks and compares it with what /proc/<pid>/stat
  * says about known processes: itself, init, and children it puts in known
- * states (sleeping, stopped, zombie, orphaned), then unloads the module.
+ * states (sleeping, stopped, zombie, orphaned). It reads the file while other
+ * processes fork and exit as fast as they can, counts task_structs to see that
+ * reading holds on to none, then unloads the module.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -363,11 +365,137 @@ static void check_matches_proc(void)
 		 nb, ntasks, TASKS);
 }
 
+/* One read of TASKS, checked alone (no shared buffers: threads call it): NULL or what is wrong. */
+static const char *check_one_read(char *buf, size_t size, char *why, size_t len)
+{
+	static __thread int pids[MAX_TASKS];
+	int n = kt_read_file(TASKS, buf, size), np = 0, init = 0;
+	char *save;
+
+	if (n < 0) {
+		snprintf(why, len, "cannot read %s: %s", TASKS, strerror(-n));
+		return why;
+	}
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int pid, ppid, off = 0;
+		char state;
+
+		if (sscanf(l, "%d %d %c %n", &pid, &ppid, &state, &off) != 3 || off == 0 ||
+		    !l[off] || pid <= 0 || ppid < 0 || !strchr("RSDTtXZPI", state)) {
+			snprintf(why, len, "a line that is not \"pid ppid state comm\": \"%.80s\"", l);
+			return why;
+		}
+		for (int i = 0; i < np; i++) {
+			if (pids[i] == pid) {
+				snprintf(why, len, "pid %d listed twice in one read", pid);
+				return why;
+			}
+		}
+		if (np < MAX_TASKS)
+			pids[np++] = pid;
+		init |= pid == 1;
+	}
+	if (!init) {
+		snprintf(why, len, "init (pid 1) is missing from a read");
+		return why;
+	}
+	return NULL;
+}
+
+/* Workers 0-1 read TASKS over and over; 2-3 fork children that exit at once. */
+static int churn_worker(struct kt_hammer *h, int id)
+{
+	long *count = h->shared;
+	char *why = (char *)h->shared + 64;
+
+	if (id < 2) {
+		char *buf = malloc(1 << 18), msg[200];
+		if (!buf)
+			return -ENOMEM;
+		while (!kt_hammer_over(h)) {
+			if (check_one_read(buf, 1 << 18, msg, sizeof(msg))) {
+				snprintf(why, 200, "%s", msg);
+				free(buf);
+				return -EIO;
+			}
+			__atomic_fetch_add(&count[0], 1, __ATOMIC_RELAXED);
+		}
+		free(buf);
+		return 0;
+	}
+	while (!kt_hammer_over(h)) {
+		pid_t c = fork();
+		if (c == 0)
+			_exit(0);
+		if (c > 0) {
+			waitpid(c, NULL, 0);
+			__atomic_fetch_add(&count[1], 1, __ATOMIC_RELAXED);
+		}
+	}
+	return 0;
+}
+
+static void check_churn(void)
+{
+	struct kt_hammer h = { .fn = churn_worker };
+	int rc = kt_hammer_run(&h, 2, 2, 1500);
+	long *count = h.shared;
+
+	kt_check("survives_churn", rc == 0 && count[0] > 0 && count[1] > 0,
+		 "2 threads read %s while 2 processes forked children that exited at once, "
+		 "for 1.5 s (%ld reads, %ld children): %s", TASKS, count[0], count[1],
+		 rc == 0 ? "no read at all, or no child" : rc == -ETIMEDOUT ?
+		 "a read did not return" : (char *)h.shared + 64);
+	kt_hammer_release(&h);
+}
+
+/* Reading the file takes no lasting reference on a task: exited ones are freed. */
+#define LEAK_CHILDREN 100
+
+static void check_no_leak(void)
+{
+	static char buf[1 << 18];
+	pid_t kids[LEAK_CHILDREN];
+	int p[2], started = 0;
+	char why[200];
+
+	long before = kt_slab_settled("task_struct", -1, 0, 3000);
+	if (before < 0 || pipe(p) < 0) {
+		kt_check("no_task_leak", 0, "cannot count task_structs in /proc/slabinfo");
+		return;
+	}
+	for (int i = 0; i < LEAK_CHILDREN; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			char c;
+			close(p[1]);
+			while (read(p[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		started += kids[i] > 0;
+	}
+	close(p[0]);
+	const char *bad = check_one_read(buf, sizeof(buf), why, sizeof(why));
+	if (!bad)
+		bad = check_one_read(buf, sizeof(buf), why, sizeof(why));
+	close(p[1]);
+	for (int i = 0; i < LEAK_CHILDREN; i++)
+		if (kids[i] > 0)
+			waitpid(kids[i], NULL, 0);
+	long after = kt_slab_settled("task_struct", before, LEAK_CHILDREN / 2, 6000);
+	kt_check("no_task_leak", !bad && started == LEAK_CHILDREN && after - before < LEAK_CHILDREN / 2,
+		 "%d children listed in %s (read twice%s%s) and then reaped: task_structs in use "
+		 "went from %ld to %ld; a reference taken with get_task_struct() and never put "
+		 "keeps an exited task's task_struct for ever", started, TASKS, bad ? ": " : "",
+		 bad ? bad : "", before, after);
+}
+
 int main(void)
 {
 	struct stat st;
 
-	kt_plan(11);
+	kt_plan(13);
 	if (stat(TASKS, &st) < 0)
 		kt_check("proc_file", 0, "%s: %s", TASKS, strerror(errno));
 	else
@@ -387,6 +515,8 @@ int main(void)
 	check_processes();
 	check_threads();
 	check_matches_proc();
+	check_churn();
+	check_no_leak();
 
 	int rc = kt_rmmod("tasklist");
 	int gone = stat(TASKS, &st) < 0;
