@@ -15,16 +15,25 @@
  * A failed check prints a diagnostic line first (`# name: what went wrong`),
  * which klab shows the learner. Each check name must match a key of the lab's
  * `points:` front matter. Header-only, so a test is one file.
+ *
+ * Beyond checks, three tools make a test bite (each documented where defined):
+ * fault injection to walk a call's error paths (kt_fail_walk), guard bytes
+ * around user buffers (kt_guard), and threads and processes hammering a file
+ * at once (kt_hammer).
  */
 #ifndef KLAB_TEST_H
 #define KLAB_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -227,6 +236,417 @@ static inline int kt__rmmod_fn(const void *name)
 static inline int kt_rmmod_within(const char *name, int ms)
 {
 	return kt_within(kt__rmmod_fn, name, ms);
+}
+
+/* ---------------------------------------------------------------------------
+ * Fault injection: make the kernel fail an allocation (or a user copy) inside
+ * one call of the test, to see the module's error paths. Needs a kernel with
+ * CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC and debugfs (klab's debug
+ * profile); kt_fault_available() says whether this one has them, so a test can
+ * skip (not pass) the check elsewhere. Documentation/fault-injection/.
+ *
+ * Two ways in:
+ *  - /proc/thread-self/fail-nth (kt_fail_nth_call, kt_fail_walk): the Nth
+ *    fallible site this thread reaches fails, whatever it is: a slab or page
+ *    allocation, or a user copy. Only this thread, only this call.
+ *  - the probability knobs of an attribute (kt_fault_config): probability,
+ *    interval, times, space, with task-filter on, so that only tasks marked
+ *    with kt_make_it_fail(1) see failures.
+ * ------------------------------------------------------------------------- */
+
+#define KT_DEBUGFS "/sys/kernel/debug/"
+
+/* The fault attributes the kernel may have (lib/fault-inject.c users). */
+static const char *const kt__fault_attrs[] = { "failslab", "fail_page_alloc", "fail_usercopy",
+					       "fail_function" };
+
+/* Writes value to the knob of a fault attribute, e.g. ("failslab", "times", "1"). */
+static inline int kt_fault_write(const char *attr, const char *knob, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), KT_DEBUGFS "%s/%s", attr, knob);
+	return kt_write_file(path, value);
+}
+
+/* 1 when this kernel can fail this thread's calls on purpose (failslab and fail-nth). */
+static inline int kt_fault_available(void)
+{
+	return access(KT_DEBUGFS "failslab/probability", W_OK) == 0 &&
+	       access("/proc/thread-self/fail-nth", W_OK) == 0;
+}
+
+/*
+ * Prepares fault injection once per program: allocations that may sleep
+ * (GFP_KERNEL, which a module mostly uses) become fallible (ignore-gfp-wait
+ * off; the default only fails atomic ones), and an injected failure prints
+ * nothing (verbose 0: no stack dump on the console). 0, or -errno when the
+ * kernel has no fault injection.
+ */
+static inline int kt_fault_setup(void)
+{
+	if (!kt_fault_available())
+		return -ENOSYS;
+	for (size_t i = 0; i < sizeof(kt__fault_attrs) / sizeof(kt__fault_attrs[0]); i++)
+		kt_fault_write(kt__fault_attrs[i], "verbose", "0");
+	int rc = kt_fault_write("failslab", "ignore-gfp-wait", "N");
+	if (rc == 0)
+		rc = kt_fault_write("fail_page_alloc", "ignore-gfp-wait", "N");
+	return rc;
+}
+
+/*
+ * Sets the probability knobs of attr ("failslab", "fail_page_alloc", ...):
+ * every interval-th fallible call fails with probability percent, at most
+ * times times (-1: no limit), after space bytes went through. task-filter is
+ * switched on: only tasks marked by kt_make_it_fail(1) are failed. probability
+ * 0 switches the attribute off. 0 or -errno.
+ */
+static inline int kt_fault_config(const char *attr, int probability, int interval, int times,
+				  int space)
+{
+	char v[32];
+	int rc = kt_fault_write(attr, "task-filter", "Y");
+
+	snprintf(v, sizeof(v), "%d", interval < 1 ? 1 : interval);
+	if (rc == 0)
+		rc = kt_fault_write(attr, "interval", v);
+	snprintf(v, sizeof(v), "%d", times);
+	if (rc == 0)
+		rc = kt_fault_write(attr, "times", v);
+	snprintf(v, sizeof(v), "%d", space);
+	if (rc == 0)
+		rc = kt_fault_write(attr, "space", v);
+	snprintf(v, sizeof(v), "%d", probability);
+	if (rc == 0)
+		rc = kt_fault_write(attr, "probability", v);
+	return rc;
+}
+
+/* Marks (1) or unmarks (0) the calling thread for attributes with task-filter on. */
+static inline int kt_make_it_fail(int on)
+{
+	return kt_write_file("/proc/thread-self/make-it-fail", on ? "1" : "0");
+}
+
+/*
+ * Runs call(arg) with the nth fallible site of this thread failing (n >= 1).
+ * *fired says whether the failure was injected (the call reached n sites).
+ * Returns call's result. The fail-nth file is opened before, so opening it
+ * costs the call nothing; afterwards fail-nth is reset to 0.
+ */
+static inline int kt_fail_nth_call(int (*call)(void *arg), void *arg, int n, int *fired)
+{
+	char v[32];
+	int fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+
+	*fired = 0;
+	if (fd < 0)
+		return -ENOSYS;
+	snprintf(v, sizeof(v), "%d", n);
+	if (pwrite(fd, v, strlen(v), 0) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int rc = call(arg);
+	/*
+	 * fail-nth reads the count left: 0 when the failure fired. Reading
+	 * copies to user space, itself a fallible site: when one was left, that
+	 * copy is the one that fails (EFAULT), which also means "not fired".
+	 */
+	ssize_t got = pread(fd, v, sizeof(v) - 1, 0);
+	if (got > 0) {
+		v[got] = '\0';
+		*fired = atoi(v) == 0;
+	}
+	while (pwrite(fd, "0", 1, 0) < 0 && errno == EFAULT)
+		; /* the write's own copy used up what was left: try again */
+	close(fd);
+	return rc;
+}
+
+/*
+ * Walks the error paths of one call: runs call(arg) with its 1st fallible site
+ * failing, then its 2nd, and so on, until a run reaches no injected failure
+ * (the call then made fewer than n fallible calls) or max runs were made.
+ * After each run, check(arg, rc, n, fired, why, len) says whether the module
+ * coped: 0 if so, else -1 with why filled in (for example: the call returned
+ * success though its allocation failed, or the device was left half set up).
+ * check also undoes what a successful call did, so the next run starts alike.
+ * A fault in the kernel (an oops on a NULL pointer) ends the run as `fault`.
+ *
+ * Returns how many failures were injected (>= 1) when every check passed;
+ * -1 with why filled in on the first check that failed; -ENOSYS without
+ * fault injection (why says so); -E2BIG when max runs all injected one.
+ */
+static inline int kt_fail_walk(int (*call)(void *arg),
+			       int (*check)(void *arg, int rc, int n, int fired, char *why, size_t len),
+			       void *arg, int max, char *why, size_t len)
+{
+	int n, fired = 1;
+
+	why[0] = '\0';
+	if (kt_fault_setup() < 0) {
+		snprintf(why, len, "this kernel has no fault injection (run on klab's default "
+			 "debug kernel)");
+		return -ENOSYS;
+	}
+	for (n = 1; n <= max && fired; n++) {
+		int rc = kt_fail_nth_call(call, arg, n, &fired);
+
+		if (check(arg, rc, n, fired, why, len) < 0)
+			return -1;
+	}
+	if (fired) {
+		snprintf(why, len, "the call still reached an injected failure after %d runs", max);
+		return -E2BIG;
+	}
+	return n - 2;
+}
+
+/* ---------------------------------------------------------------------------
+ * Guard bytes around a user buffer. A module that copies more than it may
+ * (an 8-byte copy_to_user into a 4-byte int, a read that writes past count)
+ * either faults on an inaccessible page or overwrites canary bytes:
+ *  - KT_GUARD_FENCE: the buffer ends at the end of a page, followed by a
+ *    PROT_NONE page; copying one byte too many fails (EFAULT in the kernel);
+ *  - KT_GUARD_CANARY: KT_GUARD_PAD canary bytes after the buffer, in the same
+ *    page; a copy past the end succeeds but kt_guard_check() sees it.
+ * Either way the bytes before the buffer are canaries too.
+ * ------------------------------------------------------------------------- */
+
+enum { KT_GUARD_FENCE, KT_GUARD_CANARY };
+#define KT_GUARD_PAD 64
+#define KT_GUARD_BYTE 0xa5
+
+struct kt_guard {
+	unsigned char *buf; /* the user buffer: size bytes */
+	size_t size;
+	unsigned char *map; /* the whole mapping */
+	size_t maplen;
+	size_t lo, hi; /* canary bytes: map[lo, buf) and [buf + size, map + hi) */
+};
+
+/* Sets up a guarded buffer of size bytes; buf is filled with canary too. 0 or -errno. */
+static inline int kt_guard_init(struct kt_guard *g, size_t size, int mode)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t data = (size + KT_GUARD_PAD * 2 + page - 1) / page * page;
+
+	memset(g, 0, sizeof(*g));
+	g->maplen = data + page;
+	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->map == MAP_FAILED) {
+		g->map = NULL;
+		return -errno;
+	}
+	if (mprotect(g->map + data, page, PROT_NONE) < 0)
+		return -errno;
+	memset(g->map, KT_GUARD_BYTE, data);
+	g->size = size;
+	g->buf = mode == KT_GUARD_FENCE ? g->map + data - size
+					: g->map + data - size - KT_GUARD_PAD;
+	g->lo = (size_t)(g->buf - g->map) - KT_GUARD_PAD;
+	g->hi = (size_t)(g->buf - g->map) + size + (mode == KT_GUARD_FENCE ? 0 : KT_GUARD_PAD);
+	return 0;
+}
+
+/*
+ * -1 when every canary byte is intact, else the offset of the first changed
+ * one relative to buf (negative: before the buffer; >= size: after it).
+ */
+static inline long kt_guard_check(const struct kt_guard *g)
+{
+	for (size_t i = g->lo; i < g->hi; i++) {
+		const unsigned char *p = g->map + i;
+		if ((p < g->buf || p >= g->buf + g->size) && *p != KT_GUARD_BYTE)
+			return (long)(p - g->buf);
+	}
+	return -1;
+}
+
+/* Fills buf[from, to) with canary bytes again (e.g. before the next read into it). */
+static inline void kt_guard_refill(struct kt_guard *g, size_t from, size_t to)
+{
+	memset(g->buf + from, KT_GUARD_BYTE, to - from);
+}
+
+/* Offset of the first byte of buf[from, to) that is not canary (the kernel wrote it), or -1. */
+static inline long kt_guard_written(const struct kt_guard *g, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (g->buf[i] != KT_GUARD_BYTE)
+			return (long)i;
+	return -1;
+}
+
+static inline void kt_guard_release(struct kt_guard *g)
+{
+	if (g->map)
+		munmap(g->map, g->maplen);
+	memset(g, 0, sizeof(*g));
+}
+
+/* ---------------------------------------------------------------------------
+ * Concurrency: workers hammering a device at once, as threads of this process
+ * and as separate processes (the debug VM has 2 vCPUs), with a deadline.
+ *
+ *	static int worker(struct kt_hammer *h, int id)
+ *	{
+ *		while (!kt_hammer_over(h))
+ *			if (write(fd, ...) < 0) return -errno;
+ *		return 0;
+ *	}
+ *	struct kt_hammer h = { .fn = worker, .arg = &state };
+ *	rc = kt_hammer_run(&h, 4, 2, 1000);	// 4 threads, 2 processes, 1 s
+ *
+ * Workers start together (a barrier), loop until kt_hammer_over(), and return
+ * 0 or -errno. h->shared is a page shared by all of them (processes
+ * included), zeroed before the start: counters go there (use __atomic_*).
+ * ------------------------------------------------------------------------- */
+
+#define KT_HAMMER_MAX 32
+
+struct kt_hammer {
+	int (*fn)(struct kt_hammer *h, int id); /* one worker, id 0..n-1 */
+	void *arg;				 /* for fn */
+	void *shared;				 /* a zeroed page shared by every worker */
+	/* filled in by kt_hammer_run */
+	int results[KT_HAMMER_MAX];		 /* each worker's result; -ETIMEDOUT if stuck */
+	int failed_id;				 /* the first worker that failed, or -1 */
+	struct {
+		volatile int ready, go, over;
+		double deadline;
+		int results[KT_HAMMER_MAX];
+		unsigned char user[];
+	} *ctl;
+};
+
+/* Whether the workers should stop: the deadline passed or a worker failed. */
+static inline int kt_hammer_over(const struct kt_hammer *h)
+{
+	return __atomic_load_n(&h->ctl->over, __ATOMIC_RELAXED) || kt_now() >= h->ctl->deadline;
+}
+
+struct kt__hammer_thread {
+	struct kt_hammer *h;
+	int id;
+	volatile int done;
+};
+
+static inline int kt__hammer_work(struct kt_hammer *h, int id)
+{
+	__atomic_fetch_add(&h->ctl->ready, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&h->ctl->go, __ATOMIC_SEQ_CST))
+		sched_yield();
+	int rc = h->fn(h, id);
+	if (rc < 0)
+		__atomic_store_n(&h->ctl->over, 1, __ATOMIC_SEQ_CST);
+	h->ctl->results[id] = rc;
+	return rc;
+}
+
+static inline void *kt__hammer_thread_main(void *p)
+{
+	struct kt__hammer_thread *t = p;
+
+	kt__hammer_work(t->h, t->id);
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Runs h->fn in threads threads and procs child processes at once for ms
+ * milliseconds. Waits 2 s more for stragglers: a worker still inside the
+ * kernel then is left behind (a thread detached, a process killed) and counts
+ * as -ETIMEDOUT. Returns 0 when every worker returned 0, else the first
+ * failure (h->failed_id says whose). The shared page stays mapped until
+ * kt_hammer_release().
+ */
+static inline int kt_hammer_run(struct kt_hammer *h, int threads, int procs, int ms)
+{
+	struct kt__hammer_thread t[KT_HAMMER_MAX];
+	pthread_t tid[KT_HAMMER_MAX];
+	pid_t pid[KT_HAMMER_MAX];
+	int n = threads + procs, started = 0, rc = 0;
+
+	h->failed_id = -1;
+	if (n > KT_HAMMER_MAX || n < 1)
+		return -EINVAL;
+	if (!h->ctl) {
+		h->ctl = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (h->ctl == MAP_FAILED) {
+			h->ctl = NULL;
+			return -errno;
+		}
+	}
+	memset((void *)h->ctl, 0, 2 * 4096);
+	h->shared = h->ctl->user;
+	h->ctl->deadline = kt_now() + 3600; /* set for real at the start */
+	for (int i = 0; i < n; i++) {
+		h->results[i] = h->ctl->results[i] = -ETIMEDOUT;
+		if (i < threads) {
+			t[i] = (struct kt__hammer_thread){ .h = h, .id = i };
+			if (pthread_create(&tid[i], NULL, kt__hammer_thread_main, &t[i]) != 0)
+				break;
+		} else {
+			fflush(stdout);
+			pid[i] = fork();
+			if (pid[i] == 0)
+				_exit(kt__hammer_work(h, i) < 0 ? 1 : 0);
+			if (pid[i] < 0)
+				break;
+		}
+		started++;
+	}
+	while (__atomic_load_n(&h->ctl->ready, __ATOMIC_SEQ_CST) < started)
+		sched_yield();
+	h->ctl->deadline = kt_now() + ms / 1000.0;
+	__atomic_store_n(&h->ctl->go, 1, __ATOMIC_SEQ_CST);
+
+	double end = kt_now() + ms / 1000.0 + 2.0;
+	for (int i = 0; i < started; i++) {
+		int done = 0, status;
+
+		while (!done) {
+			if (i < threads)
+				done = __atomic_load_n(&t[i].done, __ATOMIC_SEQ_CST);
+			else
+				done = waitpid(pid[i], &status, WNOHANG) == pid[i];
+			if (done || kt_now() >= end)
+				break;
+			kt_msleep(2);
+		}
+		if (!done) {
+			__atomic_store_n(&h->ctl->over, 1, __ATOMIC_SEQ_CST);
+			if (i < threads)
+				pthread_detach(tid[i]);
+			else
+				kill(pid[i], SIGKILL);
+			continue; /* stays -ETIMEDOUT */
+		}
+		if (i < threads)
+			pthread_join(tid[i], NULL);
+		h->results[i] = h->ctl->results[i];
+	}
+	if (started < n)
+		rc = -EAGAIN;
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (h->results[i] < 0) {
+			rc = h->results[i];
+			h->failed_id = i;
+		}
+	}
+	return rc;
+}
+
+static inline void kt_hammer_release(struct kt_hammer *h)
+{
+	if (h->ctl)
+		munmap((void *)h->ctl, 2 * 4096);
+	h->ctl = NULL;
+	h->shared = NULL;
 }
 
 #endif
