@@ -51,6 +51,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "leaks.h"
+
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
 
@@ -535,7 +537,7 @@ int main(void)
 {
 	long taint;
 	int modules_ok = 1;
-	int total = 0;
+	int total = 0, modules = 0, unloaded = 0;
 
 	mount_fs();
 	emit("KLAB-BOOTED");
@@ -545,8 +547,10 @@ int main(void)
 		goto out;
 	if (recv_files)
 		recv_all();
-	for (int i = 0; i < nsteps; i++)
+	for (int i = 0; i < nsteps; i++) {
 		total += steps[i].kind == STEP_MODULE ? 2 : 1;
+		modules += steps[i].kind == STEP_MODULE;
+	}
 	emit("KTAP version 1");
 	emit("1..%d", total);
 	for (int i = 0; i < nsteps; i++) {
@@ -555,7 +559,11 @@ int main(void)
 		if (s->kind == STEP_TEST)
 			continue;
 		emit("# klab-step: load:%s", s->name);
+		if (s->kind == STEP_MODULE)
+			leaks_start();
 		int ok = in_child(s, "load", do_load, step_timeout) == 0;
+		if (ok && s->kind == STEP_MODULE)
+			leaks_module_loaded(s->name);
 		s->loaded = ok;
 		modules_ok &= ok;
 		result(ok, "load:", s->name, NULL);
@@ -590,9 +598,13 @@ int main(void)
 			continue;
 		}
 		int ok = in_child(s, "unload", do_unload, step_timeout) == 0;
+		unloaded += ok;
 		result(ok, "unload:", s->name, NULL);
 		check_taint(&taint, "unload:", s->name);
 	}
+	if (unloaded == modules)
+		leaks_scan(); /* what the unloaded modules left allocated: on the console */
+	check_taint(&taint, "leak check", "");
 out:
 	emit("# klab-done tainted=%ld", taint);
 	emit("KLAB-DONE");

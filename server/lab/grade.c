@@ -86,6 +86,38 @@ static char *S_strip_name(const char *diag, const char *name)
 	return kl_strdup(diag);
 }
 
+/*
+ * What a fault says to the learner: the finding in words with its place
+ * ("use-after-free: 8-byte read at stash.c:100 of memory freed at stash.c:88"),
+ * then the function and full path, with the kernel code inlined there, then
+ * the kernel's own title.
+ */
+static void S_fault_message(const struct lab_fault *f, struct kl_buf *msg)
+{
+	const char *kind = lab_fault_kind_name(f->kind);
+
+	if (f->summary)
+		kl_buf_printf(msg, "%s", f->summary);
+	else if (strncmp(f->title, kind, strlen(kind)) == 0)
+		kl_buf_printf(msg, "kernel %s", f->title);
+	else
+		kl_buf_printf(msg, "kernel %s: %s", kind, f->title);
+	if (f->file) {
+		kl_buf_printf(msg, "\n  in %s() at %s:%d", f->function, f->file, f->line);
+		if (f->context)
+			kl_buf_printf(msg, ", inside %s", f->context);
+	} else if (f->rip.func) {
+		kl_buf_printf(msg, "\n  at %s+0x%lx%s%s%s", f->rip.func, f->rip.off,
+			      f->rip.module ? " [" : "", f->rip.module ? f->rip.module : "",
+			      f->rip.module ? "]" : "");
+	}
+	if (f->summary)
+		kl_buf_printf(msg, "\n  kernel: %s%s%s", f->message ? f->message : "",
+			      f->message ? " / " : "", f->title);
+	if (f->count > 1)
+		kl_buf_printf(msg, "\n  (%d kernel reports in all; the first is shown)", f->count);
+}
+
 void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct lab_fault *f,
 	       const struct lab_vm_result *vm, double run_timeout, struct lab_grade *g)
 {
@@ -159,19 +191,11 @@ void lab_grade(const struct kl_lab *lab, const struct lab_ktap *kt, const struct
 	if (f->kind != LAB_FAULT_NONE || taint[0]) {
 		snprintf(g->verdict, sizeof(g->verdict), "fault");
 		if (f->kind != LAB_FAULT_NONE) {
-			const char *kind = lab_fault_kind_name(f->kind);
-			if (strncmp(f->title, kind, strlen(kind)) == 0)
-				kl_buf_printf(&msg, "kernel %s", f->title);
-			else
-				kl_buf_printf(&msg, "kernel %s: %s", kind, f->title);
-			if (f->file)
-				kl_buf_printf(&msg, "\n  in %s() at %s:%d", f->function, f->file,
-					      f->line);
-			else if (f->rip.func)
-				kl_buf_printf(&msg, "\n  at %s+0x%lx%s%s%s", f->rip.func, f->rip.off,
-					      f->rip.module ? " [" : "",
-					      f->rip.module ? f->rip.module : "",
-					      f->rip.module ? "]" : "");
+			S_fault_message(f, &msg);
+			if (vm->end == LAB_VM_TIMEOUT)
+				kl_buf_printf(&msg, "\n  after the fault the guest stopped making "
+						    "progress (it was running %s); the run was "
+						    "stopped", kt->step ? kt->step : "its first step");
 		} else {
 			kl_buf_printf(&msg, "the kernel was tainted (%s) after %s, but the console "
 					    "did not show the report",

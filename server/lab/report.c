@@ -166,7 +166,15 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 		S_key(b, "function", &g);
 		kl_buf_put_json(b, r->fault.function ? r->fault.function : r->fault.rip.func);
 		S_key(b, "module", &g);
-		kl_buf_put_json(b, r->fault.rip.module);
+		kl_buf_put_json(b, r->fault.module ? r->fault.module : r->fault.rip.module);
+		S_key(b, "finding", &g);
+		kl_buf_put_json(b, r->fault.finding);
+		S_key(b, "summary", &g);
+		kl_buf_put_json(b, r->fault.summary);
+		S_key(b, "context", &g);
+		kl_buf_put_json(b, r->fault.context);
+		S_key(b, "message", &g);
+		kl_buf_put_json(b, r->fault.message);
 		S_key(b, "report", &g);
 		kl_buf_put_json(b, kl_buf_str(&r->fault.report));
 		kl_buf_putc(b, '}');

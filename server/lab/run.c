@@ -18,6 +18,7 @@
 #include "core/proc.h"
 #include "core/progress.h"
 #include "core/workspace.h"
+#include "lab/finding.h"
 #include "lab/ktap.h"
 #include "lab/pack.h"
 #include "lab/profile.h"
@@ -56,6 +57,9 @@ struct S_live {
 	size_t reported;    /* top-level results already shown */
 	double step_start;
 	int fault_shown;
+	double fault_at;    /* when the first fault report began, 0 before */
+	double progress_at; /* when the guest last finished or began a step */
+	double test_timeout;
 };
 
 static void S_progress(const struct lab_run_opts *o, const char *color, const char *fmt, ...)
@@ -107,8 +111,11 @@ static void S_on_line(void *ctx, const char *line, size_t len)
 	}
 	if (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0)
 		l->step_start = kl_now();
+	if (l->kt.n > before || (len >= 13 && memcmp(line, "# klab-step: ", 13) == 0))
+		l->progress_at = kl_now();
 	if (l->fault.kind != LAB_FAULT_NONE && !l->fault_shown) {
 		l->fault_shown = 1;
+		l->fault_at = kl_now();
 		S_progress(l->o, S_RED, "  kernel %s: %s\n", lab_fault_kind_name(l->fault.kind),
 			   l->fault.title);
 	}
@@ -127,6 +134,21 @@ static int S_stop(void *ctx)
 	    job->result != 0)
 		return 1;
 	return l->fault.dead;
+}
+
+/*
+ * After a kernel fault the verdict is known; a guest that then stops making
+ * progress (a refcount warning, then a hang) gets one test timeout from the
+ * fault, or from its last step after it, not the rest of the run's timeout.
+ */
+static double S_deadline(void *ctx)
+{
+	const struct S_live *l = ctx;
+
+	if (!l->fault_at)
+		return 0;
+	double from = l->progress_at > l->fault_at ? l->progress_at : l->fault_at;
+	return from + l->test_timeout;
 }
 
 static void *S_job_run(void *arg)
@@ -249,22 +271,6 @@ static void S_verdict(struct lab_run_result *r, const char *verdict, char *messa
 	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict);
 	free(r->message);
 	r->message = message;
-}
-
-/* Maps the DWARF path of a decoded fault to the learner's file. */
-static void S_map_fault_file(struct lab_fault *f, const struct lab_build *b)
-{
-	if (!f->file)
-		return;
-	const char *base = strrchr(f->file, '/');
-	base = base ? base + 1 : f->file;
-	for (size_t i = 0; i < b->nfiles; i++) {
-		if (strcmp(b->names[i], base) == 0) {
-			free(f->file);
-			f->file = kl_strdup(b->origins[i]);
-			return;
-		}
-	}
 }
 
 static char *S_build_error_message(const struct lab_build *b, const struct kl_err *err)
@@ -526,12 +532,14 @@ again:
 		.console_log = console,
 		.on_line = S_on_line,
 		.stop = S_stop,
+		.deadline = S_deadline,
 		.payload = job.nexpect ? S_payload : NULL,
 		.wake_fd = job.started ? job.done_pipe[0] : -1,
 		.ctx = &live,
 	};
 	live.job = &job;
 	live.step_start = kl_now();
+	live.test_timeout = (double)(lab.test_timeout > 0 ? lab.test_timeout : 10) + 2;
 	int vmrc = lab_vm_run(&vo, &vm, &e2);
 	S_job_join(&job, r);
 	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
@@ -590,8 +598,10 @@ again:
 	}
 
 	/* grade */
-	lab_fault_decode(&live.fault, b.modnames, b.kos, b.nkos);
-	S_map_fault_file(&live.fault, &b);
+	struct lab_fault_srcs srcs = { b.modnames, b.kos, b.nkos, b.dir, b.names, b.origins,
+				       b.nfiles };
+	lab_fault_decode(&live.fault, &srcs);
+	lab_finding_describe(&live.fault);
 	lab_grade(&lab, &live.kt, &live.fault, &vm, run_timeout, &r->grade);
 	S_verdict(r, r->grade.verdict, kl_strdup(r->grade.message));
 	r->score = r->grade.score;

@@ -268,7 +268,13 @@ static enum S_boot S_watch(const struct lab_vm_opts *o, struct S_qemu *q, FILE *
 	kl_buf_init(&w.send);
 	lab_console_init(&w.console);
 	while (!w.stop) {
-		double left = w.deadline - kl_now();
+		double end = w.deadline;
+		if (w.booted && o->deadline) {
+			double d = o->deadline(o->ctx);
+			if (d > 0 && d < end)
+				end = d;
+		}
+		double left = end - kl_now();
 		if (left <= 0) {
 			r->end = LAB_VM_TIMEOUT;
 			break;

@@ -47,6 +47,12 @@ struct lab_vm_opts {
 	 * NULL: the guest's console input stays empty.
 	 */
 	int (*payload)(void *ctx, struct kl_buf *out);
+	/*
+	 * An earlier end of the run than run_timeout, as a kl_now() time (0: none),
+	 * asked again on every wait: after a kernel fault the guest gets a test's
+	 * timeout to make progress, not the whole run's. May be NULL.
+	 */
+	double (*deadline)(void *ctx);
 	/* A descriptor that becomes readable when stop() should be asked again, or -1. */
 	int wake_fd;
 	void *ctx;
