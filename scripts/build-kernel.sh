@@ -100,10 +100,11 @@ cp "$work/build/System.map" "$work/System.map"
 cp "$work/build/.config" "$work/config"
 echo "$release" >"$work/release"
 touch "$work/.complete"
+prev=$(cat "$dest/current" 2>/dev/null || true)
 echo "$key" >"$dest/.current.tmp"
 mv "$dest/.current.tmp" "$dest/current"
-# older builds of this profile
+# older builds of this profile, but the one just replaced: runs may still be using it
 for old in "$dest"/*/; do
-  [ "$(basename "$old")" = "$key" ] || rm -rf "$old"
+  case $(basename "$old") in "$key"|"$prev") ;; *) rm -rf "$old" ;; esac
 done
 say "ready in $work ($(( $(date +%s) - t0 )) s)"

@@ -20,7 +20,7 @@ packages=(
   build-essential cmake pkg-config kmod cpio patch
   libcmark-gfm-dev libcmark-gfm-extensions-dev libgit2-dev libsqlite3-dev
   libmicrohttpd-dev libyaml-dev libarchive-dev libdw-dev libelf-dev libcmocka-dev zlib1g-dev
-  qemu-system-x86 busybox-static graphviz linux-source-6.1 flex bison bc lz4 libssl-dev
+  qemu-system-x86 busybox-static graphviz linux-source-6.1 flex bison bc lz4 libssl-dev strace
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl
 )

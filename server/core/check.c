@@ -1,7 +1,8 @@
 /*
  * check.c - `klab check` (see check.h): reads every note's front matter with
- * libyaml and its body with cmark-gfm, walks the tree, and checks each link
- * and each code span, collecting problems with their file and line.
+ * libyaml and its body with cmark-gfm, walks the tree, and checks each link,
+ * each code span and any raw HTML (only answer folds are shown, see
+ * md_folds()), collecting problems with their file and line.
  */
 #include "core/check.h"
 
@@ -18,6 +19,7 @@
 #include "core/catalog.h"
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
+#include "core/markdown.h"
 #include "core/slug.h"
 
 /* ---- code spans ---- */
@@ -855,8 +857,22 @@ static void S_check_front_matter(struct S_ctx *cx, struct S_note *n)
 			S_problem(cx->rep, n->shown, e->line, "frontmatter", "`tags` has an empty tag");
 }
 
+struct S_html_ctx {
+	struct S_ctx *cx;
+	struct S_note *n;
+};
+
+static void S_bad_html(void *ctx, cmark_node *node, const char *why)
+{
+	struct S_html_ctx *h = ctx;
+
+	S_problem(h->cx->rep, h->n->shown, S_line(h->n, node), "html", "%s", why);
+}
+
 static void S_check_note(struct S_ctx *cx, struct S_note *n)
 {
+	struct S_html_ctx html = { cx, n };
+
 	cmark_iter *it;
 	cmark_event_type ev;
 
@@ -892,6 +908,7 @@ static void S_check_note(struct S_ctx *cx, struct S_note *n)
 		}
 	}
 	cmark_iter_free(it);
+	md_folds(n->doc, false, S_bad_html, &html);
 }
 
 static int S_cmp_str(const void *a, const void *b)

@@ -5,7 +5,10 @@
  * rendering: link URLs are resolved, broken links and C code blocks become
  * custom nodes carrying HTML built here (escaped here), and headings become
  * custom blocks with their id. The renderer runs in safe mode, so HTML written
- * in a note is omitted and `javascript:` URLs are emptied.
+ * in a note is omitted and `javascript:` URLs are emptied. The one exception
+ * is a fold for answers: HTML blocks made only of `<details>`, `<summary>plain
+ * text</summary>` and `</details>`, balanced and closed under the same parent
+ * block, are re-emitted from fixed strings (the summary text escaped here).
  */
 #include "core/markdown.h"
 
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "core/catalog.h"
 #include "core/fsutil.h"
@@ -383,6 +387,155 @@ void md_highlight_c(const char *s, size_t len, struct kl_buf *out)
 	}
 }
 
+/* ---------------------------------------------------------------- folds */
+
+static const char *S_skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+static bool S_eat(const char **s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncasecmp(*s, word, n) != 0)
+		return false;
+	*s += n;
+	return true;
+}
+
+int md_fold_parse(const char *html, int *closes, int *opens, struct kl_buf *out)
+{
+	const char *s = S_skip_space(html ? html : "");
+
+	*closes = *opens = 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		if (S_eat(&s, "<details>")) {
+			kl_buf_puts(out, "<details class=\"fold\">\n");
+			(*opens)++;
+			s = S_skip_space(s);
+			if (S_eat(&s, "<summary>")) {
+				const char *end = strstr(s, "</summary>");
+				size_t n = end ? (size_t)(end - s) : 0;
+				if (!end || n == 0 || memchr(s, '<', n) || memchr(s, '>', n) ||
+				    memchr(s, '\n', n))
+					return -1;
+				kl_buf_puts(out, "<summary>");
+				kl_buf_add_html(out, s, n);
+				kl_buf_puts(out, "</summary>\n");
+				s = end + strlen("</summary>");
+			}
+		} else if (S_eat(&s, "</details>") && *opens == 0) {
+			kl_buf_puts(out, "</details>\n");
+			(*closes)++;
+		} else {
+			return -1; /* anything else, or a close after an open in one block */
+		}
+		s = S_skip_space(s);
+	}
+	return 0;
+}
+
+struct S_fold {
+	cmark_node *node;   /* an HTML block of fold tags */
+	int closes, opens;  /* the </details> it starts with, then the <details> */
+	char *html;         /* what it becomes */
+};
+
+/* Index of the first fold that does not pair up, or -1 when all of them do. */
+static ssize_t S_fold_unpaired(const struct S_fold *v, size_t n)
+{
+	cmark_node **stack = calloc(n + 1, sizeof(*stack)); /* parent of each open fold */
+	size_t depth = 0, open_at = 0;
+	ssize_t bad = -1;
+
+	if (!stack)
+		abort();
+	for (size_t i = 0; i < n && bad < 0; i++) {
+		cmark_node *parent = cmark_node_parent(v[i].node);
+		for (int k = 0; k < v[i].closes && bad < 0; k++) {
+			if (depth == 0 || stack[depth - 1] != parent)
+				bad = (ssize_t)i;
+			else
+				depth--;
+		}
+		if (depth == 0)
+			open_at = i;
+		for (int k = 0; k < v[i].opens; k++)
+			stack[depth++] = parent;
+	}
+	free(stack);
+	if (bad < 0 && depth > 0)
+		bad = (ssize_t)open_at;
+	return bad;
+}
+
+int md_folds(struct cmark_node *root, bool replace,
+	     void (*bad)(void *ctx, struct cmark_node *node, const char *why), void *ctx)
+{
+	struct S_fold *v = NULL;
+	size_t n = 0, cap = 0;
+	struct kl_buf html = KL_BUF_INIT;
+	cmark_iter *it = cmark_iter_new(root);
+	cmark_event_type ev;
+	int nbad = 0, closes, opens;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *cur = cmark_iter_get_node(it);
+		cmark_node_type t = cmark_node_get_type(cur);
+		if (ev != CMARK_EVENT_ENTER ||
+		    (t != CMARK_NODE_HTML_BLOCK && t != CMARK_NODE_HTML_INLINE))
+			continue;
+		kl_buf_reset(&html);
+		if (t != CMARK_NODE_HTML_BLOCK ||
+		    md_fold_parse(cmark_node_get_literal(cur), &closes, &opens, &html) < 0) {
+			if (bad)
+				bad(ctx, cur, "raw HTML is not shown (notes render in safe mode); the "
+					      "only HTML allowed is an answer fold: a block of "
+					      "<details> and <summary>text</summary>, a blank line, "
+					      "Markdown, a blank line, </details>");
+			nbad++;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
+				abort();
+		}
+		v[n++] = (struct S_fold){ cur, closes, opens, kl_strdup(kl_buf_str(&html)) };
+	}
+	cmark_iter_free(it);
+	kl_buf_release(&html);
+
+	ssize_t unpaired = S_fold_unpaired(v, n);
+	if (unpaired >= 0) {
+		if (bad)
+			bad(ctx, v[unpaired].node,
+			    "<details> and </details> do not pair up: close each fold with its own "
+			    "</details> block in the same list item or quote it was opened in");
+		nbad += (int)n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (replace && unpaired < 0) {
+			cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+			cmark_node_set_on_enter(c, v[i].html);
+			cmark_node_set_on_exit(c, "");
+			if (cmark_node_insert_before(v[i].node, c))
+				cmark_node_free(v[i].node);
+			else
+				cmark_node_free(c);
+		}
+		free(v[i].html);
+	}
+	free(v);
+	return nbad;
+}
+
 /* ---------------------------------------------------------------- rendering */
 
 struct S_nodes {
@@ -682,6 +835,7 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 		ids[i] = doc->headings[i].id;
 	S_links(&links, res, ids, doc->nheadings, &doc->nbroken);
 	S_code_blocks(&code);
+	md_folds(root, true, NULL, NULL);
 	S_headings(&headings, doc, cmark_parser_get_syntax_extensions(p));
 	char *html = cmark_render_html(root, S_OPTIONS, cmark_parser_get_syntax_extensions(p));
 	doc->html = kl_strdup(html);

@@ -1,6 +1,7 @@
 /*
  * markdown.h - notes and lab texts to HTML with cmark-gfm in safe mode (raw HTML
- * is never passed through; tables are on), plus what klab adds on top: heading
+ * is never passed through, but for answer folds rebuilt from fixed strings;
+ * tables are on), plus what klab adds on top: heading
  * ids (kl_slug) and a table of contents, C code highlighted by a small
  * tokenizer, and links between notes and labs resolved (`lab:x`, `x.md#y`,
  * `/static/diagrams/x.svg`) with broken ones shown as such. Also the plain
@@ -75,6 +76,34 @@ struct md_doc {
 int md_render(const char *text, size_t len, const struct md_resolver *res, int flags,
 	      struct md_doc *doc, struct kl_err *err);
 void md_doc_release(struct md_doc *doc);
+
+struct cmark_node;
+
+/*
+ * Answer folds, the one piece of HTML a note may hold:
+ *
+ *     <details>
+ *     <summary>Answer</summary>
+ *
+ *     Markdown ...
+ *
+ *     </details>
+ *
+ * md_fold_parse() reads the literal of one HTML block. When it is made only of
+ * `</details>` tags followed by `<details>` tags, each optionally followed by
+ * `<summary>text</summary>` (one line, no '<' or '>'), it sets *closes and
+ * *opens, appends the HTML to emit to out (text escaped) and returns 0;
+ * otherwise it returns -1.
+ *
+ * md_folds() walks a parsed document. Every raw HTML node that is not a fold
+ * block, and the first fold that does not pair up under one parent block, is
+ * passed to bad (may be NULL) with a sentence saying why; raw HTML stays raw,
+ * which safe mode omits. With replace, when all folds pair up, the fold blocks
+ * become custom blocks with the HTML to emit. Returns the number of bad nodes.
+ */
+int md_fold_parse(const char *html, int *closes, int *opens, struct kl_buf *out);
+int md_folds(struct cmark_node *root, bool replace,
+	     void (*bad)(void *ctx, struct cmark_node *node, const char *why), void *ctx);
 
 /* Appends C source as HTML: escaped, each token class in <span class="tok-...">. */
 void md_highlight_c(const char *code, size_t len, struct kl_buf *out);

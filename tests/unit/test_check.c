@@ -373,7 +373,16 @@ static int S_tree_setup(void **state)
 		"\n"
 		"| a | b |\n"
 		"|---|---|\n"
-		"| `missing_in_table()` | x |\n");
+		"| `missing_in_table()` | x |\n"
+		"\n"
+		"1. Task.\n"
+		"\n"
+		"   <details>\n"
+		"   <summary>Answer</summary>\n"
+		"\n"
+		"   `schedule()`\n"
+		"\n"
+		"   </details>\n");
 	S_write(t.dir, "notes/beta.md",
 		"---\n"
 		"title: Beta\n"
@@ -390,7 +399,14 @@ static int S_tree_setup(void **state)
 		"`__send_signal()` and `struct no_such_struct` and\n"
 		"`NO_SUCH_FLAG` and `kernel/nosuch.c`, see [alpha](alpha.md#the-task-struct),\n"
 		"[lab](lab:missing-01), [x](#second-parts), [n](nonote.md), [o](../alpha.md),\n"
-		"![img](/static/missing.png).\n");
+		"![img](/static/missing.png).\n"
+		"\n"
+		"<div onclick=\"x()\">hi</div>\n"
+		"\n"
+		"<details>\n"
+		"<summary>Never closed</summary>\n"
+		"\n"
+		"answer\n");
 	*state = &t;
 	return 0;
 }
@@ -509,8 +525,10 @@ static void test_check_notes(void **state)
 	expect_problem(&rep, "notes/beta.md", 15, "link", "there is no note `nonote`");
 	expect_problem(&rep, "notes/beta.md", 15, "link", "`../alpha.md` is not a lab");
 	expect_problem(&rep, "notes/beta.md", 16, "static", "static/missing.png does not exist");
+	expect_problem(&rep, "notes/beta.md", 18, "html", "raw HTML is not shown");
+	expect_problem(&rep, "notes/beta.md", 20, "html", "do not pair up");
 	expect_problem(&rep, "labs/lonely-01/README.md", 1, "coverage", "`lonely-01` is not linked");
-	assert_int_equal(rep.n, 16);
+	assert_int_equal(rep.n, 18);
 	check_report_json(&rep, &json);
 	assert_non_null(strstr(kl_buf_str(&json), "{\"file\":\"notes/alpha.md\",\"line\":22,"
 						  "\"kind\":\"identifier\",\"message\":"));

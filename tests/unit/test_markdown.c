@@ -1,7 +1,8 @@
 /*
  * test_markdown.c - note rendering: safe mode (raw HTML never passes), link
  * rewriting between notes, labs and diagrams, broken links shown as such,
- * heading ids and the table of contents, C highlighting, plain text.
+ * heading ids and the table of contents, C highlighting, plain text, answer
+ * folds (the one HTML a note may hold).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,62 @@ static void test_broken_link_in_table(void **state)
 	md_doc_release(&doc);
 }
 
+static void test_folds(void **state)
+{
+	struct md_doc doc;
+	const char *md = "1. Why?\n\n"
+			 "   <details>\n   <summary>Answer & <why></summary>\n\n"
+			 "   Because `x` *matters*.\n\n   </details>\n\n"
+			 "<details>\n\nNo summary, [a link](signals.md).\n\n</details>\n";
+	char *html = S_render(md, 0, &doc);
+	struct kl_buf b = KL_BUF_INIT;
+	int closes, opens;
+
+	(void)state;
+	/* "<why>" is not plain text: that block stays raw (omitted), so nothing pairs */
+	assert_null(strstr(html, "<details"));
+	assert_null(strstr(html, "<why>"));
+	md_doc_release(&doc);
+
+	md = "1. Why?\n\n"
+	     "   <details>\n   <summary>Answer & \"more\"</summary>\n\n"
+	     "   Because `x` *matters*.\n\n   </details>\n\n"
+	     "<details>\n\nNo summary, [a link](signals.md).\n\n</details>\n";
+	html = S_render(md, 0, &doc);
+	assert_non_null(strstr(html, "<li>\n<p>Why?</p>\n<details class=\"fold\">\n"
+				     "<summary>Answer &amp; &quot;more&quot;</summary>\n"
+				     "<p>Because <code>x</code> <em>matters</em>.</p>\n</details>\n"));
+	assert_non_null(strstr(html, "<details class=\"fold\">\n<p>No summary, "
+				     "<a href=\"/notes/signals\">a link</a>.</p>\n</details>\n"));
+	md_doc_release(&doc);
+
+	/* attributes, other tags, a close in a list item for an open outside: omitted */
+	md = "<details open>\n\nx\n\n</details>\n\n<details onclick=\"y()\">\n\n</details>\n";
+	html = S_render(md, 0, &doc);
+	assert_null(strstr(html, "<details"));
+	assert_null(strstr(html, "onclick"));
+	md_doc_release(&doc);
+	md = "<details>\n\n- item\n\n  </details>\n\n</details>\n";
+	html = S_render(md, 0, &doc);
+	assert_null(strstr(html, "<details"));
+	md_doc_release(&doc);
+	md = "<details>\n<summary>s</summary>\n\nnever closed\n";
+	html = S_render(md, 0, &doc);
+	assert_null(strstr(html, "<details"));
+	md_doc_release(&doc);
+
+	assert_int_equal(md_fold_parse("</details>\n<details><summary>B</summary>", &closes,
+				       &opens, &b), 0);
+	assert_int_equal(closes, 1);
+	assert_int_equal(opens, 1);
+	assert_int_equal(md_fold_parse("<details></details>", &closes, &opens, &b), -1);
+	assert_int_equal(md_fold_parse("<details><summary>a\nb</summary>", &closes, &opens, &b), -1);
+	assert_int_equal(md_fold_parse("<details><summary></summary>", &closes, &opens, &b), -1);
+	assert_int_equal(md_fold_parse("<details><script>", &closes, &opens, &b), -1);
+	assert_int_equal(md_fold_parse("  ", &closes, &opens, &b), -1);
+	kl_buf_release(&b);
+}
+
 static void test_highlight_edges(void **state)
 {
 	struct kl_buf b = KL_BUF_INIT;
@@ -238,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_rewritten_links),
 		cmocka_unit_test(test_tables_and_code),
 		cmocka_unit_test(test_broken_link_in_table),
+		cmocka_unit_test(test_folds),
 		cmocka_unit_test(test_highlight_edges),
 		cmocka_unit_test(test_plain_text),
 	};

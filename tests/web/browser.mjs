@@ -57,6 +57,18 @@ try {
   assert.equal(await page.locator('.broken-link').count(), 2);
   await shot(page, '03-note');
 
+  // An exercise's answer is folded until its summary is clicked.
+  await page.goto(base + '/notes/beta#exercises');
+  const fold = page.locator('details.fold');
+  assert.equal(await fold.count(), 1);
+  assert.equal(await fold.getAttribute('open'), null);
+  assert.equal(await fold.locator('p').isVisible(), false);
+  await fold.locator('summary').click();
+  assert.notEqual(await fold.getAttribute('open'), null);
+  assert.equal(await fold.locator('p').isVisible(), true);
+  await shot(page, '03b-note-exercise-open');
+  await page.goBack();
+
   // From the note to its lab.
   await page.click('.practice a.lab-chip[href="/labs/modules-01"]');
   await page.waitForURL(base + '/labs/modules-01');

@@ -61,6 +61,17 @@ tags: [waiting]
 ## The details
 
 A wait queue sleeps until `wait_event()` sees its condition.
+
+## Exercises
+
+1. What does `wait_event()` do when the condition is already true?
+
+   <details>
+   <summary>Answer</summary>
+
+   It returns at once: the condition is tested before the task sleeps.
+
+   </details>
 """
 
 EVIL = """---
@@ -80,6 +91,20 @@ Inline <span onmouseover="alert(3)">hover</span> and [click](javascript:alert(4)
 [data](data:text/html;base64,PHNjcmlwdD5hbGVydCg1KTwvc2NyaXB0Pg==)
 
 Code: `<script>alert(6)</script>` stays text. evilword
+
+<details open ontoggle="alert(7)">
+<summary>Answer</summary>
+
+folded
+
+</details>
+
+<details>
+<summary><img src=x onerror=alert(8)></summary>
+
+also folded
+
+</details>
 """
 
 HELLO_V1 = "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n"

@@ -125,10 +125,20 @@ class ServeTest(unittest.TestCase):
         self.assertIn("Evil &lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;", body)
         self.assertIn("&lt;script&gt;alert(6)&lt;/script&gt;", body)
         self.assertNotIn("data:text/html", body)
+        # answer folds with attributes or markup are raw HTML: omitted, not rebuilt
+        self.assertNotIn("<details", body.split('class="prose"', 1)[-1].split("</article>")[0])
+        self.assertNotIn("ontoggle", body)
         note = self.api("/api/notes/evil")
         self.assertNotIn("<script", note["html"])
         st, _, raw = self.get("/api/notes/evil")
         self.assertNotIn(b"<", raw)   # JSON strings carry < as \u003c
+
+    def test_answer_fold(self):
+        _, body = self.page("/notes/beta")
+        self.assertIn('<details class="fold">\n<summary>Answer</summary>\n'
+                      '<p>It returns at once', body)
+        self.assertIn("</details>", body)
+        self.assertIn('<h2 id="exercises">', body)
 
     def test_history(self):
         _, body = self.page("/notes/alpha/history")
