@@ -519,9 +519,35 @@ struct kt_hammer {
 		volatile int ready, go, over;
 		double deadline;
 		int results[KT_HAMMER_MAX];
+		int failed;			 /* kt_hammer_fail() was called */
+		char why[256];			 /* what the first failing worker saw */
 		unsigned char user[];
 	} *ctl;
 };
+
+/*
+ * For a worker that found something wrong: the first call (of any worker,
+ * thread or process) keeps its message, for kt_hammer_why(). Returns rc when
+ * it is negative, else -EIO, for the worker to return.
+ */
+static inline __attribute__((format(printf, 3, 4))) int
+kt_hammer_fail(struct kt_hammer *h, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_exchange_n(&h->ctl->failed, 1, __ATOMIC_SEQ_CST) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(h->ctl->why, sizeof(h->ctl->why), fmt, ap);
+		va_end(ap);
+	}
+	return rc < 0 ? rc : -EIO;
+}
+
+/* The message of the first kt_hammer_fail() of the last run, "" when there was none. */
+static inline const char *kt_hammer_why(const struct kt_hammer *h)
+{
+	return h->ctl ? h->ctl->why : "";
+}
 
 /* Whether the workers should stop: the deadline passed or a worker failed. */
 static inline int kt_hammer_over(const struct kt_hammer *h)
