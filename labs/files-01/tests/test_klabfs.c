@@ -301,25 +301,8 @@ static void check_no_memory(int mounted)
 #define WORKERS 4
 
 struct shared {
-	int failed;	/* the first failure wrote why */
-	char why[256];
 	long mounts, reads;
 };
-
-static int hammer_fail(struct kt_hammer *h, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int hammer_fail(struct kt_hammer *h, int rc, const char *fmt, ...)
-{
-	struct shared *sh = h->shared;
-	va_list ap;
-
-	if (__atomic_exchange_n(&sh->failed, 1, __ATOMIC_SEQ_CST) == 0) {
-		va_start(ap, fmt);
-		vsnprintf(sh->why, sizeof(sh->why), fmt, ap);
-		va_end(ap);
-	}
-	return rc < 0 ? rc : -EIO;
-}
 
 /* Even workers mount their own klabfs, read it and unmount it; odd ones read the main mount. */
 static int hammer_worker(struct kt_hammer *h, int id)
@@ -332,18 +315,18 @@ static int hammer_worker(struct kt_hammer *h, int id)
 	while (!kt_hammer_over(h)) {
 		if (id % 2 == 0) {
 			if (mount("klabfs", mnt, "klabfs", 0, NULL) < 0)
-				return hammer_fail(h, -errno, "mount %s: %s", mnt, strerror(errno));
+				return kt_hammer_fail(h, -errno, "mount %s: %s", mnt, strerror(errno));
 			__atomic_fetch_add(&sh->mounts, 1, __ATOMIC_RELAXED);
 		}
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return hammer_fail(h, -errno, "open %s: %s", path, strerror(errno));
+			return kt_hammer_fail(h, -errno, "open %s: %s", path, strerror(errno));
 		for (int off = 0; off < (int)strlen(TEXT); off += 5) {
 			ssize_t n = pread(fd, buf, 5, off);
 			size_t want = strlen(TEXT) - off < 5 ? strlen(TEXT) - off : 5;
 			if (n != (ssize_t)want || memcmp(buf, TEXT + off, want) != 0) {
 				close(fd);
-				return hammer_fail(h, n < 0 ? -errno : -EIO, "pread(%s, 5 bytes at %d) "
+				return kt_hammer_fail(h, n < 0 ? -errno : -EIO, "pread(%s, 5 bytes at %d) "
 						   "returned %zd, not \"%.*s\"", path, off, n,
 						   (int)want, TEXT + off);
 			}
@@ -351,7 +334,7 @@ static int hammer_worker(struct kt_hammer *h, int id)
 		close(fd);
 		__atomic_fetch_add(&sh->reads, 1, __ATOMIC_RELAXED);
 		if (id % 2 == 0 && umount2(mnt, 0) < 0)
-			return hammer_fail(h, -errno, "umount %s: %s", mnt, strerror(errno));
+			return kt_hammer_fail(h, -errno, "umount %s: %s", mnt, strerror(errno));
 	}
 	return 0;
 }
@@ -374,7 +357,8 @@ static void check_at_once(int mounted)
 	kt_check("mounts_at_once", rc == 0 && sh->mounts > 0,
 		 "2 threads and 2 processes mounting, reading and unmounting klabfs for 1 s "
 		 "(%ld mounts, %ld reads): %s", sh->mounts, sh->reads,
-		 sh->why[0] ? sh->why : rc == -ETIMEDOUT ? "a worker got stuck" : "no mount made");
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h)
+		 : rc == -ETIMEDOUT ? "a worker got stuck" : "no mount made");
 	kt_hammer_release(&h);
 }
 

@@ -266,8 +266,6 @@ static void test_no_memory(int fd, int fam)
 /* ---- sockets_at_once: threads and processes echoing on their own sockets at once ---- */
 
 struct shared {
-	int failed;
-	char why[600];
 	long replies;
 };
 
@@ -292,11 +290,9 @@ static int hammer_worker(struct kt_hammer *h, int id)
 		int rc = echo(fd, ha->fam, m, seq, &r);
 		if (rc < 0 || r.type != ha->fam || !r.has_msg || strcmp(r.msg, m) != 0 ||
 		    r.seq != seq) {
-			if (__atomic_exchange_n(&sh->failed, 1, __ATOMIC_SEQ_CST) == 0)
-				snprintf(sh->why, sizeof(sh->why), "worker %d sent \"%s\" (seq %u), "
-					 "got %s with seq %u", id, m, seq, what(rc, &r), r.seq);
 			close(fd);
-			return -EIO;
+			return kt_hammer_fail(h, -EIO, "worker %d sent \"%s\" (seq %u), got %.150s "
+					      "with seq %u", id, m, seq, what(rc, &r), r.seq);
 		}
 		__atomic_fetch_add(&sh->replies, 1, __ATOMIC_SEQ_CST);
 	}
@@ -321,7 +317,8 @@ static void test_at_once(int fd, int fam)
 		 after == before + replies + 1,
 		 "4 threads and 2 processes echoing on their own sockets for 1 s: %s; the count "
 		 "went from %ld to %ld over %ld replies (expected %ld)",
-		 sh->why[0] ? sh->why : rc ? "a worker failed or got stuck" : "every reply right",
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h)
+		 : rc ? "a worker failed or got stuck" : "every reply right",
 		 before, after, replies, before + replies + 1);
 	kt_hammer_release(&h);
 }

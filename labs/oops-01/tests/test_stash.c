@@ -128,25 +128,8 @@ static void test_no_memory(void)
 #define PER_WORKER 120
 
 struct shared {
-	int failed;
-	char why[300];
 	long added, deleted;
 };
-
-static int hammer_fail(struct kt_hammer *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int hammer_fail(struct kt_hammer *h, const char *fmt, ...)
-{
-	struct shared *sh = h->shared;
-	va_list ap;
-
-	if (__atomic_exchange_n(&sh->failed, 1, __ATOMIC_SEQ_CST) == 0) {
-		va_start(ap, fmt);
-		vsnprintf(sh->why, sizeof(sh->why), fmt, ap);
-		va_end(ap);
-	}
-	return -EIO;
-}
 
 /* Each worker adds its own keys and reads the listing; worker 0 also deletes "del 0". */
 static int hammer_worker(struct kt_hammer *h, int id)
@@ -160,23 +143,23 @@ static int hammer_worker(struct kt_hammer *h, int id)
 		snprintf(c, sizeof(c), "add w%dk%d %d", id, i, i);
 		int rc = kt_write_file(PROC, c);
 		if (rc < 0)
-			return hammer_fail(h, "\"%s\": %s", c, strerror(-rc));
+			return kt_hammer_fail(h, -EIO, "\"%s\": %s", c, strerror(-rc));
 		__atomic_fetch_add(&sh->added, 1, __ATOMIC_SEQ_CST);
 		if (id == 0 && i % 3 == 0) {
 			rc = kt_write_file(PROC, "del 0");
 			if (rc < 0)
-				return hammer_fail(h, "\"del 0\" with items in the stash: %s",
+				return kt_hammer_fail(h, -EIO, "\"del 0\" with items in the stash: %s",
 						   strerror(-rc));
 			__atomic_fetch_add(&sh->deleted, 1, __ATOMIC_SEQ_CST);
 		}
 		if (i % 8 == 0) {
 			int n = kt_read_file(PROC, buf, sizeof(buf));
 			if (n < 0)
-				return hammer_fail(h, "reading %s: %s", PROC, strerror(-n));
+				return kt_hammer_fail(h, -EIO, "reading %s: %s", PROC, strerror(-n));
 			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
 				int v;
 				if (sscanf(l, "w%*dk%*d %d", &v) != 1)
-					return hammer_fail(h, "a line of the listing is \"%.40s\"", l);
+					return kt_hammer_fail(h, -EIO, "a line of the listing is \"%.40s\"", l);
 			}
 		}
 	}
@@ -195,7 +178,8 @@ static void test_at_once(void)
 	kt_check("commands_at_once", rc == 0 && n == want,
 		 "4 threads and 2 processes adding (%ld), deleting (%ld) and listing at once: %s; "
 		 "then the listing has %d line(s), expected %ld", sh->added, sh->deleted,
-		 sh->why[0] ? sh->why : rc ? "a worker got stuck" : "no error", n, want);
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h) : rc ? "a worker got stuck" : "no error",
+		 n, want);
 	kt_hammer_release(&h);
 	cmd("clear");
 }

@@ -463,8 +463,6 @@ static void sum_handler(int sig, siginfo_t *si, void *uc)
 
 struct hshared {
 	long sent, sum;		/* writes that succeeded, and the sum of their values */
-	int failed;
-	char why[200];
 	int busy_ok;		/* registrations refused with EBUSY */
 };
 
@@ -479,12 +477,10 @@ static int writer(struct kt_hammer *h, int id)
 		if (id == 5) { /* one process tries to take the registration */
 			int rc = reg(fd, SIGUSR2);
 			if (rc != -EBUSY) {
-				if (__atomic_exchange_n(&sh->failed, 1, __ATOMIC_SEQ_CST) == 0)
-					snprintf(sh->why, sizeof(sh->why), "registering while another "
-						 "file holds the registration: %s, not EBUSY",
-						 err_str(rc));
 				close(fd);
-				return -EIO;
+				return kt_hammer_fail(h, -EIO, "registering while another file "
+						      "holds the registration: %s, not EBUSY",
+						      err_str(rc));
 			}
 			__atomic_fetch_add(&sh->busy_ok, 1, __ATOMIC_SEQ_CST);
 			kt_msleep(1);
@@ -498,11 +494,10 @@ static int writer(struct kt_hammer *h, int id)
 			__atomic_fetch_add(&sh->sent, 1, __ATOMIC_SEQ_CST);
 			__atomic_fetch_add(&sh->sum, val, __ATOMIC_SEQ_CST);
 		} else if (!(n < 0 && errno == EAGAIN)) { /* a full signal queue may refuse */
-			if (__atomic_exchange_n(&sh->failed, 1, __ATOMIC_SEQ_CST) == 0)
-				snprintf(sh->why, sizeof(sh->why), "writing \"%s\": %s", v,
-					 n < 0 ? strerror(errno) : "short write");
+			int e = errno;
 			close(fd);
-			return -EIO;
+			return kt_hammer_fail(h, -EIO, "writing \"%s\": %s", v,
+					      n < 0 ? strerror(e) : "short write");
 		}
 	}
 	close(fd);
@@ -541,7 +536,8 @@ static void test_at_once(void)
 		 "3 threads and 2 processes writing to one receiver, a third process trying to "
 		 "register (%d EBUSY), for 1 s: %s; %ld writes succeeded (values adding up to "
 		 "%ld), the handler got %d signals adding up to %ld", sh->busy_ok,
-		 sh->why[0] ? sh->why : rc ? "a worker got stuck" : "no error", sh->sent, sh->sum,
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h) : rc ? "a worker got stuck" : "no error",
+		 sh->sent, sh->sum,
 		 (int)got_count, sum_values);
 	kt_hammer_release(&h);
 }
