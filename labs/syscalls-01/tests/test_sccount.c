@@ -94,7 +94,7 @@ static void *thread_calls(void *arg)
 	int *tid = arg;
 
 	*tid = (int)syscall(SYS_gettid);
-	getppid_n(50);
+	getppid_n(25);
 	return NULL;
 }
 
@@ -163,7 +163,7 @@ static void *race_thread(void *arg)
 	__atomic_fetch_add(&r->ready, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST) < RACE_THREADS)
 		__builtin_ia32_pause();
-	getppid_n(25);
+	getppid_n(50);
 	return NULL;
 }
 
