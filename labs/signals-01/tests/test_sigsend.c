@@ -162,38 +162,42 @@ static void child_stop(struct child *c)
 	waitpid(c->pid, NULL, 0);
 }
 
-/* Objects in use in the slab cache of struct pid, or -1. */
-static long pid_objects(void)
+/* Objects in use in slab cache `cache` ("pid", "task_struct"), or -1. */
+static long slab_objects(const char *cache)
 {
 	static char buf[1 << 18];
-	char *l;
+	char path[96];
+	size_t len = strlen(cache);
 
 	if (kt_read_file("/proc/slabinfo", buf, sizeof(buf)) > 0) {
-		for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
-			long active;
-			if (sscanf(l, "pid %ld", &active) == 1)
-				return active;
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+			if (strncmp(l, cache, len) == 0 && l[len] == ' ')
+				return strtol(l + len, NULL, 10);
 		}
 	}
-	if (kt_read_file("/sys/kernel/slab/pid/objects", buf, sizeof(buf)) > 0)
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/objects", cache);
+	if (kt_read_file(path, buf, sizeof(buf)) > 0)
 		return strtol(buf, NULL, 10);
 	return -1;
 }
 
 /*
- * pid_objects() once freed struct pids have really gone, or once 2 s have
- * passed: a struct pid is freed after an RCU grace period, and a KASAN kernel
- * keeps freed objects in a quarantine (still counted as in use) until their
- * cache is shrunk. Stops early when the count is within limit of before.
+ * slab_objects() once freed objects have really gone, or once 2 s have
+ * passed: struct pid and task_struct are freed after an RCU grace period, and
+ * a KASAN kernel keeps freed objects in a quarantine (still counted as in use)
+ * until their cache is shrunk. Stops early when the count is within limit of
+ * before.
  */
-static long pid_objects_settled(long before, long limit)
+static long slab_objects_settled(const char *cache, long before, long limit)
 {
+	char path[96];
 	long n = -1;
 
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", cache);
 	for (int i = 0; i < 20; i++) {
 		kt_msleep(100);
-		kt_write_file("/sys/kernel/slab/pid/shrink", "1");
-		n = pid_objects();
+		kt_write_file(path, "1");
+		n = slab_objects(cache);
 		if (before < 0 || n < 0 || n - before < limit)
 			break;
 	}
@@ -318,29 +322,38 @@ static void test_children(void)
 
 static void test_leak(void)
 {
-	long before = pid_objects();
+	long pids = slab_objects("pid"), tasks = slab_objects("task_struct");
 
-	/* vfork: a child that copies no page tables is cheap on a debug kernel under TCG */
+	/*
+	 * Each child registers, signals itself through the device (ignored) and
+	 * exits. vfork: a child that copies no page tables is cheap on a debug
+	 * kernel under TCG.
+	 */
 	for (int i = 0; i < LEAK_CHILDREN; i++) {
 		pid_t pid = vfork();
 		if (pid == 0) {
 			int sig = SIGUSR1;
+			signal(SIGUSR1, SIG_IGN); /* this child's own copy: no CLONE_SIGHAND */
 			int fd = (int)syscall(SYS_openat, AT_FDCWD, DEV, O_RDWR);
-			if (fd >= 0)
-				syscall(SYS_ioctl, fd, SIGSEND_IOC_REGISTER, &sig);
+			if (fd >= 0 && syscall(SYS_ioctl, fd, SIGSEND_IOC_REGISTER, &sig) == 0)
+				syscall(SYS_write, fd, "1", 1);
 			_exit(0); /* exit closes the file */
 		}
 		if (pid > 0)
 			waitpid(pid, NULL, 0);
 	}
-	long after = pid_objects_settled(before, LEAK_CHILDREN / 2);
-	if (before < 0 || after < 0) {
-		kt_check("no_pid_leak", 0, "cannot read the pid slab cache in /proc/slabinfo");
+	long pids2 = slab_objects_settled("pid", pids, LEAK_CHILDREN / 2);
+	long tasks2 = slab_objects_settled("task_struct", tasks, LEAK_CHILDREN / 2);
+	if (pids < 0 || pids2 < 0 || tasks < 0 || tasks2 < 0) {
+		kt_check("no_pid_leak", 0, "cannot read the pid and task_struct slab caches in "
+			 "/proc/slabinfo");
 		return;
 	}
-	kt_check("no_pid_leak", after - before < LEAK_CHILDREN / 2,
-		 "%d processes registered and exited: struct pid objects in use went from %ld to "
-		 "%ld (a reference from get_pid() never put?)", LEAK_CHILDREN, before, after);
+	kt_check("no_pid_leak", pids2 - pids < LEAK_CHILDREN / 2 && tasks2 - tasks < LEAK_CHILDREN / 2,
+		 "%d processes registered, signalled themselves through the device and exited: "
+		 "struct pid objects in use went from %ld to %ld, task_struct objects from %ld to "
+		 "%ld (a reference from get_pid() or get_pid_task() never put?)", LEAK_CHILDREN,
+		 pids, pids2, tasks, tasks2);
 }
 
 /* ---- user_buffers: the arguments at the very end of a page, an unmapped page after ---- */
