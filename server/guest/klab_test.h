@@ -584,9 +584,9 @@ static inline void *kt__hammer_thread_main(void *p)
 
 /*
  * Runs h->fn in threads threads and procs child processes at once for ms
- * milliseconds. Waits 2 s more for stragglers: a worker still inside the
- * kernel then is left behind (a thread detached, a process killed) and counts
- * as -ETIMEDOUT. Returns 0 when every worker returned 0, else the first
+ * milliseconds. Waits 5 s more for stragglers (a loaded host can stall a
+ * vCPU for seconds): a worker still inside the kernel then is left behind (a
+ * thread detached, a process killed) and counts as -ETIMEDOUT. Returns 0 when every worker returned 0, else the first
  * failure (h->failed_id says whose). The shared page stays mapped until
  * kt_hammer_release().
  */
@@ -631,7 +631,7 @@ static inline int kt_hammer_run(struct kt_hammer *h, int threads, int procs, int
 	h->ctl->deadline = kt_now() + ms / 1000.0;
 	__atomic_store_n(&h->ctl->go, 1, __ATOMIC_SEQ_CST);
 
-	double end = kt_now() + ms / 1000.0 + 2.0;
+	double end = kt_now() + ms / 1000.0 + 5.0;
 	for (int i = 0; i < started; i++) {
 		int done = 0, status;
 
