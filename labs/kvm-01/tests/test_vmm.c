@@ -178,8 +178,8 @@ static const uint8_t prog_mmio[] = {
 };
 
 /*
- *	mov $0x3f8, %dx		print "rep out\n" with one instruction:
- *	mov $msg, %si		one KVM_EXIT_IO (out) with io.count 8
+ *	mov $0x3f8, %dx		print "rep out\n" with one instruction
+ *	mov $msg, %si		(KVM's emulator exits once per byte of a string out)
  *	mov $8, %cx
  *	cld
  *	rep outsb
