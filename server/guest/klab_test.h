@@ -577,9 +577,35 @@ struct kt_hammer {
 		volatile int ready, go, over;
 		double deadline;
 		int results[KT_HAMMER_MAX];
+		int failed;			 /* kt_hammer_fail() was called */
+		char why[256];			 /* what the first failing worker saw */
 		unsigned char user[];
 	} *ctl;
 };
+
+/*
+ * For a worker that found something wrong: the first call (of any worker,
+ * thread or process) keeps its message, for kt_hammer_why(). Returns rc when
+ * it is negative, else -EIO, for the worker to return.
+ */
+static inline __attribute__((format(printf, 3, 4))) int
+kt_hammer_fail(struct kt_hammer *h, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_exchange_n(&h->ctl->failed, 1, __ATOMIC_SEQ_CST) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(h->ctl->why, sizeof(h->ctl->why), fmt, ap);
+		va_end(ap);
+	}
+	return rc < 0 ? rc : -EIO;
+}
+
+/* The message of the first kt_hammer_fail() of the last run, "" when there was none. */
+static inline const char *kt_hammer_why(const struct kt_hammer *h)
+{
+	return h->ctl ? h->ctl->why : "";
+}
 
 /* Whether the workers should stop: the deadline passed or a worker failed. */
 static inline int kt_hammer_over(const struct kt_hammer *h)
@@ -616,9 +642,9 @@ static inline void *kt__hammer_thread_main(void *p)
 
 /*
  * Runs h->fn in threads threads and procs child processes at once for ms
- * milliseconds. Waits 2 s more for stragglers: a worker still inside the
- * kernel then is left behind (a thread detached, a process killed) and counts
- * as -ETIMEDOUT. Returns 0 when every worker returned 0, else the first
+ * milliseconds. Waits 5 s more for stragglers (a loaded host can stall a
+ * vCPU for seconds): a worker still inside the kernel then is left behind (a
+ * thread detached, a process killed) and counts as -ETIMEDOUT. Returns 0 when every worker returned 0, else the first
  * failure (h->failed_id says whose). The shared page stays mapped until
  * kt_hammer_release().
  */
@@ -663,7 +689,7 @@ static inline int kt_hammer_run(struct kt_hammer *h, int threads, int procs, int
 	h->ctl->deadline = kt_now() + ms / 1000.0;
 	__atomic_store_n(&h->ctl->go, 1, __ATOMIC_SEQ_CST);
 
-	double end = kt_now() + ms / 1000.0 + 2.0;
+	double end = kt_now() + ms / 1000.0 + 5.0;
 	for (int i = 0; i < started; i++) {
 		int done = 0, status;
 

@@ -44,6 +44,61 @@ static int is_write_refusal(int e)
 	return e == EROFS || e == EACCES || e == EPERM;
 }
 
+/*
+ * A read writes exactly the bytes it returns: into a buffer with canary bytes
+ * around it, a read of 256 bytes gets the 19 of the text and leaves the rest
+ * of the buffer alone, and an 8-byte read at offset 15 gets "fs!\n" and
+ * nothing past it.
+ */
+static void check_exact_bytes(void)
+{
+	struct kt_guard g;
+	char why[256] = "";
+	ssize_t n = -1, m = -1;
+	long past = -1, outside = -1;
+
+	if (kt_guard_init(&g, 256, KT_GUARD_CANARY) < 0) {
+		kt_check("read_exact_bytes", 0, "cannot map a guarded buffer: %s", strerror(errno));
+		return;
+	}
+	int fd = open(FILE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "open %s: %s", FILE_PATH, strerror(errno));
+	} else {
+		n = read(fd, g.buf, 256);
+		past = n >= 0 && n <= 256 ? kt_guard_written(&g, (size_t)n, 256) : -1;
+		outside = kt_guard_check(&g);
+		if (n != (ssize_t)strlen(TEXT) || memcmp(g.buf, TEXT, strlen(TEXT)) != 0)
+			snprintf(why, sizeof(why), "read(256 bytes) returned %zd, expected %zu and "
+				 "the text", n, strlen(TEXT));
+		else if (past >= 0)
+			snprintf(why, sizeof(why), "read(256 bytes) returned %zd but wrote byte %ld "
+				 "of the buffer too: a read must copy only what it returns", n, past);
+		else if (outside != -1)
+			snprintf(why, sizeof(why), "read(256 bytes) wrote at offset %ld, outside "
+				 "the buffer", outside);
+	}
+	if (fd >= 0 && !why[0]) {
+		kt_guard_refill(&g, 0, 256);
+		m = pread(fd, g.buf, 8, 15);
+		past = m >= 0 && m <= 8 ? kt_guard_written(&g, (size_t)m, 256) : -1;
+		if (m != 4 || memcmp(g.buf, "fs!\n", 4) != 0)
+			snprintf(why, sizeof(why), "pread(8 bytes at offset 15) returned %zd, "
+				 "expected 4 (\"fs!\\n\")", m);
+		else if (past >= 0)
+			snprintf(why, sizeof(why), "pread(8 bytes at offset 15) returned 4 but wrote "
+				 "byte %ld of the buffer too: a read must copy only what it returns",
+				 past);
+		else if (kt_guard_check(&g) != -1)
+			snprintf(why, sizeof(why), "pread(8 bytes at offset 15) wrote outside the "
+				 "buffer (offset %ld)", kt_guard_check(&g));
+	}
+	if (fd >= 0)
+		close(fd);
+	kt_guard_release(&g);
+	kt_check("read_exact_bytes", !why[0], "%s", why);
+}
+
 static void check_files(int mounted)
 {
 	struct stat st;
@@ -53,7 +108,7 @@ static void check_files(int mounted)
 	if (!mounted) {
 		const char *names[] = { "superblock_magic", "root_dir", "lists_file", "file_mode",
 					"file_size", "file_content", "partial_read",
-					"lookup_missing", "read_only" };
+					"read_exact_bytes", "lookup_missing", "read_only" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			kt_check(names[i], 0, "not checked: klabfs did not mount");
 		return;
@@ -130,6 +185,8 @@ static void check_files(int mounted)
 		 "1-byte reads to give the whole text; got %zd bytes \"%.4s\", %zd, and %zu bytes",
 		 m, m > 0 ? mid : "", past, got);
 
+	check_exact_bytes();
+
 	errno = 0;
 	rc = stat(MNT "/nothing-here", &st);
 	e = errno;
@@ -169,9 +226,148 @@ static void check_files(int mounted)
 		 wr, c < 0 ? strerror(ce) : "created", mk < 0 ? strerror(me) : "made");
 }
 
+/* ---- mount_no_memory: every allocation of a mount failing in turn ---- */
+
+#define MNT_FAULT "/tmp/klabfs-fault"
+
+static int mount_call(void *arg)
+{
+	(void)arg;
+	return mount("klabfs", MNT_FAULT, "klabfs", 0, NULL) < 0 ? -errno : 0;
+}
+
+/* After a mount with its nth fallible call failing: a clean error, or a complete mount. */
+static int mount_check(void *arg, int rc, int n, int fired, char *why, size_t len)
+{
+	char buf[64];
+
+	(void)arg;
+	if (rc == 0) {
+		int r = kt_read_file(MNT_FAULT "/hello.txt", buf, sizeof(buf));
+		int u = umount2(MNT_FAULT, 0) < 0 ? -errno : 0;
+
+		if (r < 0 || strcmp(buf, "Hello from klabfs!") != 0) {
+			snprintf(why, len, "with fallible call %d of mount(2) failing, the mount "
+				 "succeeded but %s/hello.txt %s%s", n, MNT_FAULT,
+				 r < 0 ? "cannot be read: " : "reads something else",
+				 r < 0 ? strerror(-r) : "");
+			return -1;
+		}
+		if (u < 0) {
+			snprintf(why, len, "with fallible call %d failing, umount(%s): %s", n,
+				 MNT_FAULT, strerror(-u));
+			return -1;
+		}
+		return 0;
+	}
+	if (!fired) {
+		snprintf(why, len, "mount(2) failed (%s) though no allocation was made to fail",
+			 strerror(-rc));
+		return -1;
+	}
+	if (file_has_line("/proc/mounts", " " MNT_FAULT " ")) {
+		snprintf(why, len, "with fallible call %d failing, mount(2) failed (%s) but "
+			 "/proc/mounts lists %s", n, strerror(-rc), MNT_FAULT);
+		umount2(MNT_FAULT, MNT_DETACH);
+		return -1;
+	}
+	if (rc != -ENOMEM && rc != -EFAULT) {
+		snprintf(why, len, "with fallible call %d failing (an allocation), mount(2) "
+			 "failed with %s: expected %s", n, strerror(-rc), strerror(ENOMEM));
+		return -1;
+	}
+	return 0;
+}
+
+static void check_no_memory(int mounted)
+{
+	char why[300];
+
+	if (!mounted) {
+		kt_check("mount_no_memory", 0, "not checked: klabfs did not mount");
+		return;
+	}
+	mkdir(MNT_FAULT, 0755);
+	int n = kt_fail_walk(mount_call, mount_check, NULL, 400, why, sizeof(why));
+	if (n == -ENOSYS) {
+		kt_skip("mount_no_memory", why);
+		return;
+	}
+	kt_check("mount_no_memory", n > 0, "%s", why);
+}
+
+/* ---- mounts_at_once: mounts, reads and unmounts in threads and processes at once ---- */
+
+#define WORKERS 4
+
+struct shared {
+	long mounts, reads;
+};
+
+/* Even workers mount their own klabfs, read it and unmount it; odd ones read the main mount. */
+static int hammer_worker(struct kt_hammer *h, int id)
+{
+	struct shared *sh = h->shared;
+	char mnt[64], path[96], buf[64];
+
+	snprintf(mnt, sizeof(mnt), "/tmp/klabfs-%d", id);
+	snprintf(path, sizeof(path), "%s/hello.txt", id % 2 ? MNT : mnt);
+	while (!kt_hammer_over(h)) {
+		if (id % 2 == 0) {
+			if (mount("klabfs", mnt, "klabfs", 0, NULL) < 0)
+				return kt_hammer_fail(h, -errno, "mount %s: %s", mnt, strerror(errno));
+			__atomic_fetch_add(&sh->mounts, 1, __ATOMIC_RELAXED);
+		}
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kt_hammer_fail(h, -errno, "open %s: %s", path, strerror(errno));
+		for (int off = 0; off < (int)strlen(TEXT); off += 5) {
+			ssize_t n = pread(fd, buf, 5, off);
+			size_t want = strlen(TEXT) - off < 5 ? strlen(TEXT) - off : 5;
+			if (n != (ssize_t)want || memcmp(buf, TEXT + off, want) != 0) {
+				close(fd);
+				return kt_hammer_fail(h, n < 0 ? -errno : -EIO, "pread(%s, 5 bytes at %d) "
+						   "returned %zd, not \"%.*s\"", path, off, n,
+						   (int)want, TEXT + off);
+			}
+		}
+		close(fd);
+		__atomic_fetch_add(&sh->reads, 1, __ATOMIC_RELAXED);
+		if (id % 2 == 0 && umount2(mnt, 0) < 0)
+			return kt_hammer_fail(h, -errno, "umount %s: %s", mnt, strerror(errno));
+	}
+	return 0;
+}
+
+static void check_at_once(int mounted)
+{
+	struct kt_hammer h = { .fn = hammer_worker };
+
+	if (!mounted) {
+		kt_check("mounts_at_once", 0, "not checked: klabfs did not mount");
+		return;
+	}
+	for (int i = 0; i < WORKERS; i++) {
+		char mnt[64];
+		snprintf(mnt, sizeof(mnt), "/tmp/klabfs-%d", i);
+		mkdir(mnt, 0755);
+	}
+	long before = fault_taint();
+	int rc = kt_hammer_run(&h, WORKERS / 2, WORKERS / 2, 1000);
+	struct shared *sh = h.shared;
+	int faulted = fault_taint() != before;
+	kt_check("mounts_at_once", rc == 0 && sh->mounts > 0 && !faulted,
+		 "2 threads and 2 processes mounting, reading and unmounting klabfs for 1 s "
+		 "(%ld mounts, %ld reads): %s", sh->mounts, sh->reads,
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h)
+		 : rc == -ETIMEDOUT ? "a worker got stuck"
+		 : faulted ? "the kernel reported a fault (see the kernel report)" : "no mount made");
+	kt_hammer_release(&h);
+}
+
 int main(void)
 {
-	kt_plan(14);
+	kt_plan(17);
 
 	kt_check("fs_registered", file_has_line("/proc/filesystems", "nodev\tklabfs"),
 		 "no line \"nodev<TAB>klabfs\" in /proc/filesystems");
@@ -187,6 +383,8 @@ int main(void)
 	int mounted = rc == 0;
 
 	check_files(mounted);
+	check_no_memory(mounted);
+	check_at_once(mounted);
 
 	if (!mounted) {
 		kt_check("busy_while_mounted", 0, "not checked: klabfs did not mount");

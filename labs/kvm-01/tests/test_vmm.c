@@ -4,9 +4,12 @@
  * program (bytes below, assembled from the listing next to each) to /tmp, runs
  * `vmm FILE`, and compares its stdout and exit status.
  */
+#define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,6 +177,34 @@ static const uint8_t prog_mmio[] = {
 	0x06, 0x10, 0x00, 0x01, 0xb0, 0x79, 0xee, 0xf4,
 };
 
+/*
+ *	mov $0x3f8, %dx		print "rep out\n" with one instruction
+ *	mov $msg, %si		(KVM's emulator exits once per byte of a string out)
+ *	mov $8, %cx
+ *	cld
+ *	rep outsb
+ *	hlt
+ * msg:	.ascii "rep out\n"
+ */
+static const uint8_t prog_outs[] = {
+	0xba, 0xf8, 0x03, 0xbe, 0x0d, 0x10, 0xb9, 0x08, 0x00, 0xfc, 0xf3, 0x6e,
+	0xf4, 0x72, 0x65, 0x70, 0x20, 0x6f, 0x75, 0x74, 0x0a,
+};
+
+/*
+ *	mov $0x3f8, %dx		print 's'
+ *	mov $'s', %al
+ *	out %al, (%dx)
+ *	lidt idtr		an empty interrupt table, then an interrupt:
+ *	int3			#GP, double fault, triple fault: KVM_EXIT_SHUTDOWN
+ *	hlt			never reached
+ * idtr: .word 0, .long 0
+ */
+static const uint8_t prog_shutdown[] = {
+	0xba, 0xf8, 0x03, 0xb0, 0x73, 0xee, 0x0f, 0x01, 0x1e, 0x0d, 0x10, 0xcc,
+	0xf4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
 struct vmm_result {
 	int ran;	/* the vmm ran and finished */
 	int status;	/* its exit status, or -signal */
@@ -183,8 +214,21 @@ struct vmm_result {
 	char why[256];	/* why it did not run */
 };
 
-/* Runs `vmm path` (or `vmm` when path is NULL) and collects its output. */
-static void run_vmm(const char *path, struct vmm_result *r)
+/* Hides /dev/kvm from this (child) process: a private mount namespace with an empty /dev. */
+static void hide_dev_kvm(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/dev", "tmpfs", 0, NULL) < 0) {
+		fprintf(stderr, "test: cannot hide /dev/kvm: %s\n", strerror(errno));
+		_exit(126);
+	}
+}
+
+/*
+ * Runs `vmm path` (or `vmm` when path is NULL) and collects its output; with
+ * no_kvm, in a mount namespace where /dev/kvm does not exist.
+ */
+static void run_vmm_ex(const char *path, int no_kvm, struct vmm_result *r)
 {
 	int out[2], err[2];
 	size_t errlen = 0;
@@ -204,6 +248,8 @@ static void run_vmm(const char *path, struct vmm_result *r)
 		dup2(err[1], 2);
 		close(out[0]);
 		close(err[0]);
+		if (no_kvm)
+			hide_dev_kvm();
 		char *argv[] = { "vmm", (char *)path, NULL };
 		execv(VMM, argv);
 		_exit(127);
@@ -267,6 +313,11 @@ static void run_vmm(const char *path, struct vmm_result *r)
 		r->err[--n] = '\0';
 }
 
+static void run_vmm(const char *path, struct vmm_result *r)
+{
+	run_vmm_ex(path, 0, r);
+}
+
 /* Makes s printable for a diagnostic: "\n" for newlines, \xNN for the rest. */
 static const char *show(const char *s, size_t n)
 {
@@ -298,6 +349,31 @@ static const char *status_str(const struct vmm_result *r)
 	else
 		snprintf(buf, sizeof(buf), "exit status %d", r->status);
 	return buf;
+}
+
+/* Writes a guest program to /tmp/NAME.bin; 0 or -errno. */
+static int write_prog(const char *name, const uint8_t *prog, size_t len, char *path, size_t plen)
+{
+	snprintf(path, plen, "/tmp/%s.bin", name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, prog, len);
+	int e = errno;
+	close(fd);
+	return n == (ssize_t)len ? 0 : n < 0 ? -e : -EIO;
+}
+
+/* An error before the guest runs: no output, a message on stderr, exit status 2. */
+static void check_setup_error(const char *name, const char *what, const struct vmm_result *r)
+{
+	if (!r->ran)
+		kt_check(name, 0, "%s", r->why);
+	else
+		kt_check(name, r->status == 2 && r->outlen == 0 && r->err[0],
+			 "%s: expected no output, a message on stderr and exit status 2, got "
+			 "\"%s\", %s and stderr \"%s\"", what, show(r->out, r->outlen),
+			 status_str(r), r->err);
 }
 
 /* Runs a guest program and checks its output and exit status. */
@@ -332,8 +408,9 @@ int main(void)
 {
 	struct vmm_result r;
 	struct stat st;
+	char path[64];
 
-	kt_plan(9);
+	kt_plan(14);
 	if (stat("/dev/kvm", &st) < 0)
 		printf("# /dev/kvm: %s: the kvm modules did not give a KVM device "
 		       "(a klab problem, not yours)\n", strerror(errno));
@@ -345,6 +422,21 @@ int main(void)
 	check_guest("memory_1mib", prog_mem, sizeof(prog_mem), "M!\n", 0);
 	check_guest("exit_port", prog_exit, sizeof(prog_exit), "bye\n", 42);
 	check_guest("other_ports_ignored", prog_ports, sizeof(prog_ports), "ok\n", 0);
+	check_guest("string_output", prog_outs, sizeof(prog_outs), "rep out\n", 0);
+
+	/* a triple fault: KVM_EXIT_SHUTDOWN, which vmm does not handle */
+	if (write_prog("shutdown_exit", prog_shutdown, sizeof(prog_shutdown), path,
+		       sizeof(path)) < 0)
+		r = (struct vmm_result){ .why = "cannot write the guest program" };
+	else
+		run_vmm(path, &r);
+	if (!r.ran)
+		kt_check("shutdown_exit", 0, "%s", r.why);
+	else
+		kt_check("shutdown_exit", r.status == 1 && r.outlen == 1 && r.out[0] == 's' && r.err[0],
+			 "a guest that triple-faults (KVM_EXIT_SHUTDOWN): expected output \"s\", a "
+			 "message on stderr and exit status 1, got \"%s\", %s and stderr \"%s\"",
+			 show(r.out, r.outlen), status_str(&r), r.err);
 
 	/* a write past guest memory: KVM_EXIT_MMIO, which vmm does not handle */
 	int fd = open("/tmp/unhandled_exit.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -364,12 +456,22 @@ int main(void)
 			 show(r.out, r.outlen), status_str(&r), r.err);
 
 	run_vmm("/tmp/no-such-guest.bin", &r);
-	if (!r.ran)
-		kt_check("missing_file", 0, "%s", r.why);
-	else
-		kt_check("missing_file", r.status == 2 && r.outlen == 0 && r.err[0],
-			 "vmm /tmp/no-such-guest.bin: expected no output, a message on stderr and "
-			 "exit status 2, got \"%s\", %s and stderr \"%s\"",
-			 show(r.out, r.outlen), status_str(&r), r.err);
+	check_setup_error("missing_file", "vmm /tmp/no-such-guest.bin", &r);
+
+	/* a directory opens but cannot be read */
+	mkdir("/tmp/a-directory.bin", 0755);
+	run_vmm("/tmp/a-directory.bin", &r);
+	check_setup_error("unreadable_file", "vmm /tmp/a-directory.bin (a directory: read fails)",
+			  &r);
+
+	run_vmm(NULL, &r);
+	check_setup_error("no_argument", "vmm with no argument", &r);
+
+	if (write_prog("no_kvm", prog_halt, sizeof(prog_halt), path, sizeof(path)) < 0) {
+		kt_check("no_kvm", 0, "cannot write %s: %s", path, strerror(errno));
+	} else {
+		run_vmm_ex(path, 1, &r);
+		check_setup_error("no_kvm", "vmm on a halting guest, with no /dev/kvm", &r);
+	}
 	return kt_done();
 }

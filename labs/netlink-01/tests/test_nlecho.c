@@ -61,7 +61,7 @@ static size_t put_attr(char *buf, size_t len, int type, const void *data, size_t
 /* Sends a generic netlink request; msg NULL leaves out the string attribute. */
 static int send_req(int fd, int family, int cmd, int attr, const char *msg, unsigned int seq)
 {
-	static char buf[BUFSZ];
+	char buf[BUFSZ]; /* on the stack: threads send at once */
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	struct genlmsghdr *gh = NLMSG_DATA(nh);
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
@@ -82,7 +82,7 @@ static int send_req(int fd, int family, int cmd, int attr, const char *msg, unsi
 /* Receives one message and parses it; -errno when nothing came. */
 static int recv_reply(int fd, struct reply *r)
 {
-	static char buf[BUFSZ];
+	char buf[BUFSZ];
 
 	memset(r, 0, sizeof(*r));
 	r->count = -1;
@@ -181,13 +181,155 @@ static const char *what(int rc, const struct reply *r)
 	return b;
 }
 
+/* ---- echo_no_memory: every allocation of an echo round trip failing in turn ---- */
+
+struct nomem {
+	int fd, fam;
+	unsigned int seq;
+	int sent;		/* sendto's result */
+	int got;		/* recv's result */
+	struct reply r;
+};
+
+/* Receives the answer with sequence number seq, skipping stale ones; -errno when none came. */
+static int recv_seq(int fd, unsigned int seq, struct reply *r)
+{
+	for (int i = 0; i < 8; i++) {
+		int rc = recv_reply(fd, r);
+		if (rc < 0 || r->seq == seq)
+			return rc;
+	}
+	return -EBADMSG;
+}
+
+static int nomem_call(void *arg)
+{
+	struct nomem *a = arg;
+	char m[32];
+
+	a->seq++;
+	snprintf(m, sizeof(m), "no memory %u", a->seq);
+	a->got = -ENOMSG;
+	a->sent = send_req(a->fd, a->fam, KLECHO_CMD_ECHO, KLECHO_A_MSG, m, a->seq);
+	if (a->sent == 0)
+		a->got = recv_seq(a->fd, a->seq, &a->r);
+	return a->sent < 0 ? a->sent : a->got;
+}
+
+/* After an echo with its nth fallible call failing: the echo, or a clean error. */
+static int nomem_check(void *arg, int rc, int n, int fired, char *why, size_t len)
+{
+	struct nomem *a = arg;
+	char m[32];
+
+	snprintf(m, sizeof(m), "no memory %u", a->seq);
+	if (rc == 0 && a->r.type == a->fam && a->r.has_msg && strcmp(a->r.msg, m) == 0 &&
+	    a->r.count > 0)
+		return 0; /* answered despite the failure (it hit something that can fail softly) */
+	if (!fired) {
+		snprintf(why, len, "an echo with no failure injected got %s", what(rc, &a->r));
+		return -1;
+	}
+	if (a->sent == -ENOMEM || a->sent == -ENOBUFS || a->sent == -EFAULT)
+		return 0; /* the request itself could not be sent */
+	if (rc == -ENOBUFS || rc == -EFAULT)
+		return 0; /* no memory for the error message, or the copy to us failed */
+	if (rc == 0 && a->r.type == NLMSG_ERROR && (a->r.error == -ENOMEM || a->r.error == -ENOBUFS))
+		return 0;
+	snprintf(why, len, "an echo with fallible call %d failing (an allocation): expected "
+		 "the echo or an error reply ENOMEM, got %s", n, what(rc, &a->r));
+	return -1;
+}
+
+static void test_no_memory(int fd, int fam)
+{
+	struct nomem a = { .fd = fd, .fam = fam, .seq = 5000 };
+	struct reply r;
+	char why[1400];
+
+	int n = kt_fail_walk(nomem_call, nomem_check, &a, 300, why, sizeof(why));
+	if (n == -ENOSYS) {
+		kt_skip("echo_no_memory", why);
+		return;
+	}
+	long before = a.r.count;
+	int rc = n > 0 ? echo(fd, fam, "after no memory", 6000, &r) : -1;
+	int ok = n > 0 && rc == 0 && r.has_msg && strcmp(r.msg, "after no memory") == 0 &&
+		 r.count > before;
+	if (n > 0 && !ok)
+		snprintf(why, sizeof(why), "after %d echoes with an allocation failing, a plain "
+			 "echo got %s (expected the string and a count above %ld)", n,
+			 what(rc, &r), before);
+	kt_check("echo_no_memory", ok, "%s", why);
+}
+
+/* ---- sockets_at_once: threads and processes echoing on their own sockets at once ---- */
+
+struct shared {
+	long replies;
+};
+
+struct hammer_arg {
+	int fam;
+};
+
+static int hammer_worker(struct kt_hammer *h, int id)
+{
+	struct shared *sh = h->shared;
+	struct hammer_arg *ha = h->arg;
+	struct reply r;
+	int fd = nl_open();
+
+	if (fd < 0)
+		return fd;
+	for (unsigned int i = 0; !kt_hammer_over(h); i++) {
+		char m[48];
+		unsigned int seq = (unsigned int)id << 24 | i;
+
+		snprintf(m, sizeof(m), "worker %d echo %u", id, i);
+		int rc = echo(fd, ha->fam, m, seq, &r);
+		if (rc < 0 || r.type != ha->fam || !r.has_msg || strcmp(r.msg, m) != 0 ||
+		    r.seq != seq) {
+			close(fd);
+			return kt_hammer_fail(h, -EIO, "worker %d sent \"%s\" (seq %u), got %.150s "
+					      "with seq %u", id, m, seq, what(rc, &r), r.seq);
+		}
+		__atomic_fetch_add(&sh->replies, 1, __ATOMIC_SEQ_CST);
+	}
+	close(fd);
+	return 0;
+}
+
+static void test_at_once(int fd, int fam)
+{
+	struct hammer_arg ha = { .fam = fam };
+	struct kt_hammer h = { .fn = hammer_worker, .arg = &ha };
+	struct reply r;
+
+	int rc0 = echo(fd, fam, "before", 7000, &r);
+	long before = rc0 == 0 ? r.count : -1;
+	int rc = kt_hammer_run(&h, 4, 2, 1000);
+	struct shared *sh = h.shared;
+	long replies = sh->replies;
+	int rc1 = echo(fd, fam, "after", 7001, &r);
+	long after = rc1 == 0 ? r.count : -1;
+	kt_check("sockets_at_once", rc == 0 && replies > 0 && before > 0 &&
+		 after == before + replies + 1,
+		 "4 threads and 2 processes echoing on their own sockets for 1 s: %s; the count "
+		 "went from %ld to %ld over %ld replies (expected %ld)",
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h)
+		 : rc ? "a worker failed or got stuck" : "every reply right",
+		 before, after, replies, before + replies + 1);
+	kt_hammer_release(&h);
+}
+
 int main(void)
 {
 	struct reply r;
 	unsigned int version = 0;
 	int rc;
 
-	kt_plan(9);
+	kt_plan(11);
 	int fd = nl_open();
 	if (fd < 0) {
 		printf("# cannot open a NETLINK_GENERIC socket: %s\n", strerror(-fd));
@@ -274,6 +416,9 @@ int main(void)
 		 "the first and %s on the second", what(g1, &r1), what(g2, &r2));
 	if (fd2 >= 0)
 		close(fd2);
+
+	test_no_memory(fd, fam);
+	test_at_once(fd, fam);
 
 	rc = kt_rmmod("nlecho");
 	int gone = resolve(fd, NULL);

@@ -71,11 +71,124 @@ static const char *err_str(int rc)
 	return rc ? strerror(-rc) : "success";
 }
 
+/* ---- add_no_memory: every allocation of an "add" failing in turn ---- */
+
+static int add_call(void *arg)
+{
+	(void)arg;
+	return kt_write_file(PROC, "add memtest 1");
+}
+
+static int add_check(void *arg, int rc, int n, int fired, char *why, size_t len)
+{
+	int lines = list();
+
+	(void)arg;
+	if (rc == 0) {
+		if (lines != 1 || strcmp(listing, "memtest 1") != 0) {
+			snprintf(why, len, "\"add memtest 1\" on an empty stash succeeded%s, but the "
+				 "listing is \"%s\"", fired ? " (with an allocation failing)" : "",
+				 shown());
+			return -1;
+		}
+		return cmd("clear");
+	}
+	if (!fired) {
+		snprintf(why, len, "\"add memtest 1\" failed (%s) though no allocation was made "
+			 "to fail", err_str(rc));
+		return -1;
+	}
+	if (rc != -ENOMEM && rc != -EFAULT) {
+		snprintf(why, len, "\"add memtest 1\" with fallible call %d failing (an "
+			 "allocation): expected %s, got %s", n, strerror(ENOMEM), err_str(rc));
+		return -1;
+	}
+	if (lines != 0) {
+		snprintf(why, len, "\"add memtest 1\" failed (%s) but the listing is \"%s\", "
+			 "expected it empty", err_str(rc), shown());
+		return -1;
+	}
+	return 0;
+}
+
+static void test_no_memory(void)
+{
+	char why[700];
+
+	cmd("clear");
+	int n = kt_fail_walk(add_call, add_check, NULL, 100, why, sizeof(why));
+	if (n == -ENOSYS)
+		kt_skip("add_no_memory", why);
+	else
+		kt_check("add_no_memory", n > 0, "%s", why);
+}
+
+/* ---- commands_at_once: threads and processes adding, deleting and listing at once ---- */
+
+#define PER_WORKER 120
+
+struct shared {
+	long added, deleted;
+};
+
+/* Each worker adds its own keys and reads the listing; worker 0 also deletes "del 0". */
+static int hammer_worker(struct kt_hammer *h, int id)
+{
+	struct shared *sh = h->shared;
+	char buf[1 << 15];
+
+	for (int i = 0; i < PER_WORKER && !kt_hammer_over(h); i++) {
+		char c[64];
+
+		snprintf(c, sizeof(c), "add w%dk%d %d", id, i, i);
+		int rc = kt_write_file(PROC, c);
+		if (rc < 0)
+			return kt_hammer_fail(h, -EIO, "\"%s\": %s", c, strerror(-rc));
+		__atomic_fetch_add(&sh->added, 1, __ATOMIC_SEQ_CST);
+		if (id == 0 && i % 3 == 0) {
+			rc = kt_write_file(PROC, "del 0");
+			if (rc < 0)
+				return kt_hammer_fail(h, -EIO, "\"del 0\" with items in the stash: %s",
+						   strerror(-rc));
+			__atomic_fetch_add(&sh->deleted, 1, __ATOMIC_SEQ_CST);
+		}
+		if (i % 8 == 0) {
+			int n = kt_read_file(PROC, buf, sizeof(buf));
+			if (n < 0)
+				return kt_hammer_fail(h, -EIO, "reading %s: %s", PROC, strerror(-n));
+			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+				int v;
+				if (sscanf(l, "w%*dk%*d %d", &v) != 1)
+					return kt_hammer_fail(h, -EIO, "a line of the listing is \"%.40s\"", l);
+			}
+		}
+	}
+	return 0;
+}
+
+static void test_at_once(void)
+{
+	struct kt_hammer h = { .fn = hammer_worker };
+
+	cmd("clear");
+	int rc = kt_hammer_run(&h, 4, 2, 3000);
+	struct shared *sh = h.shared;
+	int n = list();
+	long want = sh->added - sh->deleted;
+	kt_check("commands_at_once", rc == 0 && n == want,
+		 "4 threads and 2 processes adding (%ld), deleting (%ld) and listing at once: %s; "
+		 "then the listing has %d line(s), expected %ld", sh->added, sh->deleted,
+		 kt_hammer_why(&h)[0] ? kt_hammer_why(&h) : rc ? "a worker got stuck" : "no error",
+		 n, want);
+	kt_hammer_release(&h);
+	cmd("clear");
+}
+
 int main(void)
 {
 	int rc, n;
 
-	kt_plan(10);
+	kt_plan(13);
 
 	n = list();
 	kt_check("empty_list", n == 0,
@@ -92,6 +205,16 @@ int main(void)
 	rc = cmd("add banana 7");
 	kt_check("duplicate_key", rc == -EEXIST, "add banana 7 again: expected %s, got %s",
 		 strerror(EEXIST), err_str(rc));
+
+	/* the longest key, 15 characters, is an ordinary key */
+	rc = cmd("add fifteen-chars-k 4");
+	n = list();
+	int rcdel = cmd("del 3");
+	kt_check("longest_key", rc == 0 && strcmp(listing, "apple 1\nbanana 2\ncherry 3\n"
+						   "fifteen-chars-k 4") == 0 && rcdel == 0,
+		 "\"add fifteen-chars-k 4\" (a 15-character key): expected it added and listed "
+		 "last, then \"del 3\" to remove it; got %s, the listing \"%s\", and %s",
+		 err_str(rc), shown(), err_str(rcdel));
 
 	int r1 = cmd("frob"), r2 = cmd("del x"), r3 = cmd("add onlykey"),
 	    r4 = cmd("add waytoolongakey16 1");
@@ -164,6 +287,9 @@ int main(void)
 	kt_check("clear_all", rc == 0 && n == 0,
 		 "clear (%s): expected an empty listing, got %d line(s): \"%s\"", err_str(rc), n,
 		 shown());
+
+	test_no_memory();
+	test_at_once();
 
 	cmd("add last 1");
 	rc = kt_rmmod("stash");

@@ -4,6 +4,7 @@
  * child processes and from threads, and compares /proc/sccount with them.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -145,12 +146,210 @@ static void test_threads(void)
 		 pid, pid, c, tid_lines);
 }
 
+/* ---- first_calls_at_once: threads of a new process making their first call together ---- */
+
+#define RACE_PROCS 40
+#define RACE_THREADS 2
+
+struct race {
+	volatile int ready;
+};
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	/* spin until the last thread arrives: the threads on the two CPUs leave together */
+	__atomic_fetch_add(&r->ready, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST) < RACE_THREADS)
+		__builtin_ia32_pause();
+	getppid_n(50);
+	return NULL;
+}
+
+/* A child whose threads (the main one too) all make their first getppid() at once. */
+static void race_child(void)
+{
+	static struct race r;
+	pthread_t t[RACE_THREADS];
+
+	for (int i = 1; i < RACE_THREADS; i++)
+		if (pthread_create(&t[i], NULL, race_thread, &r) != 0)
+			_exit(1);
+	race_thread(&r);
+	for (int i = 1; i < RACE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	_exit(0);
+}
+
+static void test_first_calls(void)
+{
+	pid_t kids[RACE_PROCS];
+	int bad = 0, first_bad = -1, lines_of_first = 0;
+
+	for (int i = 0; i < RACE_PROCS; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			race_child();
+		if (kids[i] > 0)
+			waitpid(kids[i], NULL, 0);
+	}
+	read_counts();
+	for (int i = 0; i < RACE_PROCS; i++) {
+		int seen = 0;
+		long sum = 0;
+		for (int j = 0; j < nlines; j++) {
+			if (lines[j].pid == kids[i]) {
+				seen++;
+				sum += lines[j].count;
+			}
+		}
+		if (seen != 1 || sum != RACE_THREADS * 50) {
+			if (!bad++) {
+				first_bad = i;
+				lines_of_first = seen;
+			}
+		}
+	}
+	kt_check("first_calls_at_once", bad == 0,
+		 "%d processes whose %d threads made their first getppid() calls at the same "
+		 "moment (50 each): %d of them do not have exactly one line with %d, e.g. pid %d "
+		 "has %d line(s), count %ld (two CPUs looked the process up at once and both "
+		 "added it?)", RACE_PROCS, RACE_THREADS, bad, RACE_THREADS * 50,
+		 first_bad >= 0 ? kids[first_bad] : 0, lines_of_first,
+		 first_bad >= 0 ? count_of(kids[first_bad]) : 0);
+}
+
+/* ---- counts_at_once: threads and processes calling while others read the file ---- */
+
+struct hshared {
+	long calls[KT_HAMMER_MAX];	/* each worker's calls */
+	int pids[KT_HAMMER_MAX];	/* each worker's process */
+	int read_errors;
+};
+
+static int count_worker(struct kt_hammer *h, int id)
+{
+	struct hshared *sh = h->shared;
+	char buf[256];
+
+	sh->pids[id] = getpid();
+	if (id == 0) { /* a reader */
+		while (!kt_hammer_over(h)) {
+			int fd = open(PROC, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || read(fd, buf, sizeof(buf)) < 0)
+				__atomic_fetch_add(&sh->read_errors, 1, __ATOMIC_SEQ_CST);
+			if (fd >= 0)
+				close(fd);
+		}
+		return 0;
+	}
+	while (!kt_hammer_over(h)) {
+		getppid_n(50);
+		sh->calls[id] += 50;
+	}
+	return 0;
+}
+
+static void test_at_once(void)
+{
+	struct kt_hammer h = { .fn = count_worker };
+	pid_t self = getpid();
+
+	read_counts();
+	long before = count_of(self);
+	int rc = kt_hammer_run(&h, 4, 2, 1500);
+	struct hshared *sh = h.shared;
+	read_counts();
+	long want_self = before;
+	for (int i = 0; i < 4; i++)
+		want_self += sh->calls[i];
+	int ok = rc == 0 && count_of(self) == want_self && sh->read_errors == 0;
+	char diag[300];
+	snprintf(diag, sizeof(diag), "this process: expected %ld, got %ld", want_self,
+		 count_of(self));
+	for (int i = 4; i < 6; i++) {
+		if (count_of(sh->pids[i]) != sh->calls[i]) {
+			ok = 0;
+			snprintf(diag, sizeof(diag), "process %d: expected %ld, got %ld", sh->pids[i],
+				 sh->calls[i], count_of(sh->pids[i]));
+		}
+	}
+	kt_check("counts_at_once", ok,
+		 "3 threads of this process and 2 processes called getppid() for 1.5 s while a "
+		 "thread read %s (%d read errors)%s: %s", PROC, sh->read_errors,
+		 rc ? ", and a worker got stuck" : "", diag);
+	kt_hammer_release(&h);
+}
+
+/* ---- no_memory_no_crash: the handler's allocation fails ---- */
+
+static int getppid_call(void *arg)
+{
+	(void)arg;
+	syscall(SYS_getppid);
+	return 0;
+}
+
+static int no_check(void *arg, int rc, int n, int fired, char *why, size_t len)
+{
+	(void)arg, (void)rc, (void)n, (void)fired, (void)why, (void)len;
+	return 0;
+}
+
+/* In a new process: its first getppid() with allocation 1, 2, ... failing. Exit: the calls made. */
+static void no_memory_child(int fd)
+{
+	char why[200];
+	int n = kt_fail_walk(getppid_call, no_check, NULL, 20, why, sizeof(why));
+	int calls = n >= 0 ? n + 1 : n; /* n injected failures, then one call that made it */
+
+	if (write(fd, &calls, sizeof(calls)) != sizeof(calls))
+		_exit(1);
+	if (write(fd, why, sizeof(why)) != sizeof(why))
+		_exit(1);
+	_exit(0);
+}
+
+static void test_no_memory(void)
+{
+	int pfd[2], calls = 0;
+	char why[200] = "";
+
+	if (pipe(pfd) < 0) {
+		kt_check("no_memory_no_crash", 0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		no_memory_child(pfd[1]);
+	}
+	close(pfd[1]);
+	int got = read(pfd[0], &calls, sizeof(calls)) == sizeof(calls) &&
+		  read(pfd[0], why, sizeof(why)) == sizeof(why);
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	if (got && calls == -ENOSYS) {
+		kt_skip("no_memory_no_crash", why);
+		return;
+	}
+	read_counts();
+	long c = count_of(pid);
+	kt_check("no_memory_no_crash", got && calls >= 2 && c == 1,
+		 "a new process called getppid() with the handler's allocation failing, then "
+		 "once more with it succeeding (%d calls): expected its count to be 1 (a call "
+		 "whose allocation fails is not counted), got %ld%s%s", got ? calls : 0, c,
+		 calls == 1 ? "; no allocation of the handler could be made to fail" : "",
+		 calls < 0 ? why : "");
+}
+
 int main(void)
 {
 	struct stat st;
 	pid_t self = getpid();
 
-	kt_plan(9);
+	kt_plan(12);
 
 	/* proc_file: /proc/sccount exists, mode 0444 */
 	int rc = stat(PROC, &st);
@@ -237,6 +436,10 @@ int main(void)
 	kt_check("one_line_per_process", nlines == expected_lines && !bad_line[0],
 		 "expected %d lines \"PID COUNT\" (one per process that called getppid), got %d%s%s",
 		 expected_lines, nlines, bad_line[0] ? "; unreadable line: " : "", bad_line);
+
+	test_first_calls();
+	test_at_once();
+	test_no_memory();
 
 	/* unload_clean: rmmod, then getppid must still work (the probe is gone) */
 	rc = kt_rmmod("sccount");
