@@ -44,11 +44,14 @@ def curriculum():
     """Lab ids in the order the notes teach them, from the front matter."""
     notes = []
     for f in os.listdir(os.path.join(ROOT, "notes")):
+        if not f.endswith(".md"):
+            continue  # notes/examples/: the notes' programs
         text = open(os.path.join(ROOT, "notes", f)).read()
         order = int(re.search(r"^order: (\d+)", text, re.M).group(1))
         topic = re.search(r"^topic: (\S+)", text, re.M).group(1)
         labs = re.search(r"^labs: \[(.*)\]", text, re.M)
-        notes.append((order, topic, [l.strip() for l in labs.group(1).split(",")] if labs else []))
+        notes.append((order, topic, [l.strip() for l in labs.group(1).split(",") if l.strip()]
+                                     if labs else []))
     notes.sort()
     ranks = {}
     for lab in os.listdir(os.path.join(ROOT, "labs")):
