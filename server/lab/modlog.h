@@ -4,7 +4,9 @@
  * picked out of the guest console as the run goes.
  *
  * Kept: every kernel record from the first load of a module that is not one
- * of the lab's in-tree modules, without the printk timestamp; not the lines
+ * of the lab's in-tree modules (the channel's "# klab-step: load:NAME", fed
+ * here too; the loop reads the channel before the console), without the
+ * printk timestamp; not the lines
  * of the first fault report (shown whole elsewhere) nor the register dump x86
  * repeats after it, nor a few lines of kernel chatter that are never the
  * module's (crng init, clocksource, the out-of-tree taint notice). Later

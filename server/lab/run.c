@@ -165,8 +165,11 @@ static void S_on_channel(void *ctx, const char *line, size_t len)
 			l->step_start = now;
 		}
 	}
-	if (step)
+	if (step) {
 		l->step_start = kl_now(); /* what runs next is timed from here */
+		/* a learner's module loads now: its console lines from here are its log */
+		lab_modlog_feed(&l->log, &l->fault, line, len);
+	}
 	if (l->kt.n > before || step)
 		l->progress_at = kl_now();
 	pthread_mutex_unlock(&l->mu);

@@ -119,11 +119,19 @@ def _git(args, cwd, env):
                           text=True).stdout.strip()
 
 
+def lab_max(src, lab):
+    """The full score of a lab: the sum of the points in its README's front matter."""
+    text = open(os.path.join(src, "labs", lab, "README.md")).read()
+    block = re.search(r"^points:\n((?:  \S+: \d+\n)+)", text, re.M)
+    return sum(int(n) for n in re.findall(r": (\d+)$", block.group(1), re.M))
+
+
 class Tree:
     """A temporary root and home; remove() deletes both."""
 
     def __init__(self, src, bindir):
         self.base = tempfile.mkdtemp(prefix="klab-web-")
+        self.modules_max = lab_max(src, "modules-01")
         self.root = os.path.join(self.base, "root")
         self.home = os.path.join(self.base, "home")
         self.cache = os.path.join(self.base, "cache")
@@ -208,10 +216,11 @@ class Tree:
             CREATE TABLE hints(lab TEXT PRIMARY KEY, shown INTEGER NOT NULL);
         """)
         now = int(time.time())
-        db.execute("INSERT INTO attempts VALUES(1,'modules-01',?,4200,'fail',5,15,'cloud',?,'x')",
-                   (now - 3600, commits[0]))
-        db.execute("INSERT INTO attempts VALUES(2,'modules-01',?,3900,'pass',15,15,'cloud',?,'x')",
-                   (now - 60, commits[1]))
+        full = self.modules_max
+        db.execute("INSERT INTO attempts VALUES(1,'modules-01',?,4200,'fail',5,?,'cloud',?,'x')",
+                   (now - 3600, full, commits[0]))
+        db.execute("INSERT INTO attempts VALUES(2,'modules-01',?,3900,'pass',?,?,'cloud',?,'x')",
+                   (now - 60, full, full, commits[1]))
         db.commit()
         db.close()
 
