@@ -336,10 +336,17 @@ static void test_no_memory(void)
 	}
 	read_counts();
 	long c = count_of(pid);
-	kt_check("no_memory_no_crash", got && calls >= 2 && c == 1,
+	/*
+	 * The walk's first call fails the first allocation of the process's first
+	 * getppid(): the handler's, which must then not count it. Later steps may fail
+	 * an allocation elsewhere, in calls the handler rightly counts; the last call
+	 * makes it, so it counts.
+	 */
+	kt_check("no_memory_no_crash", got && calls >= 2 && c >= 1 && c <= calls - 1,
 		 "a new process called getppid() with the handler's allocation failing, then "
-		 "once more with it succeeding (%d calls): expected its count to be 1 (a call "
-		 "whose allocation fails is not counted), got %ld%s%s", got ? calls : 0, c,
+		 "with later allocations failing, then with none (%d calls): expected a count "
+		 "from 1 to %d (the call whose allocation failed is not counted), got %ld%s%s",
+		 got ? calls : 0, got ? calls - 1 : 0, c,
 		 calls == 1 ? "; no allocation of the handler could be made to fail" : "",
 		 calls < 0 ? why : "");
 }
