@@ -83,7 +83,11 @@ def main():
     p = ktap("--frobnicate")
     check(p.returncode == 2 and "usage: klab ktap" in p.stderr, "a bad flag: usage, exit 2")
     p = subprocess.run([KLAB, "help"], capture_output=True, text=True)
-    check("klab ktap [--json] [FILE|-]" in p.stdout, "klab help lists ktap", p.stdout)
+    check(any(l.split()[:1] == ["ktap"] for l in p.stdout.splitlines()),
+          "klab help lists ktap", p.stdout)
+    p = subprocess.run([KLAB, "help", "ktap"], capture_output=True, text=True)
+    check("klab ktap [--json] [FILE|-]" in p.stdout and "--json" in p.stdout,
+          "klab help ktap: its usage and options", p.stdout)
     sys.exit(1 if failures else 0)
 
 
