@@ -296,8 +296,16 @@ static void lag_poll(void)
 		lag_line[lag_n] = '\0';
 		lag_n = 0;
 		long ms;
-		if (sscanf(lag_line, "KLAB-LAG %ld", &ms) == 1 && ms / 1000.0 > lag_s)
-			lag_s = ms / 1000.0;
+		if (sscanf(lag_line, "KLAB-LAG %ld", &ms) != 1 || ms / 1000.0 <= lag_s)
+			continue;
+		lag_s = ms / 1000.0;
+		/* for tests that time the kernel (klab_test.h: kt_lag) */
+		int fd = open("/klab/lag.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+		if (fd >= 0) {
+			dprintf(fd, "%ld\n", ms);
+			close(fd);
+			rename("/klab/lag.tmp", "/klab/lag");
+		}
 	}
 }
 
