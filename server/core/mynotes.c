@@ -580,6 +580,12 @@ void mynotes_doc_release(struct mynotes_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
+static int S_cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct mynotes_entry *)a)->name,
+		      ((const struct mynotes_entry *)b)->name);
+}
+
 int mynotes_list(struct mynotes *m, struct mynotes_entry **out, size_t *n, struct kl_err *err)
 {
 	char **files = NULL;
@@ -622,6 +628,8 @@ int mynotes_list(struct mynotes *m, struct mynotes_entry **out, size_t *n, struc
 	}
 	kl_strv_free(files, nf);
 	kl_buf_release(&text);
+	if (*n)
+		qsort(v, *n, sizeof(*v), S_cmp_entry);
 	*out = v;
 	return 0;
 }
