@@ -80,6 +80,18 @@ static const struct cli_command S_commands[] = {
 	  "  --json      print the hits as JSON\n"
 	  "  --limit N   at most N hits (1 to 1000, default 10)\n"
 	  "  --          the words that follow are words even if they start with '-'\n" },
+	{ "note", cmd_note, "new TITLE... | edit NAME | import DIR | list",
+	  "your own notes: write, edit, import (a git repository in $KLAB_HOME/notes)",
+	  "Your own notes live in $KLAB_HOME/notes/, a git repository klab keeps: every\n"
+	  "change is a commit, so `klab serve` shows each note's history (/my/NAME).\n"
+	  "Files you write there with any editor are committed by the next klab command\n"
+	  "or page that touches your notes.\n"
+	  "  new TITLE...   make NAME.md from the title (front matter: title, date), commit\n"
+	  "                 it and print its path\n"
+	  "  edit NAME      open NAME.md in $VISUAL or $EDITOR (else vi); commit on exit\n"
+	  "  import DIR     copy every *.md file of DIR into your notes, as one commit (a\n"
+	  "                 note of the same name is replaced; its history keeps the old)\n"
+	  "  list           your notes: name, last change, title\n" },
 	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
 	  "check the notes: front matter, links, anchors, kernel identifiers", NULL },
 	{ "ktap", cmd_ktap, "[--json] [FILE|-]",
