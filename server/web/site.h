@@ -20,6 +20,8 @@
 #include "web/tpl.h"
 
 struct xref;
+struct mynotes;
+struct web_guard;
 
 struct web_note {
 	char *id;           /* file name without .md: the URL's /notes/<id> */
@@ -50,6 +52,11 @@ struct web_site {
 	char *diagram_dir;       /* real path of bindir/diagrams, NULL when missing */
 	struct md_resolver resolver;
 	struct xref *xref;       /* the kernel source index, NULL until built (pages_xref.c) */
+	struct mynotes *my;      /* the learner's notes ($KLAB_HOME/notes), NULL when they cannot
+				    be opened (my_problem says why) */
+	char *my_problem;
+	struct history *my_history; /* their history (the same repository) */
+	const struct web_guard *guard; /* set by the server: Host rule, writes, token */
 };
 
 /* Loads everything; web_site_close() frees. */
