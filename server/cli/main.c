@@ -76,7 +76,8 @@ static const struct cli_command S_commands[] = {
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
 	  "  --quiet       no request log\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
-	  "Searches the notes and labs for WORDS (kernel identifiers are kept whole).\n"
+	  "Searches the notes and labs, and your own notes ($KLAB_HOME/notes, marked\n"
+	  "`mine`), for WORDS (kernel identifiers are kept whole).\n"
 	  "  --json      print the hits as JSON\n"
 	  "  --limit N   at most N hits (1 to 1000, default 10)\n"
 	  "  --          the words that follow are words even if they start with '-'\n" },
