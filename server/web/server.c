@@ -118,7 +118,9 @@ static void S_headers(struct MHD_Response *resp, const char *type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, "Content-Security-Policy", S_csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin: no referrer to other sites, and a same-origin POST keeps a real
+	 * Origin (under no-referrer browsers send `Origin: null`, which the guard refuses) */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 }
@@ -299,7 +301,7 @@ static const char *S_form_arg(void *ctx, const char *name)
 	return web_form_get(ctx, name);
 }
 
-/* A write: loopback bind, same origin, the session's token, then its route. */
+/* A write: a write route, loopback bind, same origin, the session's token. */
 static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *conn,
 			      struct S_req *r, const char *url)
 {
@@ -308,6 +310,15 @@ static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *con
 	struct web_form form;
 	enum MHD_Result ret;
 
+	rq.nparams = 0;
+	rq.path = url;
+	const struct web_route *route =
+		web_path_check(url) ? NULL
+				    : web_route_match(web_post_routes, web_npost_routes, url, &rq);
+	if (!route)
+		return S_error(srv, conn, r, 405, "Method not allowed",
+			       "klab's pages are read with GET; only the edit pages of your notes "
+			       "take changes.");
 	if (!srv->guard.loopback)
 		return S_error(srv, conn, r, 403, "Read-only server",
 			       "This klab serves a network address, so it is read-only: nothing "
@@ -337,15 +348,7 @@ static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *con
 	rq.header_ctx = conn;
 	rq.body = kl_buf_str(&r->body);
 	rq.body_len = r->body.len;
-	rq.nparams = 0;
-	rq.path = url;
-	const struct web_route *route =
-		web_route_match(web_post_routes, web_npost_routes, url, &rq);
-	if (route)
-		route->fn(&srv->site, &rq, &rp);
-	else
-		web_page_error(&srv->site, &rp, 405, "Method not allowed",
-			       "Only the edit pages of your notes take changes.");
+	route->fn(&srv->site, &rq, &rp);
 	rp.cache = 0;
 	ret = S_queue_reply(srv, conn, r, NULL, &rp);
 	kl_buf_release(&rp.body);
