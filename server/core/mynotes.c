@@ -55,8 +55,9 @@ static void S_pause(const struct mynotes *m)
 /* ---------------------------------------------------------------- locking */
 
 /*
- * Takes the writers' lock, then removes the lock files a killed writer may
- * have left: under the flock no klab is writing, so they are stale.
+ * Takes the writers' lock, then removes the lock files and temporary files a
+ * killed writer may have left: under the flock no klab is writing, so they
+ * are stale.
  */
 static int S_lock(struct mynotes *m, struct kl_err *err)
 {
@@ -82,6 +83,10 @@ static int S_lock(struct mynotes *m, struct kl_err *err)
 	if (d)
 		closedir(d);
 	free(heads);
+	/* and the temporary file of a save that was killed before its rename */
+	char *tmp = kl_path_join(m->gitdir, "klab-tmp");
+	kl_rm_rf(tmp, NULL);
+	free(tmp);
 	return 0;
 }
 

@@ -251,7 +251,9 @@ class Server:
         own = conn is None
         c = conn or http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            c.putrequest(method, path, skip_accept_encoding=True)
+            # a Host given replaces http.client's own (never two Host headers)
+            c.putrequest(method, path, skip_accept_encoding=True,
+                         skip_host=any(k.lower() == "host" for k in (headers or {})))
             for k, v in (headers or {}).items():
                 c.putheader(k, v)
             if body is not None:
