@@ -71,8 +71,11 @@ static const struct cli_command S_commands[] = {
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
 	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
-	  "Serves the notes, labs, search and your progress on the web.\n"
-	  "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
+	  "Serves the notes, labs, search, your progress and your own notes (/my/, edited\n"
+	  "in the browser) on the web. Requests whose Host is not the bound address and\n"
+	  "port get 421 (no DNS rebinding); see the README on what may write.\n"
+	  "  --bind ADDR   address to listen on (default 127.0.0.1); on an address that is\n"
+	  "                not loopback your notes are read-only (no editing)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
 	  "  --quiet       no request log\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
