@@ -175,7 +175,11 @@ void web_my_home_section(struct web_site *s, struct kl_buf *out)
 	kl_buf_release(&link);
 }
 
-void web_page_my(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
+enum S_page { S_PAGE_NOTE, S_PAGE_HISTORY, S_PAGE_COMMIT };
+
+/* A note's page, history or commit: the project's page code, linked to /my/. */
+static void S_note_page(struct web_site *s, const struct web_request *rq, struct web_reply *rp,
+			enum S_page which)
 {
 	struct web_note n;
 	struct web_note_view view;
@@ -184,37 +188,29 @@ void web_page_my(struct web_site *s, const struct web_request *rq, struct web_re
 	if (S_unavailable(s, rp) || !S_note(s, rq->params[0], &n, rp))
 		return;
 	S_view(s, n.id, &view, &actions);
-	web_note_page(s, &n, &view, rp);
+	if (which == S_PAGE_NOTE)
+		web_note_page(s, &n, &view, rp);
+	else if (which == S_PAGE_HISTORY)
+		web_note_history_page(s, &n, &view, rp);
+	else
+		web_note_commit_page(s, &n, &view, rq->params[1], rp);
 	S_note_release(&n);
 	kl_buf_release(&actions);
+}
+
+void web_page_my(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
+{
+	S_note_page(s, rq, rp, S_PAGE_NOTE);
 }
 
 void web_page_my_history(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
-	struct web_note n;
-	struct web_note_view view;
-	struct kl_buf actions = KL_BUF_INIT;
-
-	if (S_unavailable(s, rp) || !S_note(s, rq->params[0], &n, rp))
-		return;
-	S_view(s, n.id, &view, &actions);
-	web_note_history_page(s, &n, &view, rp);
-	S_note_release(&n);
-	kl_buf_release(&actions);
+	S_note_page(s, rq, rp, S_PAGE_HISTORY);
 }
 
 void web_page_my_commit(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
-	struct web_note n;
-	struct web_note_view view;
-	struct kl_buf actions = KL_BUF_INIT;
-
-	if (S_unavailable(s, rp) || !S_note(s, rq->params[0], &n, rp))
-		return;
-	S_view(s, n.id, &view, &actions);
-	web_note_commit_page(s, &n, &view, rq->params[1], rp);
-	S_note_release(&n);
-	kl_buf_release(&actions);
+	S_note_page(s, rq, rp, S_PAGE_COMMIT);
 }
 
 /* ---------------------------------------------------------------- writing */

@@ -16,7 +16,6 @@ A real `klab serve --port 0` over a throwaway tree (klabtree.py), asked with raw
 
 usage: test_mynotes.py --klab PATH/TO/klab --src SOURCE_DIR
 """
-import argparse
 import os
 import re
 import signal
@@ -400,12 +399,8 @@ class KillDuringSaveTest(unittest.TestCase):
 
 def main():
     global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--klab", required=True)
-    ap.add_argument("--src", required=True)
-    ARGS, rest = ap.parse_known_args()
-    ARGS.klab = os.path.abspath(ARGS.klab)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = klabtree.test_args()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":
