@@ -120,6 +120,10 @@ static int S_edit(struct mynotes *m, const char *name)
 		return 2;
 	char *path = mynotes_path(m, name);
 	int st = S_run_editor(path);
+	if (st < 0 || st == 127) {
+		free(path);
+		return cli_fail("cannot run the editor: set EDITOR (or VISUAL) to one on your PATH");
+	}
 	if (st != 0)
 		fprintf(stderr, "klab: the editor exited with status %d; committing what it saved\n",
 			st);
@@ -130,7 +134,7 @@ static int S_edit(struct mynotes *m, const char *name)
 		rc = cli_fail("%s", err.msg);
 	} else {
 		printf("%s: %s\n", path, committed ? "committed" : "unchanged");
-		rc = st < 0 ? cli_fail("cannot start the editor: set EDITOR") : 0;
+		rc = 0;
 	}
 	free(path);
 	return rc;

@@ -332,7 +332,7 @@ def browser_main(script, make_tree, prepare=None, check=None, timeout=240):
     node, playwright-core or Chromium. Serves make_tree(src, bindir) (with .base, .env,
     .remove()) and runs the node script (BASE_URL SHOT_DIR CHROMIUM PROFILE) against it.
     prepare(args, tree) may set the tree up first (non-zero: fail); check(tree), run when
-    the script passed, returns the exit status."""
+    the script passed, returns the exit status. Prints the count line ctest shows."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--klab", required=True)
     ap.add_argument("--src", required=True)
@@ -361,4 +361,5 @@ def browser_main(script, make_tree, prepare=None, check=None, timeout=240):
     finally:
         rc = stop_clean(srv, rc)
         tree.remove()
+    print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
     return rc

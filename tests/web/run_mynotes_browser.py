@@ -27,11 +27,5 @@ def check(tree):
     return 0
 
 
-def main():
-    rc = klabtree.browser_main("mynotes.mjs", klabtree.Tree, check=check)
-    print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
-    return rc
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(klabtree.browser_main("mynotes.mjs", klabtree.Tree, check=check))

@@ -30,9 +30,5 @@ class RealTree:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def main():
-    return klabtree.browser_main("shots.mjs", lambda src, bindir: RealTree(src), timeout=280)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(klabtree.browser_main("shots.mjs", lambda src, bindir: RealTree(src), timeout=280))
