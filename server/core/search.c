@@ -1,5 +1,6 @@
 /*
- * search.c - the FTS5 index of notes and labs and its queries (see search.h).
+ * search.c - the FTS5 index of notes and labs (and the learner's own notes, kind
+ * "mine") and its queries (see search.h).
  *
  * Tables: docs (FTS5: title, tags, body, kind and ref unindexed; rowid = docid),
  * refs (docid <-> kind, ref) and files (path, mtime, size -> docid) so that a

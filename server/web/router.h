@@ -24,11 +24,6 @@ struct web_request {
 	/* Query argument by name (a POST: form field), NULL when absent. */
 	const char *(*arg)(void *ctx, const char *name);
 	void *arg_ctx;
-	/* POST only (else NULL, 0): request header by name, and the raw body. */
-	const char *(*header)(void *ctx, const char *name);
-	void *header_ctx;
-	const char *body;
-	size_t body_len;
 };
 
 struct web_reply {

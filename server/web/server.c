@@ -274,10 +274,6 @@ static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection 
 	}
 	rq.arg = S_arg;
 	rq.arg_ctx = conn;
-	rq.header = NULL;
-	rq.header_ctx = NULL;
-	rq.body = NULL;
-	rq.body_len = 0;
 	rq.nparams = 0;
 	rq.path = url;
 	const struct web_route *route = web_route_match(web_routes, web_nroutes, url, &rq);
@@ -344,10 +340,6 @@ static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *con
 		S_cache_clear(srv);
 	rq.arg = S_form_arg;
 	rq.arg_ctx = &form;
-	rq.header = S_header;
-	rq.header_ctx = conn;
-	rq.body = kl_buf_str(&r->body);
-	rq.body_len = r->body.len;
 	route->fn(&srv->site, &rq, &rp);
 	rp.cache = 0;
 	ret = S_queue_reply(srv, conn, r, NULL, &rp);
@@ -376,8 +368,8 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		S_log_copy(r->method, sizeof(r->method), method);
 		S_log_copy(r->path, sizeof(r->path), url);
 		*con_cls = r;
+		pthread_mutex_lock(&srv->lock); /* the guard is filled once the port is known */
 		if (!web_guard_host_ok(&srv->guard, S_header(conn, MHD_HTTP_HEADER_HOST))) {
-			pthread_mutex_lock(&srv->lock);
 			ret = S_error(srv, conn, r, 421, "Misdirected request",
 				      "This server answers only to the address it is bound to "
 				      "(for example `127.0.0.1` with its port): the request's Host "
@@ -385,6 +377,7 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 			pthread_mutex_unlock(&srv->lock);
 			return ret;
 		}
+		pthread_mutex_unlock(&srv->lock);
 		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
