@@ -188,15 +188,15 @@ static int S_fsync_dir(const char *dir, struct kl_err *err)
 }
 
 /*
- * Writes data as dir/NAME.md: a temporary file in .git/klab-tmp (outside the
+ * Writes data as dir/FILE: a temporary file in .git/klab-tmp (outside the
  * work tree, so never staged), fsync, rename, fsync of the folder.
  */
-static int S_write_atomic(struct mynotes *m, const char *name, const char *data, size_t len,
+static int S_write_atomic(struct mynotes *m, const char *file, const char *data, size_t len,
 			  struct kl_err *err)
 {
 	char *tmpdir = kl_path_join(m->gitdir, "klab-tmp");
-	char *tmp = kl_sprintf("%s/%s.md.%ld", tmpdir, name, (long)getpid());
-	char *path = kl_sprintf("%s/%s.md", m->dir, name);
+	char *tmp = kl_sprintf("%s/%s.%ld", tmpdir, file, (long)getpid());
+	char *path = kl_path_join(m->dir, file);
 	int fd = -1, rc = -1;
 
 	if (kl_mkdir_p(tmpdir, 0755, err) < 0)
@@ -243,8 +243,15 @@ out:
 
 /* ---------------------------------------------------------------- open, close */
 
-static int S_open_repo(struct mynotes *m, struct kl_err *err)
+/* What editors leave beside a file while it is open: never a note, never committed. */
+static const char S_gitignore[] =
+	"# Editors' temporary and backup files: klab commits everything else here.\n"
+	".*.sw?\n*~\n.#*\n#*#\n4913\n.DS_Store\n";
+
+/* Opens the repository, or creates it; *created says which. */
+static int S_open_repo(struct mynotes *m, bool *created, struct kl_err *err)
 {
+	*created = false;
 	if (git_repository_open_ext(&m->repo, m->dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0)
 		return 0;
 	git_repository_init_options opts;
@@ -254,7 +261,25 @@ static int S_open_repo(struct mynotes *m, struct kl_err *err)
 	opts.initial_head = "main";
 	if (git_repository_init_ext(&m->repo, m->dir, &opts) < 0)
 		return S_git_err(err, "cannot create its git repository", m->dir);
+	*created = true;
 	return 0;
+}
+
+/* A new repository's first commit: its .gitignore (unless the folder has one). */
+static int S_start(struct mynotes *m, struct kl_err *err)
+{
+	char *path = kl_path_join(m->dir, ".gitignore");
+	bool have = kl_is_file(path);
+	int rc;
+
+	free(path);
+	if (S_lock(m, err) < 0)
+		return -1;
+	rc = have ? 0 : S_write_atomic(m, ".gitignore", S_gitignore, sizeof(S_gitignore) - 1, err);
+	if (rc == 0)
+		rc = S_commit_all(m, "Start your notes", NULL, err);
+	S_unlock(m);
+	return rc;
 }
 
 int mynotes_open(const char *home, struct mynotes **out, struct kl_err *err)
@@ -273,14 +298,15 @@ int mynotes_open(const char *home, struct mynotes **out, struct kl_err *err)
 	const char *pause = getenv("KLAB_TEST_SAVE_PAUSE_MS");
 	m->pause_ms = pause ? strtol(pause, NULL, 10) : 0;
 #endif
-	if (kl_mkdir_p(m->dir, 0755, err) < 0 || S_open_repo(m, err) < 0)
+	bool created;
+	if (kl_mkdir_p(m->dir, 0755, err) < 0 || S_open_repo(m, &created, err) < 0)
 		goto out_close;
 	char *lock = kl_path_join(m->gitdir, "klab.lock");
 	m->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (m->lockfd < 0)
 		kl_err_errno(err, "cannot open %s", lock);
 	free(lock);
-	if (m->lockfd < 0 ||
+	if (m->lockfd < 0 || (created && S_start(m, err) < 0) ||
 	    mynotes_commit_all(m, "Pick up changes made outside klab", NULL, err) < 0)
 		goto out_close;
 	*out = m;
@@ -365,7 +391,7 @@ int mynotes_save(struct mynotes *m, const char *name, const char *text, size_t l
 	if (S_lock(m, err) < 0)
 		goto out_free;
 	if (S_commit_all(m, "Pick up changes made outside klab", NULL, err) < 0 ||
-	    S_write_atomic(m, name, text, len, err) < 0 ||
+	    S_write_atomic(m, strrchr(path, '/') + 1, text, len, err) < 0 ||
 	    S_commit_all(m, msg, committed, err) < 0)
 		goto out_unlock;
 	rc = 0;
@@ -499,12 +525,14 @@ int mynotes_import(struct mynotes *m, const char *dir, size_t *count, struct kl_
 	for (size_t i = 0; i < n; i++) {
 		char *base = kl_strndup(files[i], strlen(files[i]) - 3);
 		char *name = mynotes_name_ok(base) ? kl_strdup(base) : mynotes_slug(base);
+		char *file = kl_sprintf("%s.md", name);
 		char *path = kl_path_join(dir, files[i]);
 		kl_buf_reset(&data);
 		int ok = kl_read_file(path, &data, S_MAX_NOTE, err) == 0 &&
-			 S_write_atomic(m, name, kl_buf_str(&data), data.len, err) == 0;
+			 S_write_atomic(m, file, kl_buf_str(&data), data.len, err) == 0;
 		free(base);
 		free(name);
+		free(file);
 		free(path);
 		if (!ok)
 			goto out_unlock;

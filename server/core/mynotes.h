@@ -34,9 +34,10 @@ struct mynotes_entry {
 };
 
 /*
- * Opens home/notes, creating the folder and its repository when missing, and
- * commits what the work tree holds beyond HEAD ("Pick up changes made outside
- * klab"). mynotes_close() frees.
+ * Opens home/notes, creating the folder and its repository when missing (its
+ * first commit, "Start your notes", holds a .gitignore for editors' swap and
+ * backup files), and commits what the work tree holds beyond HEAD ("Pick up
+ * changes made outside klab"). mynotes_close() frees.
  */
 int mynotes_open(const char *home, struct mynotes **out, struct kl_err *err);
 void mynotes_close(struct mynotes *m);

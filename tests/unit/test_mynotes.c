@@ -1,8 +1,9 @@
 /*
  * test_mynotes.c - the learner's notes repository: names and slugs, a new
  * note's front matter and commit, saves as commits (none when nothing
- * changed), files written by another editor picked up on open, import as one
- * commit, stale lock files of a killed writer, and reading titles and tags.
+ * changed), files written by another editor picked up on open (their swap and
+ * backup files never), import as one commit, stale lock files of a killed
+ * writer, and reading titles and tags.
  * Commits are read back with the git command line, not with klab's own code.
  */
 #include <setjmp.h>
@@ -125,10 +126,13 @@ static void test_new_save_list(void **state)
 	int committed = -1;
 
 	assert_int_equal(mynotes_open(home, &m, &err), 0);
-	assert_int_equal(S_commits(home), 0);
+	assert_int_equal(S_commits(home), 1); /* "Start your notes": the .gitignore */
+	char *first = S_shf("git -C %s/notes log -1 --format=%%s --name-only", home);
+	assert_string_equal(first, "Start your notes\n\n.gitignore");
+	free(first);
 	assert_int_equal(mynotes_new(m, "Signal \"delivery\"", "Body text.\n", &name, &err), 0);
 	assert_string_equal(name, "signal-delivery");
-	assert_int_equal(S_commits(home), 1);
+	assert_int_equal(S_commits(home), 2);
 	char *head = S_head_file(home, name);
 	assert_non_null(strstr(head, "title: \"Signal \\\"delivery\\\"\"\n"));
 	assert_non_null(strstr(head, "\ndate: 20"));
@@ -137,12 +141,12 @@ static void test_new_save_list(void **state)
 	/* the same title again gets the next free name */
 	assert_int_equal(mynotes_new(m, "Signal delivery", NULL, &name2, &err), 0);
 	assert_string_equal(name2, "signal-delivery-2");
-	assert_int_equal(S_commits(home), 2);
+	assert_int_equal(S_commits(home), 3);
 
 	const char *text = "---\ntitle: Changed\ntags: [a, b]\n---\n# Changed\n\nNew.\n";
 	assert_int_equal(mynotes_save(m, name, text, strlen(text), NULL, &committed, &err), 0);
 	assert_int_equal(committed, 1);
-	assert_int_equal(S_commits(home), 3);
+	assert_int_equal(S_commits(home), 4);
 	head = S_head_file(home, name);
 	assert_string_equal(head, "---\ntitle: Changed\ntags: [a, b]\n---\n# Changed\n\nNew.");
 	free(head);
@@ -152,7 +156,7 @@ static void test_new_save_list(void **state)
 	/* the same text again: no commit */
 	assert_int_equal(mynotes_save(m, name, text, strlen(text), NULL, &committed, &err), 0);
 	assert_int_equal(committed, 0);
-	assert_int_equal(S_commits(home), 3);
+	assert_int_equal(S_commits(home), 4);
 	/* a bad name is refused, and nothing is written */
 	assert_int_equal(mynotes_save(m, "../x", "x", 1, NULL, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "not a note name"));
@@ -194,6 +198,13 @@ static void test_outside_editor_and_stale_locks(void **state)
 	p = kl_sprintf("%s/notes/first.md", home);
 	assert_int_equal(unlink(p), 0);
 	free(p);
+	/* and its swap and backup files, which are never committed */
+	p = kl_sprintf("%s/notes/.vim-note.md.swp", home);
+	assert_int_equal(kl_write_file(p, "swap", 4, &err), 0);
+	free(p);
+	p = kl_sprintf("%s/notes/vim-note.md~", home);
+	assert_int_equal(kl_write_file(p, "backup", 6, &err), 0);
+	free(p);
 	p = kl_sprintf("%s/notes/.git/index.lock", home);
 	assert_int_equal(kl_write_file(p, "x", 1, &err), 0);
 	free(p);
@@ -201,12 +212,12 @@ static void test_outside_editor_and_stale_locks(void **state)
 	assert_int_equal(kl_write_file(p, "x", 1, &err), 0);
 	free(p);
 	assert_int_equal(mynotes_open(home, &m, &err), 0);
-	assert_int_equal(S_commits(home), 2);
+	assert_int_equal(S_commits(home), 3);
 	char *msg = S_shf("git -C %s/notes log -1 --format=%%s", home);
 	assert_string_equal(msg, "Pick up changes made outside klab");
 	free(msg);
 	char *files = S_shf("git -C %s/notes ls-tree --name-only HEAD", home);
-	assert_string_equal(files, "vim-note.md");
+	assert_string_equal(files, ".gitignore\nvim-note.md");
 	free(files);
 	char *fsck = S_shf("git -C %s/notes fsck --strict 2>&1 && echo ok", home);
 	assert_non_null(strstr(fsck, "ok"));
@@ -247,9 +258,9 @@ static void test_import(void **state)
 	assert_int_equal(mynotes_open(home, &m, &err), 0);
 	assert_int_equal(mynotes_import(m, src, &count, &err), 0);
 	assert_int_equal(count, 2);
-	assert_int_equal(S_commits(home), 1);
+	assert_int_equal(S_commits(home), 2);
 	char *files = S_shf("git -C %s/notes ls-tree --name-only HEAD", home);
-	assert_string_equal(files, "kernel-notes.md\nmy-other-note.md");
+	assert_string_equal(files, ".gitignore\nkernel-notes.md\nmy-other-note.md");
 	free(files);
 	char *head = S_head_file(home, "kernel-notes");
 	assert_string_equal(head, "---\ntitle: Kernel notes\ndate: 2023-04-01 10:00:00\n"
