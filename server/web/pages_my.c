@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/frontmatter.h"
 #include "core/fsutil.h"
 #include "core/mynotes.h"
 #include "web/guard.h"
@@ -175,6 +176,36 @@ void web_my_home_section(struct web_site *s, struct kl_buf *out)
 	kl_buf_release(&link);
 }
 
+/*
+ * A note whose front matter cannot be read: a 500 page that says why and
+ * where to fix it; true when so (the history pages still work).
+ */
+static bool S_broken(struct web_site *s, const struct web_note *n, struct web_reply *rp)
+{
+	struct kl_buf text = KL_BUF_INIT;
+	struct kl_fm fm;
+	struct kl_err err;
+	bool broken = false;
+
+	if (kl_read_file(n->fm.path, &text, 4 << 20, &err) == 0 &&
+	    strncmp(kl_buf_str(&text), "---", 3) == 0) {
+		if (kl_fm_parse(kl_buf_str(&text), text.len, &fm, &err) == 0) {
+			kl_fm_release(&fm);
+		} else {
+			char *msg = S_editable(s)
+					    ? kl_sprintf("%s. Fix it in the editor: `/my/%s/edit`.",
+							 err.msg, n->id)
+					    : kl_sprintf("%s. Fix it with `klab note edit %s`.", err.msg,
+							 n->id);
+			web_page_error(s, rp, 500, "This note's front matter cannot be read", msg);
+			free(msg);
+			broken = true;
+		}
+	}
+	kl_buf_release(&text);
+	return broken;
+}
+
 enum S_page { S_PAGE_NOTE, S_PAGE_HISTORY, S_PAGE_COMMIT };
 
 /* A note's page, history or commit: the project's page code, linked to /my/. */
@@ -187,6 +218,10 @@ static void S_note_page(struct web_site *s, const struct web_request *rq, struct
 
 	if (S_unavailable(s, rp) || !S_note(s, rq->params[0], &n, rp))
 		return;
+	if (which == S_PAGE_NOTE && S_broken(s, &n, rp)) {
+		S_note_release(&n);
+		return;
+	}
 	S_view(s, n.id, &view, &actions);
 	if (which == S_PAGE_NOTE)
 		web_note_page(s, &n, &view, rp);

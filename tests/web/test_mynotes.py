@@ -186,6 +186,16 @@ class MyNotesTest(unittest.TestCase):
         self.assertEqual(git(self.tree, "show", "HEAD:from-vim.md"), read(path))
         self.assertIn("No front matter at all.", self.page("/my/from-vim"))
 
+    def test_broken_front_matter_points_to_the_editor(self):
+        self.page("/my")
+        with open(os.path.join(self.tree.home, "notes", "broken.md"), "w") as f:
+            f.write("---\ntitle: [unclosed\n---\n# Broken\n")
+        body = self.page("/my/broken", 500)
+        self.assertIn("<code>/my/broken/edit</code>", body)
+        self.assertIn("title: [unclosed", self.page("/my/broken/edit"))
+        self.page("/my/broken/history")
+        self.assertIn('href="/my/broken"', self.page("/my"))
+
     def test_bad_names_and_missing_notes(self):
         for path in ["/my/nosuch", "/my/nosuch/history", "/my/nosuch/edit", "/my/..%2Fetc",
                      "/my/.git", "/my/Upper"]:
