@@ -308,7 +308,7 @@ void web_post_my_new(struct web_site *s, const struct web_request *rq, struct we
 	free(name);
 }
 
-/* Markdown text (front matter left out) as HTML, for the preview; "" when it fails. */
+/* Markdown text (front matter left out) as HTML, for the preview; a notice when it fails. */
 static void S_preview(struct web_site *s, const char *text, size_t len, struct kl_buf *out)
 {
 	struct mynotes_doc doc;
@@ -388,7 +388,7 @@ void web_post_my_edit(struct web_site *s, const struct web_request *rq, struct w
 	}
 	size_t len;
 	char *unix_text = S_unix_lines(text, &len);
-	char *msg = message && *message ? kl_sprintf("%s", message) : NULL;
+	char *msg = message && *message ? kl_strdup(message) : NULL;
 	for (char *p = msg; p && *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
