@@ -31,7 +31,7 @@ void web_diff_html(const char *diff, size_t len, struct kl_buf *out);
 
 /*
  * Reads a Markdown file with front matter and renders its body (flags as for
- * md_render); a file that does not start with `---` is all body. *fm_title (may be NULL) gets the front matter's title or NULL;
+ * md_render). *fm_title (may be NULL) gets the front matter's title or NULL;
  * the caller frees it. Returns -1 with err set when the file cannot be read.
  */
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,

@@ -138,12 +138,9 @@ int web_render_file(struct web_site *s, const char *path, int flags, struct md_d
 		*fm_title = NULL;
 	if (kl_read_file(path, &text, 4 << 20, err) < 0)
 		goto out;
-	if (strncmp(kl_buf_str(&text), "---", 3) != 0) {
-		/* no front matter (a learner's note may have none): all of it is the body */
-		rc = md_render(kl_buf_str(&text), text.len, &s->resolver, flags, doc, err);
-		goto out;
-	}
-	if (kl_fm_parse(kl_buf_str(&text), text.len, &fm, &e2) < 0) {
+	if (strncmp(kl_buf_str(&text), "---", 3) != 0)
+		memset(&fm, 0, sizeof(fm)); /* no front matter (a learner's note): all is body */
+	else if (kl_fm_parse(kl_buf_str(&text), text.len, &fm, &e2) < 0) {
 		kl_err_set(err, "%s: %s", path, e2.msg);
 		goto out;
 	}
@@ -505,6 +502,8 @@ void web_note_page(struct web_site *s, const struct web_note *n, const struct we
 	struct md_doc doc;
 	struct kl_err err;
 
+	if (!n)
+		return;
 	if (web_render_file(s, n->fm.path, MD_DROP_TITLE, &doc, NULL, &err) < 0) {
 		web_page_error(s, rp, 500, "This note cannot be read", err.msg);
 		return;

@@ -9,15 +9,15 @@
 
 const struct web_route web_routes[] = {
 	{ "/", web_page_home },
+	{ "/notes/:topic", web_page_note },
+	{ "/notes/:topic/history", web_page_history },
+	{ "/notes/:topic/history/:commit", web_page_commit },
 	{ "/my", web_page_my_index },
 	{ "/my/new", web_page_my_new },
 	{ "/my/:name", web_page_my },
 	{ "/my/:name/edit", web_page_my_edit },
 	{ "/my/:name/history", web_page_my_history },
 	{ "/my/:name/history/:commit", web_page_my_commit },
-	{ "/notes/:topic", web_page_note },
-	{ "/notes/:topic/history", web_page_history },
-	{ "/notes/:topic/history/:commit", web_page_commit },
 	{ "/labs/:id", web_page_lab },
 	{ "/labs/:id/diff", web_page_lab_diff },
 	{ "/search", web_page_search },

@@ -307,10 +307,10 @@ void web_site_close(struct web_site *s)
 	web_tpls_free(s->tpls);
 	search_index_close(s->search);
 	history_close(s->history);
-	xref_close(s->xref);
 	history_close(s->my_history);
 	mynotes_close(s->my);
 	free(s->my_problem);
+	xref_close(s->xref);
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);
