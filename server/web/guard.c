@@ -16,11 +16,9 @@
 
 #include "core/fsutil.h"
 
-static void S_add(struct web_guard *g, const char *name, bool v6)
+/* Accepts host h (taken over), once. */
+static void S_accept(struct web_guard *g, char *h)
 {
-	if (g->nhosts == WEB_GUARD_MAX_HOSTS)
-		return;
-	char *h = v6 ? kl_sprintf("[%s]:%d", name, g->port) : kl_sprintf("%s:%d", name, g->port);
 	for (char *p = h; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	for (size_t i = 0; i < g->nhosts; i++) {
@@ -29,7 +27,19 @@ static void S_add(struct web_guard *g, const char *name, bool v6)
 			return;
 		}
 	}
+	if (g->nhosts == WEB_GUARD_MAX_HOSTS) {
+		free(h);
+		return;
+	}
 	g->hosts[g->nhosts++] = h;
+}
+
+/* name with the port; on port 80 also without (browsers leave the default port out). */
+static void S_add(struct web_guard *g, const char *name, bool v6)
+{
+	S_accept(g, v6 ? kl_sprintf("[%s]:%d", name, g->port) : kl_sprintf("%s:%d", name, g->port));
+	if (g->port == 80)
+		S_accept(g, v6 ? kl_sprintf("[%s]", name) : kl_strdup(name));
 }
 
 /* A wildcard bind answers on every interface: their addresses and the host name. */

@@ -8,7 +8,8 @@
  * or [::1]:PORT on a loopback bind (and the bound loopback address itself,
  * 127.0.0.2:PORT); on another bind the bound address (ADDR:PORT), and on a
  * wildcard bind (0.0.0.0, ::) the addresses of this machine's interfaces and
- * its host name. Anything else gets 421: a page elsewhere that rebinds its
+ * its host name. On port 80 each also without the port, as browsers send it.
+ * Anything else gets 421: a page elsewhere that rebinds its
  * own name to 127.0.0.1 reaches the port but sends its own name as Host.
  *
  * Token: 32 bytes from getrandom(2), in hex, made once per server start. Edit

@@ -40,6 +40,14 @@ static void test_host_loopback(void **state)
 	assert_true(web_guard_host_ok(&g, "127.0.0.2:9000"));
 	assert_true(web_guard_host_ok(&g, "localhost:9000"));
 	web_guard_release(&g);
+	/* port 80: browsers leave it out of Host */
+	assert_int_equal(web_guard_init(&g, "127.0.0.1", 80, &err), 0);
+	assert_true(web_guard_host_ok(&g, "127.0.0.1"));
+	assert_true(web_guard_host_ok(&g, "localhost:80"));
+	assert_true(web_guard_host_ok(&g, "[::1]"));
+	assert_false(web_guard_host_ok(&g, "evil.example"));
+	assert_true(web_guard_origin_ok(&g, "http://localhost", NULL));
+	web_guard_release(&g);
 	assert_int_equal(web_guard_init(&g, "::1", 9000, &err), 0);
 	assert_true(g.loopback);
 	assert_true(web_guard_host_ok(&g, "[::1]:9000"));
