@@ -554,7 +554,8 @@ static double S_until(const struct S_watch *w)
 /*
  * While the run lasts: reads the vCPUs' lag every S_LAG_EVERY seconds and,
  * when it grew, tells the guest ("KLAB-LAG MS"), which counts its own
- * timeouts without it (lag.h).
+ * timeouts without it (lag.h). The guest answers the run's header before its
+ * records have all arrived, so nothing is sent until they have.
  */
 #define S_LAG_EVERY 0.25
 
@@ -564,6 +565,8 @@ static void S_lag_tick(struct S_watch *w)
 
 	if (w->phase != S_PH_RUN || now - w->lag_at < S_LAG_EVERY)
 		return;
+	if (w->sent < w->run->send.len)
+		return; /* the run's records first: nothing may cut into them */
 	w->lag_at = now;
 	double lag = lab_lag_read(&w->lag);
 	w->run->r->lag_s = lag;
