@@ -69,11 +69,12 @@ static const struct cli_command S_commands[] = {
 	  "Checks what `klab run` needs on this machine and says how to install what is\n"
 	  "missing.\n"
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
-	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--threads N] [--quiet]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
 	  "Serves the notes, labs, search and your progress on the web.\n"
 	  "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
+	  "  --threads N   request threads (default one per core)\n"
 	  "  --quiet       no request log\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
 	  "Searches the notes and labs for WORDS (kernel identifiers are kept whole).\n"
