@@ -289,10 +289,10 @@ static void S_refresh(struct web_server *srv)
 	if (web_site_stale(&srv->site)) {
 		pthread_rwlock_wrlock(&srv->site_lock);
 		web_site_refresh(&srv->site);
-		pthread_rwlock_unlock(&srv->site_lock);
-		pthread_mutex_lock(&srv->cache_lock);
+		pthread_mutex_lock(&srv->cache_lock); /* no page of the old data survives */
 		S_cache_clear(srv);
 		pthread_mutex_unlock(&srv->cache_lock);
+		pthread_rwlock_unlock(&srv->site_lock);
 	}
 	pthread_mutex_unlock(&srv->refresh_lock);
 }
