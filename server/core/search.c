@@ -89,7 +89,8 @@ static int S_prepare(struct search_index *idx, struct kl_err *err)
 		{ offsetof(struct search_index, add_ref),
 		  "INSERT INTO refs(docid, kind, ref) VALUES(?, ?, ?)" },
 		{ offsetof(struct search_index, del_doc),
-		  "DELETE FROM docs WHERE rowid BETWEEN ?1 * 64 AND ?1 * 64 + 63" },
+		  "DELETE FROM docs WHERE rowid >= ?1 * " S_STR(S_SECTIONS)
+		  " AND rowid < (?1 + 1) * " S_STR(S_SECTIONS) },
 		{ offsetof(struct search_index, del_ref), "DELETE FROM refs WHERE docid=?" },
 		{ offsetof(struct search_index, add_doc),
 		  "INSERT INTO docs(rowid, title, heading, tags, body, kind, ref, anchor)"
