@@ -44,12 +44,13 @@
 #define S_BULK 200        /* a sync that touches this many files rebuilds terms at once */
 #define S_STR_(x) #x
 #define S_STR(x) S_STR_(x)
-#define S_VERSION 3     /* PRAGMA user_version of an index file; another one is rebuilt */
+#define S_VERSION 4     /* PRAGMA user_version of an index file; another one is rebuilt */
 
 struct search_index {
 	sqlite3 *db;
 	sqlite3_stmt *find_ref;   /* docid of (kind, ref) */
 	sqlite3_stmt *add_ref;    /* new (docid, kind, ref) */
+	sqlite3_stmt *set_fm;     /* a document's front matter text */
 	sqlite3_stmt *del_doc;    /* docs rows of a docid */
 	sqlite3_stmt *add_doc;    /* docs row */
 	sqlite3_stmt *del_ref;    /* refs row by docid */
@@ -66,9 +67,9 @@ static const char S_schema[] =
 	" kind UNINDEXED, ref UNINDEXED, anchor UNINDEXED,"
 	" tokenize=\"unicode61 tokenchars '_'\", prefix='2 3');"
 	"CREATE TABLE IF NOT EXISTS refs(docid INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
-	" ref TEXT NOT NULL, UNIQUE(kind, ref));"
+	" ref TEXT NOT NULL, fm TEXT, UNIQUE(kind, ref));"
 	"CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, mtime INTEGER NOT NULL,"
-	" size INTEGER NOT NULL, docid INTEGER);"
+	" size INTEGER NOT NULL, docid INTEGER, kind TEXT, ref TEXT);"
 	"CREATE TABLE IF NOT EXISTS terms(term TEXT PRIMARY KEY, docs INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, docs, 'row');";
@@ -88,6 +89,7 @@ static int S_prepare(struct search_index *idx, struct kl_err *err)
 		  "SELECT docid FROM refs WHERE kind=? AND ref=?" },
 		{ offsetof(struct search_index, add_ref),
 		  "INSERT INTO refs(docid, kind, ref) VALUES(?, ?, ?)" },
+		{ offsetof(struct search_index, set_fm), "UPDATE refs SET fm=?2 WHERE docid=?1" },
 		{ offsetof(struct search_index, del_doc),
 		  "DELETE FROM docs WHERE rowid >= ?1 * " S_STR(S_SECTIONS)
 		  " AND rowid < (?1 + 1) * " S_STR(S_SECTIONS) },
@@ -149,7 +151,7 @@ static int S_open_db(struct search_index *idx, const char *path, struct kl_err *
 				 NULL, NULL, &msg) != SQLITE_OK)
 		goto out_msg;
 	if (sqlite3_exec(idx->db, S_schema, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(idx->db, "PRAGMA user_version=3", NULL, NULL, &msg) != SQLITE_OK)
+	    sqlite3_exec(idx->db, "PRAGMA user_version=4", NULL, NULL, &msg) != SQLITE_OK)
 		goto out_msg;
 	return S_prepare(idx, err);
 out_msg:
@@ -214,6 +216,7 @@ void search_index_close(struct search_index *idx)
 		return;
 	sqlite3_finalize(idx->find_ref);
 	sqlite3_finalize(idx->add_ref);
+	sqlite3_finalize(idx->set_fm);
 	sqlite3_finalize(idx->del_doc);
 	sqlite3_finalize(idx->del_ref);
 	sqlite3_finalize(idx->add_doc);
@@ -352,6 +355,8 @@ static int S_terms_add(struct search_index *idx, const char *const *texts, size_
 /* What one document is made of, ready to be written. */
 struct S_doc {
 	const char *kind, *ref, *title, *tags;
+	const char *fm;         /* its front matter text (NULL: none), kept for the catalog */
+	size_t fmlen;
 	struct md_section *sec; /* at most S_SECTIONS */
 	size_t nsec;
 };
@@ -378,6 +383,11 @@ static int S_write(struct search_index *idx, const struct S_doc *d, long long *d
 			goto out;
 		*docid = sqlite3_last_insert_rowid(idx->db);
 	}
+	sqlite3_bind_int64(idx->set_fm, 1, *docid);
+	if (d->fm)
+		sqlite3_bind_text(idx->set_fm, 2, d->fm, (int)d->fmlen, SQLITE_STATIC);
+	if (S_step(idx, idx->set_fm, "cannot record a front matter", err) < 0)
+		goto out;
 	for (size_t i = 0; i < d->nsec; i++) {
 		const struct md_section *sec = &d->sec[i];
 		const char *text = kl_buf_str(&sec->text);
@@ -426,7 +436,7 @@ int search_index_put(struct search_index *idx, const char *kind, const char *id,
 		     const char *title, const char *tags, const char *body, struct kl_err *err)
 {
 	struct md_section sec = { NULL, NULL, KL_BUF_INIT };
-	struct S_doc d = { kind, id, title, tags, &sec, 1 };
+	struct S_doc d = { kind, id, title, tags, NULL, 0, &sec, 1 };
 	long long docid;
 
 	kl_buf_puts(&sec.text, body ? body : "");
@@ -539,7 +549,7 @@ static int S_index_file(struct search_index *idx, const struct S_file *f, long l
 	struct kl_buf text = KL_BUF_INIT, tags = KL_BUF_INIT;
 	struct kl_fm fm;
 	struct kl_err ignored;
-	struct S_doc d = { f->src->kind, f->ref, NULL, NULL, NULL, 0 };
+	struct S_doc d = { f->src->kind, f->ref, NULL, NULL, NULL, 0, NULL, 0 };
 	int rc = 0;
 
 	*docid = 0;
@@ -558,6 +568,8 @@ static int S_index_file(struct search_index *idx, const struct S_file *f, long l
 		kl_buf_puts(&tags, f->ref);
 	}
 	d.title = title && *title ? title : f->ref;
+	d.fm = kl_buf_str(&text);
+	d.fmlen = fm.body_offset;
 	d.tags = kl_buf_str(&tags);
 	rc = S_write(idx, &d, docid, err);
 	md_sections_free(d.sec, d.nsec);
@@ -710,6 +722,8 @@ static int S_apply(struct search_index *idx, const struct S_files *f, const stru
 	sqlite3_bind_text(upsert, 1, file->path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(upsert, 2, file->mtime);
 	sqlite3_bind_int64(upsert, 3, file->size);
+	sqlite3_bind_text(upsert, 5, file->src->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(upsert, 6, file->ref, -1, SQLITE_STATIC);
 	if (docid)
 		sqlite3_bind_int64(upsert, 4, docid);
 	else
@@ -732,8 +746,8 @@ int search_index_sync_sources(struct search_index *idx, const struct search_sour
 	if (S_exec(idx, "BEGIN", err) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(idx->db,
-			       "INSERT OR REPLACE INTO files(path, mtime, size, docid)"
-			       " VALUES(?, ?, ?, ?)",
+			       "INSERT OR REPLACE INTO files(path, mtime, size, docid, kind, ref)"
+			       " VALUES(?, ?, ?, ?, ?, ?)",
 			       -1, &upsert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(idx->db, "DELETE FROM files WHERE path=?", -1, &drop, NULL) !=
 		    SQLITE_OK) {
@@ -788,6 +802,34 @@ out:
 	S_ops_free(&ops);
 	S_files_free(&f);
 	return rc;
+}
+
+int search_index_files(struct search_index *idx, const char *kind,
+		       void (*fn)(void *ctx, const struct search_file *f), void *ctx,
+		       struct kl_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int s;
+
+	if (sqlite3_prepare_v2(idx->db,
+			       "SELECT f.path, f.mtime, f.ref, r.fm FROM files f"
+			       " LEFT JOIN refs r ON r.docid = f.docid WHERE f.kind = ?1 ORDER BY f.path",
+			       -1, &st, NULL) != SQLITE_OK)
+		return S_db_err(idx, err, "cannot list its files");
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct search_file f = {
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 0),
+			sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 3),
+			(size_t)sqlite3_column_bytes(st, 3),
+		};
+		if (f.ref && f.path)
+			fn(ctx, &f);
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? 0 : S_db_err(idx, err, "cannot list its files");
 }
 
 int search_index_sync(struct search_index *idx, const char *root, int *changed,

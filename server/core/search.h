@@ -68,6 +68,24 @@ struct search_source {
 int search_index_sync_sources(struct search_index *idx, const struct search_source *src,
 			      size_t nsrc, int *changed, struct kl_err *err);
 
+/* A file of the index, as its last sync saw it (search_index_files). */
+struct search_file {
+	const char *ref;   /* its id */
+	const char *path;
+	long long mtime;   /* nanoseconds since the epoch */
+	const char *fm;    /* its front matter text, NULL when it could not be read */
+	size_t fmlen;
+};
+
+/*
+ * Calls fn for each file of kind (a source's kind, "note") in path order, so a
+ * catalog can be built without reading the files again. The strings live until
+ * fn returns.
+ */
+int search_index_files(struct search_index *idx, const char *kind,
+		       void (*fn)(void *ctx, const struct search_file *f), void *ctx,
+		       struct kl_err *err);
+
 /* Adds or replaces one document (kind "note" or "lab", id its topic or lab id). */
 int search_index_put(struct search_index *idx, const char *kind, const char *id,
 		     const char *title, const char *tags, const char *body, struct kl_err *err);

@@ -156,8 +156,38 @@ const struct web_topic *web_site_topic(const struct web_site *s, const char *nam
 	return NULL;
 }
 
-/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
-static void S_catalog_load(struct web_site *s)
+static void S_note_add(struct web_site *s, char *id, const struct kl_note *note,
+		       long long mtime)
+{
+	struct web_note *v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
+
+	if (!v)
+		abort();
+	s->notes = v;
+	v[s->nnotes].id = id;
+	v[s->nnotes].fm = *note;
+	v[s->nnotes].mtime = mtime;
+	s->nnotes++;
+}
+
+/* search_index_files: one note from the front matter the index kept (its file is read
+ * again only when it could not be parsed, for the problem's words). */
+static void S_note_from_index(void *ctx, const struct search_file *f)
+{
+	struct web_site *s = ctx;
+	struct kl_note note;
+	struct kl_err err;
+	int rc = f->fm ? kl_note_parse(f->path, f->fm, f->fmlen, &note, &err)
+		       : kl_note_load(f->path, &note, &err);
+
+	if (rc < 0)
+		S_problem(s, err.msg);
+	else
+		S_note_add(s, kl_strdup(f->ref), &note, f->mtime / 1000000000LL);
+}
+
+/* The notes: from the search index, synced just before; names that are no id are problems. */
+static void S_notes_load(struct web_site *s)
 {
 	struct kl_err err;
 	char *dir = kl_path_join(s->cfg->root, "notes");
@@ -169,38 +199,31 @@ static void S_catalog_load(struct web_site *s)
 		if (len < 4 || de->d_name[0] == '.' || strcmp(de->d_name + len - 3, ".md") != 0)
 			continue;
 		char *id = strndup(de->d_name, len - 3);
-		char *path = kl_path_join(dir, de->d_name);
-		struct kl_note note;
 		if (!id)
 			abort();
 		if (!kl_valid_id(id)) {
-			char *msg = kl_sprintf("%s: a note's file name must be made of a-z, 0-9, "
-					       "'-' and '_'", path);
+			char *msg = kl_sprintf("%s/%s: a note's file name must be made of a-z, 0-9, "
+					       "'-' and '_'", dir, de->d_name);
 			S_problem(s, msg);
 			free(msg);
-			free(id);
-		} else if (kl_note_load(path, &note, &err) < 0) {
-			S_problem(s, err.msg);
-			free(id);
-		} else {
-			struct web_note *v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
-			if (!v)
-				abort();
-			s->notes = v;
-			struct stat sb;
-			v[s->nnotes].id = id;
-			v[s->nnotes].fm = note;
-			v[s->nnotes].mtime = stat(path, &sb) == 0 ? (long long)sb.st_mtime : 0;
-			s->nnotes++;
 		}
-		free(path);
+		free(id);
 	}
 	if (d)
 		closedir(d);
 	free(dir);
+	if (search_index_files(s->search, "note", S_note_from_index, s, &err) < 0)
+		S_problem(s, err.msg);
 	if (s->nnotes)
 		qsort(s->notes, s->nnotes, sizeof(*s->notes), S_cmp_note);
+}
 
+/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
+static void S_catalog_load(struct web_site *s)
+{
+	struct kl_err err;
+
+	S_notes_load(s);
 	char **ids = NULL;
 	size_t n = 0;
 	if (kl_lab_ids(s->cfg->root, &ids, &n, &err) < 0)
@@ -328,11 +351,12 @@ static int S_load(struct web_site *s, struct kl_err *err)
 	char *dir = kl_path_join(s->static_dir, "templates");
 	int rc = 0, changed;
 
-	S_catalog_free(s);
-	S_catalog_load(s);
+	/* the index first: the notes' front matter comes from it */
 	if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
 		rc = -1;
-	else if (web_tpls_load(dir, &t, err) < 0)
+	S_catalog_free(s);
+	S_catalog_load(s);
+	if (rc == 0 && web_tpls_load(dir, &t, err) < 0)
 		rc = -1;
 	else {
 		web_tpls_free(s->tpls);
