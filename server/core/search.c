@@ -1048,7 +1048,8 @@ static int S_show(struct search_index *idx, const char *fts, const struct S_cand
  * was full, the window of title, heading and tag matches too (so a note named
  * after the words is found wherever it ranks); best section of each document.
  */
-static int S_top(struct search_index *idx, const char *fts, int limit, struct search_result *r)
+static int S_top(struct search_index *idx, const char *fts, size_t skip, int limit,
+		 struct search_result *r)
 {
 	struct S_cands c = { 0 };
 	int rc = S_rank_window(idx, fts, &c);
@@ -1067,7 +1068,9 @@ static int S_top(struct search_index *idx, const char *fts, int limit, struct se
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = c.v[k].rowid / S_SECTIONS == c.v[i].rowid / S_SECTIONS;
-		if (!seen)
+		if (!seen && skip)
+			skip--;
+		else if (!seen)
 			rc = S_show(idx, fts, &c.v[i], r);
 	}
 out:
@@ -1077,6 +1080,12 @@ out:
 
 int search_run(struct search_index *idx, const char *text, int limit,
 	       struct search_result *r, struct kl_err *err)
+{
+	return search_run_page(idx, text, 0, limit, r, err);
+}
+
+int search_run_page(struct search_index *idx, const char *text, size_t skip, int limit,
+		    struct search_result *r, struct kl_err *err)
 {
 	struct kl_buf q = KL_BUF_INIT;
 
@@ -1102,7 +1111,7 @@ int search_run(struct search_index *idx, const char *text, int limit,
 		}
 		return 0;
 	}
-	if (S_top(idx, r->fts, limit > 0 ? limit : 20, r) < 0) {
+	if (S_top(idx, r->fts, skip, limit > 0 ? limit : 20, r) < 0) {
 		/* Quoting makes every query valid; say so rather than fail if one is not. */
 		char *shown = S_quote_text(text);
 		r->message = kl_sprintf("Could not search for “%s”: %s", shown,

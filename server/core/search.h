@@ -116,6 +116,9 @@ struct search_result {
  */
 int search_run(struct search_index *idx, const char *text, int limit,
 	       struct search_result *result, struct kl_err *err);
+/* search_run from the (skip+1)-th hit on: a page of results after the first ones. */
+int search_run_page(struct search_index *idx, const char *text, size_t skip, int limit,
+		    struct search_result *result, struct kl_err *err);
 void search_result_release(struct search_result *result);
 
 /*

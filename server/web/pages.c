@@ -431,6 +431,20 @@ out:
 
 /* ---------------------------------------------------------------- search */
 
+#define S_SEARCH_PAGE 10 /* hits on a page of /search (a page costs 50 us a hit: snippets) */
+
+/* Appends s percent-encoded for a URL's query (unreserved bytes kept). */
+static void S_url_query(const char *s, struct kl_buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			kl_buf_putc(out, (char)*p);
+		else
+			kl_buf_printf(out, "%%%02X", *p);
+	}
+}
+
 void web_page_search(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
 	const char *q = rq->arg(rq->arg_ctx, "q");
@@ -439,13 +453,22 @@ void web_page_search(struct web_site *s, const struct web_request *rq, struct we
 	struct search_result r;
 	struct kl_err err;
 
+	const char *pg = rq->arg(rq->arg_ctx, "page");
+	long page = pg ? strtol(pg, NULL, 10) : 1;
+
 	if (!q)
 		q = "";
-	if (search_run(s->search, q, 20, &r, &err) < 0) {
+	if (page < 1 || page > 100)
+		page = 1;
+	/* one more than a page: tells whether there is a next one */
+	if (search_run_page(s->search, q, (size_t)(page - 1) * S_SEARCH_PAGE, S_SEARCH_PAGE + 1,
+			    &r, &err) < 0) {
 		memset(&r, 0, sizeof(r));
 		r.message = kl_sprintf("The search failed: %s", err.msg);
 	}
-	for (size_t i = 0; i < r.nhits; i++) {
+	bool more = r.nhits > S_SEARCH_PAGE;
+	size_t shown = more ? S_SEARCH_PAGE : r.nhits;
+	for (size_t i = 0; i < shown; i++) {
 		const struct search_hit *h = &r.hits[i];
 		char *url = web_hit_url(s, h);
 		kl_buf_reset(&title);
@@ -469,22 +492,36 @@ void web_page_search(struct web_site *s, const struct web_request *rq, struct we
 		const struct web_var v[] = { WEB_TEXT("text", r.message) };
 		web_tpl_render(s->tpls, "search:message", v, N(v), &msg);
 	} else {
-		char count[32];
-		snprintf(count, sizeof(count), "%zu", r.nhits);
+		char count[48];
+		size_t first = (size_t)(page - 1) * S_SEARCH_PAGE;
+		if (page > 1 || more)
+			snprintf(count, sizeof(count), "%zu–%zu of the best", first + 1, first + shown);
+		else
+			snprintf(count, sizeof(count), "%zu", shown);
 		const struct web_var v[] = { WEB_TEXT("n", count), WEB_TEXT("q", q),
-					     WEB_TEXT("s", r.nhits == 1 ? "" : "s") };
-		web_tpl_render(s->tpls, r.nhits ? "search:count" : "search:none", v, N(v), &msg);
+					     WEB_TEXT("s", shown == 1 && !more ? "" : "s") };
+		web_tpl_render(s->tpls, shown ? "search:count" : "search:none", v, N(v), &msg);
 	}
+	struct kl_buf pager = KL_BUF_INIT, qs = KL_BUF_INIT;
+	S_url_query(q, &qs);
+	char *pu = page > 1 ? kl_sprintf("/search?q=%s&page=%ld", kl_buf_str(&qs), page - 1) : NULL;
+	char *nu = more ? kl_sprintf("/search?q=%s&page=%ld", kl_buf_str(&qs), page + 1) : NULL;
+	web_pager(s, pu, "better results", nu, "more results", &pager);
+	free(pu);
+	free(nu);
+	kl_buf_release(&qs);
 	const struct web_var v[] = {
 		WEB_TEXT("q", q),
 		WEB_HTML("message", kl_buf_str(&msg)),
 		WEB_HTML("results", kl_buf_str(&results)),
+		WEB_HTML("pager", kl_buf_str(&pager)),
 	};
 	web_tpl_render(s->tpls, "search", v, N(v), &body);
 	char *t = *q ? kl_sprintf("Search: %.60s", q) : kl_strdup("Search");
 	web_page_finish(s, rp, 200, t, q, "narrow", kl_buf_str(&body));
-	rp->cache = 1; /* keyed by the query; dropped when the index changes */
+	rp->cache = 1; /* keyed by the query and page; dropped when the index changes */
 	free(t);
+	kl_buf_release(&pager);
 	search_result_release(&r);
 	kl_buf_release(&results);
 	kl_buf_release(&body);

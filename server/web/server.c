@@ -327,7 +327,7 @@ static char *S_cache_key(struct web_server *srv, struct MHD_Connection *conn, co
 	kl_buf_puts(&key, url);
 	if (strcmp(url, "/search") == 0 || strcmp(url, "/api/search") == 0)
 		kl_buf_printf(&key, "\x1f%s\x1f%s", q ? q : "", lim ? lim : "");
-	if (strcmp(url, "/") == 0 || strncmp(url, "/topics/", 8) == 0)
+	if (strcmp(url, "/") == 0 || strncmp(url, "/topics/", 8) == 0 || strcmp(url, "/search") == 0)
 		kl_buf_printf(&key, "\x1f%s", page ? page : "");
 	if (strcmp(url, "/") == 0 || strncmp(url, "/labs/", 6) == 0)
 		S_progress_stamp(srv, &key);
