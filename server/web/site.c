@@ -4,7 +4,6 @@
 #include "web/site.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
