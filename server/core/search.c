@@ -1,5 +1,6 @@
 /*
- * search.c - the FTS5 index of notes and labs and its queries (see search.h).
+ * search.c - the FTS5 index of notes and labs (and the learner's own notes, kind
+ * "mine") and its queries (see search.h).
  *
  * Tables: docs (FTS5, one row a section: title, heading, tags, body; kind, ref
  * and anchor unindexed), refs (docid <-> kind, ref) and files (path, mtime,
@@ -35,6 +36,7 @@
 #include "core/fsutil.h"
 #include "core/hash.h"
 #include "core/markdown.h"
+#include "core/mynotes.h"
 #include "core/search_rank.h"
 
 #define S_SECTIONS 64   /* sections a document at most; rowid = docid * S_SECTIONS + n */
@@ -60,6 +62,7 @@ struct search_index {
 	sqlite3_stmt *add_term;   /* a term seen in a document (terms: type-ahead) */
 	sqlite3_stmt *complete;   /* the commonest terms that start with a prefix */
 	bool bulk;                /* in a large sync: terms are rebuilt at its end */
+	char *mine;               /* the learner's notes folder, NULL: none */
 };
 
 static const char S_schema[] =
@@ -201,13 +204,15 @@ out_close:
 	return -1;
 }
 
-char *search_index_path(const char *cache, const char *root)
+char *search_index_path(const char *cache, const char *root, const char *mine)
 {
 	char real[PATH_MAX];
 	const char *r = realpath(root, real) ? real : root;
+	uint64_t h = kl_hash_str(KL_HASH_INIT, r);
 
-	return kl_sprintf("%s/search/%016llx.db", cache,
-			  (unsigned long long)kl_hash_str(KL_HASH_INIT, r));
+	if (mine)
+		h = kl_hash_str(h, mine);
+	return kl_sprintf("%s/search/%016llx.db", cache, (unsigned long long)h);
 }
 
 void search_index_close(struct search_index *idx)
@@ -226,6 +231,7 @@ void search_index_close(struct search_index *idx)
 	sqlite3_finalize(idx->add_term);
 	sqlite3_finalize(idx->complete);
 	sqlite3_close(idx->db);
+	free(idx->mine);
 	free(idx);
 }
 
@@ -500,6 +506,12 @@ static int S_cmp_file(const void *a, const void *b)
 	return strcmp(((const struct S_file *)a)->path, ((const struct S_file *)b)->path);
 }
 
+void search_index_set_mine(struct search_index *idx, const char *dir)
+{
+	free(idx->mine);
+	idx->mine = dir ? kl_strdup(dir) : NULL;
+}
+
 /* Lists the files of source number k into f. */
 static void S_scan_source(const struct search_source *src, size_t k, struct S_files *f)
 {
@@ -519,7 +531,7 @@ static void S_scan_source(const struct search_source *src, size_t k, struct S_fi
 		char *id = strndup(de->d_name, len - 3);
 		if (!id)
 			abort();
-		if (kl_valid_id(id))
+		if (src->layout == SEARCH_MINE_FILES ? mynotes_name_ok(id) : kl_valid_id(id))
 			S_files_add(f, kl_path_join(src->dir, de->d_name), src, k, id);
 		free(id);
 	}
@@ -542,6 +554,35 @@ static void S_fm_words(const struct kl_fm *fm, const char *key, struct kl_buf *o
 	}
 }
 
+/* One of the learner's notes: front matter optional (core/mynotes.h), tags from `tags`. */
+static int S_index_mine(struct search_index *idx, const struct S_file *f, long long *docid,
+			struct kl_err *err)
+{
+	struct kl_buf text = KL_BUF_INIT, tags = KL_BUF_INIT;
+	struct mynotes_doc doc;
+	struct kl_err ignored;
+	struct S_doc d = { f->src->kind, f->ref, NULL, NULL, NULL, 0, NULL, 0 };
+	int rc = 0;
+
+	*docid = 0;
+	if (kl_read_file(f->path, &text, 4 << 20, &ignored) < 0)
+		goto out;
+	mynotes_doc_parse(kl_buf_str(&text), text.len, f->ref, &doc);
+	md_sections(kl_buf_str(&text) + doc.body_offset, text.len - doc.body_offset, MD_DROP_TITLE,
+		    S_SECTIONS, &d.sec, &d.nsec);
+	for (size_t i = 0; i < doc.ntags; i++)
+		kl_buf_printf(&tags, "%s ", doc.tags[i]);
+	d.title = doc.title;
+	d.tags = kl_buf_str(&tags);
+	rc = S_write(idx, &d, docid, err);
+	md_sections_free(d.sec, d.nsec);
+	mynotes_doc_release(&doc);
+out:
+	kl_buf_release(&text);
+	kl_buf_release(&tags);
+	return rc;
+}
+
 /* Reads and indexes one file; *docid = 0 when it was skipped (unreadable front matter). */
 static int S_index_file(struct search_index *idx, const struct S_file *f, long long *docid,
 			struct kl_err *err)
@@ -553,6 +594,10 @@ static int S_index_file(struct search_index *idx, const struct S_file *f, long l
 	int rc = 0;
 
 	*docid = 0;
+	if (f->src->layout == SEARCH_MINE_FILES) {
+		rc = S_index_mine(idx, f, docid, err);
+		goto out;
+	}
 	if (kl_read_file(f->path, &text, 4 << 20, &ignored) < 0 ||
 	    kl_fm_parse(kl_buf_str(&text), text.len, &fm, &ignored) < 0)
 		goto out;
@@ -839,8 +884,9 @@ int search_index_sync(struct search_index *idx, const char *root, int *changed,
 	const struct search_source src[] = {
 		{ "note", notes, SEARCH_MD_FILES },
 		{ "lab", labs, SEARCH_README_DIRS },
+		{ "mine", idx->mine, SEARCH_MINE_FILES },
 	};
-	int rc = search_index_sync_sources(idx, src, 2, changed, err);
+	int rc = search_index_sync_sources(idx, src, idx->mine ? 3 : 2, changed, err);
 
 	free(notes);
 	free(labs);

@@ -36,9 +36,10 @@ int search_index_open(struct search_index **out, struct kl_err *err);
  * A file that is damaged or of another version is started again (it is a cache).
  */
 int search_index_open_file(const char *path, struct search_index **out, struct kl_err *err);
-/* Where the index of the tree at root is kept under cache ($KLAB_CACHE): cache/search/<hash>.db,
- * one file per tree. The caller frees; the folder may not exist yet. */
-char *search_index_path(const char *cache, const char *root);
+/* Where the index of the tree at root (and of the learner's notes in mine, may be NULL) is
+ * kept under cache ($KLAB_CACHE): cache/search/<hash>.db, one file per pair. The caller
+ * frees; the folder may not exist yet. */
+char *search_index_path(const char *cache, const char *root, const char *mine);
 void search_index_close(struct search_index *idx);
 
 /*
@@ -50,6 +51,12 @@ void search_index_close(struct search_index *idx);
 int search_index_sync(struct search_index *idx, const char *root, int *changed,
 		      struct kl_err *err);
 
+/*
+ * Also index the learner's own notes: every NAME.md of dir, kind "mine" (from
+ * the next sync on). Their front matter is optional (core/mynotes.h).
+ */
+void search_index_set_mine(struct search_index *idx, const char *dir);
+
 /* Where documents come from: one kind of document in one folder. */
 struct search_source {
 	const char *kind;  /* what its hits are called: "note", "lab", ... */
@@ -57,6 +64,7 @@ struct search_source {
 	enum search_layout {
 		SEARCH_MD_FILES,    /* dir/ID.md, tags from `tags` and `topic` */
 		SEARCH_README_DIRS, /* dir/ID/README.md, tags from `topic`, `difficulty`, ID */
+		SEARCH_MINE_FILES,  /* dir/NAME.md, the learner's: front matter optional */
 	} layout;
 };
 
@@ -93,7 +101,7 @@ int search_index_put(struct search_index *idx, const char *kind, const char *id,
 long search_index_count(struct search_index *idx);
 
 struct search_hit {
-	char *kind;    /* "note" or "lab" */
+	char *kind;    /* "note", "lab" or "mine" (the learner's own note) */
 	char *id;      /* topic or lab id */
 	char *title;   /* with SEARCH_MARK_ON/OFF around hits */
 	char *snippet; /* a piece of the section's text, marked likewise */

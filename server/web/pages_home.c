@@ -231,7 +231,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 {
 	struct kl_buf topics = KL_BUF_INIT, labs = KL_BUF_INIT, tags = KL_BUF_INIT;
 	struct kl_buf other = KL_BUF_INIT, problems = KL_BUF_INIT, body = KL_BUF_INIT;
-	struct kl_buf recent = KL_BUF_INIT, pager = KL_BUF_INIT;
+	struct kl_buf recent = KL_BUF_INIT, pager = KL_BUF_INIT, mine = KL_BUF_INIT;
 	struct kl_progress *p = NULL;
 	struct kl_err err;
 	char fig[6][24], first[24];
@@ -250,6 +250,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 		S_recent(s, &recent);
 	S_list_pager(s, "/", page, pages, &pager);
 	S_progress_figures(s, p, fig);
+	web_my_home_section(s, &mine);
 	snprintf(first, sizeof(first), "%zu", from + 1);
 	const struct web_var v[] = {
 		WEB_TEXT("labs_passed", fig[0]), WEB_TEXT("labs_total", fig[1]),
@@ -261,6 +262,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 		WEB_HTML("pager", kl_buf_str(&pager)),
 		WEB_HTML("other_labs", kl_buf_str(&other)),
 		WEB_HTML("problems", kl_buf_str(&problems)),
+		WEB_HTML("my_notes", kl_buf_str(&mine)),
 	};
 	web_tpl_render(s->tpls, "home", v, N(v), &body);
 	web_page_finish(s, rp, 200, "Topics", NULL, "home", kl_buf_str(&body));
@@ -274,6 +276,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 	kl_buf_release(&body);
 	kl_buf_release(&recent);
 	kl_buf_release(&pager);
+	kl_buf_release(&mine);
 }
 
 void web_page_topic(struct web_site *s, const struct web_request *rq, struct web_reply *rp)

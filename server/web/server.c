@@ -6,13 +6,17 @@
  * A pool of libmicrohttpd threads, one per core, each polling (poll(2)) its
  * share of the connections, runs the handlers. The handler returns MHD_YES on
  * the first call for a request and queues its response on the second, which
- * keeps connections alive. Request bodies are refused (no route takes one).
+ * keeps connections alive. Every request's Host must name the bound address
+ * (guard.h), else 421. Request bodies are taken only by POST to the write
+ * routes (web_post_routes), which also need a loopback bind, a same-origin
+ * request and the session token; GET bodies are refused.
  *
  * All state is in struct web_server, the MHD closure. Threads share: the site
- * (read under site_lock; reloaded under its write lock when the watch says
- * something changed on disk), the page cache (cache_lock, held briefly), and a
- * pool of handle sets (SQLite, libgit2: one thread at a time each), one per
- * thread, lent for the length of a request.
+ * (read under site_lock; reloaded, and written by a POST, under its write
+ * lock), the page cache (cache_lock, held briefly), the learner's notes
+ * handles (site.my, site.my_history: my_lock around the pages that read them),
+ * and a pool of handle sets (SQLite, libgit2: one thread at a time each), one
+ * per thread, lent for the length of a request.
  */
 #include "web/web.h"
 
@@ -30,10 +34,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/fsutil.h"
 #include "core/markdown.h"
+#include "web/form.h"
+#include "web/guard.h"
 #include "web/handlers.h"
 #include "web/router.h"
 #include "web/site.h"
@@ -42,6 +49,7 @@
 #define S_CACHE_MAX 700             /* entries before the cache is emptied */
 #define S_CACHE_BYTES (16u << 20)   /* body bytes before the cache is emptied */
 #define S_MAX_THREADS 16
+#define S_POST_MAX (5 << 20) /* bytes a POST body may hold: a note and its form */
 
 static const char S_csp[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,7 +76,10 @@ struct web_server {
 	struct web_handles handles[S_MAX_THREADS];
 	bool busy[S_MAX_THREADS];
 	size_t nhandles;
+	pthread_mutex_t my_lock;       /* site.my and site.my_history: one thread at a time */
+	pthread_mutex_t guard_lock;    /* guard: filled once the port is known */
 	int log;                       /* 1: access log on stderr */
+	struct web_guard guard;        /* Host rule, origin and token (site.guard points here) */
 };
 
 /* Per request, from the first handler call to the completion callback. */
@@ -78,6 +89,9 @@ struct S_req {
 	size_t bytes;
 	char method[12];
 	char path[200];
+	bool post;                  /* a POST: its body is collected in body */
+	bool too_big;               /* the body passed S_POST_MAX (dropped) */
+	struct kl_buf body;
 };
 
 /* ---------------------------------------------------------------- cache */
@@ -124,7 +138,9 @@ static void S_headers(struct MHD_Response *resp, const char *type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, "Content-Security-Policy", S_csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin: no referrer to other sites, and a same-origin POST keeps a real
+	 * Origin (under no-referrer browsers send `Origin: null`, which the guard refuses) */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 }
@@ -144,6 +160,8 @@ static struct MHD_Response *S_response(struct web_reply *rp, const char *etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (rp->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (rp->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp->location);
 	return resp;
 }
 
@@ -364,16 +382,90 @@ static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection 
 	rq.path = url;
 	const struct web_route *route = web_route_match(web_routes, web_nroutes, url, &rq);
 	size_t h = S_handles_get(srv);
+	/* the home page and /my/ read the learner's notes through one libgit2 handle */
+	bool my = strcmp(url, "/") == 0 || (strncmp(url, "/my", 3) == 0 &&
+					    (url[3] == '\0' || url[3] == '/'));
+	if (my)
+		pthread_mutex_lock(&srv->my_lock);
 	web_site_view(&srv->site, &srv->handles[h], &view);
 	if (route)
 		route->fn(&view, &rq, &rp);
 	else
 		web_page_not_found(&view, &rq, &rp);
 	web_site_view_end(&view, &srv->handles[h]);
+	if (my)
+		pthread_mutex_unlock(&srv->my_lock);
 	S_handles_put(srv, h);
 	ret = S_queue_reply(srv, conn, r, key, &rp);
 	kl_buf_release(&rp.body);
 	free(key);
+	return ret;
+}
+
+static const char *S_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *S_form_arg(void *ctx, const char *name)
+{
+	return web_form_get(ctx, name);
+}
+
+/* A write: a write route, loopback bind, same origin, the session's token. */
+static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *conn,
+			      struct S_req *r, const char *url)
+{
+	struct web_request rq;
+	struct web_reply rp = { 0 };
+	struct web_form form;
+	enum MHD_Result ret;
+
+	rq.nparams = 0;
+	rq.path = url;
+	const struct web_route *route =
+		web_path_check(url) ? NULL
+				    : web_route_match(web_post_routes, web_npost_routes, url, &rq);
+	if (!route)
+		return S_error(srv, conn, r, 405, "Method not allowed",
+			       "klab's pages are read with GET; only the edit pages of your notes "
+			       "take changes.");
+	if (!srv->guard.loopback)
+		return S_error(srv, conn, r, 403, "Read-only server",
+			       "This klab serves a network address, so it is read-only: nothing "
+			       "can be changed through it. Edit your notes with `klab note edit` or "
+			       "a server on 127.0.0.1.");
+	if (r->too_big)
+		return S_error(srv, conn, r, 413, "Too large", "A note holds at most 4 MB.");
+	if (!web_guard_origin_ok(&srv->guard, S_header(conn, "Origin"), S_header(conn, "Referer")))
+		return S_error(srv, conn, r, 403, "Not from this site",
+			       "Changes are taken only from klab's own pages (the request's Origin "
+			       "or Referer names another site, or none).");
+	const char *type = S_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+	bool is_form = type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
+	web_form_parse(is_form ? kl_buf_str(&r->body) : "", is_form ? r->body.len : 0, &form);
+	const char *token = S_header(conn, "X-Klab-Token");
+	if (!web_guard_token_ok(&srv->guard, token ? token : web_form_get(&form, "token"))) {
+		web_form_release(&form);
+		return S_error(srv, conn, r, 403, "Expired form",
+			       "This form is from an earlier start of `klab serve` or from another "
+			       "site. Reload the page and try again.");
+	}
+	if (web_site_refresh(&srv->site)) {
+		pthread_mutex_lock(&srv->cache_lock);
+		S_cache_clear(srv);
+		pthread_mutex_unlock(&srv->cache_lock);
+	}
+	rq.arg = S_form_arg;
+	rq.arg_ctx = &form;
+	route->fn(&srv->site, &rq, &rp);
+	rp.cache = 0;
+	ret = S_queue_reply(srv, conn, r, NULL, &rp);
+	kl_buf_release(&rp.body);
+	web_form_release(&form);
+	pthread_mutex_lock(&srv->cache_lock);
+	S_cache_clear(srv); /* what was written shows on the next page */
+	pthread_mutex_unlock(&srv->cache_lock);
 	return ret;
 }
 
@@ -388,7 +480,6 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 	enum MHD_Result ret;
 
 	(void)version;
-	(void)upload_data;
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -397,14 +488,29 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		S_log_copy(r->method, sizeof(r->method), method);
 		S_log_copy(r->path, sizeof(r->path), url);
 		*con_cls = r;
+		pthread_mutex_lock(&srv->guard_lock); /* the guard is filled once the port is known */
+		if (!web_guard_host_ok(&srv->guard, S_header(conn, MHD_HTTP_HEADER_HOST))) {
+			ret = S_error(srv, conn, r, 421, "Misdirected request",
+				      "This server answers only to the address it is bound to "
+				      "(for example `127.0.0.1` with its port): the request's Host "
+				      "names another.");
+			pthread_mutex_unlock(&srv->guard_lock);
+			return ret;
+		}
+		pthread_mutex_unlock(&srv->guard_lock);
+		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+		if (r->post && !(cl && strtoull(cl, NULL, 10) > S_POST_MAX))
+			return MHD_YES; /* the body comes in the next calls */
 		if ((cl && strtoull(cl, NULL, 10) > 0) || te) {
 			/* Refuse the body now; the connection closes after the answer. */
 			pthread_rwlock_rdlock(&srv->site_lock);
-			ret = get ? S_error(srv, conn, r, 413, "No request body here",
+			ret = r->post ? S_error(srv, conn, r, 413, "Too large",
+						"A note holds at most 4 MB.")
+			    : get ? S_error(srv, conn, r, 413, "No request body here",
 					    "klab's pages take no request body.")
 				  : S_error(srv, conn, r, 405, "Method not allowed",
 					    "klab's pages are read with GET.");
@@ -414,10 +520,20 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES; /* queue on the next call: keeps the connection alive */
 	}
 	if (*upload_size) {
+		if (r->post && r->body.len + *upload_size <= S_POST_MAX)
+			kl_buf_add(&r->body, upload_data, *upload_size);
+		else if (r->post)
+			r->too_big = true;
 		*upload_size = 0; /* unannounced body: dropped, answered below */
 		return MHD_YES;
 	}
 	S_refresh(srv);
+	if (r->post) { /* a write: alone, like a reload */
+		pthread_rwlock_wrlock(&srv->site_lock);
+		ret = S_post(srv, conn, r, url);
+		pthread_rwlock_unlock(&srv->site_lock);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&srv->site_lock);
 	if (!get)
 		ret = S_error(srv, conn, r, 405, "Method not allowed",
@@ -461,6 +577,7 @@ static void S_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		fprintf(stderr, "%s [%s] \"%s %s\" %d %zu %.2fms\n", ip, when, r->method, r->path,
 			r->status ? r->status : 499, r->bytes, ms);
 	}
+	kl_buf_release(&r->body);
 	free(r);
 	*con_cls = NULL;
 }
@@ -518,6 +635,8 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	pthread_mutex_init(&srv->refresh_lock, NULL);
 	pthread_mutex_init(&srv->cache_lock, NULL);
 	pthread_mutex_init(&srv->pool_lock, NULL);
+	pthread_mutex_init(&srv->my_lock, NULL);
+	pthread_mutex_init(&srv->guard_lock, NULL);
 	pthread_cond_init(&srv->pool_free, NULL);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int nthreads = opt->threads > 0 ? (unsigned int)opt->threads
@@ -544,6 +663,7 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	}
 	if (web_site_open(&srv->site, cfg, err) < 0)
 		goto out_free;
+	srv->site.guard = &srv->guard;
 	for (; srv->nhandles < nthreads; srv->nhandles++)
 		if (web_handles_open(&srv->site, &srv->handles[srv->nhandles], err) < 0)
 			goto out_site;
@@ -601,6 +721,15 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	int port = info ? info->port : opt->port;
+	/* until here the guard holds no host: a request before the port is known gets 421 */
+	pthread_mutex_lock(&srv->guard_lock);
+	rc = web_guard_init(&srv->guard, bind, port, err);
+	pthread_mutex_unlock(&srv->guard_lock);
+	if (rc < 0) {
+		MHD_stop_daemon(d);
+		goto out_mask;
+	}
+	rc = -1;
 	if (flags & MHD_USE_IPv6)
 		printf("klab: serving http://[%s]:%d/\n", bind, port);
 	else
@@ -618,9 +747,12 @@ out_site:
 	for (size_t i = 0; i < srv->nhandles; i++)
 		web_handles_close(&srv->handles[i]);
 	web_site_close(&srv->site);
+	web_guard_release(&srv->guard);
 out_free:
 	pthread_cond_destroy(&srv->pool_free);
 	pthread_mutex_destroy(&srv->pool_lock);
+	pthread_mutex_destroy(&srv->my_lock);
+	pthread_mutex_destroy(&srv->guard_lock);
 	pthread_mutex_destroy(&srv->cache_lock);
 	pthread_mutex_destroy(&srv->refresh_lock);
 	pthread_rwlock_destroy(&srv->site_lock);
