@@ -69,7 +69,7 @@ static const struct cli_command S_commands[] = {
 	  "Checks what `klab run` needs on this machine and says how to install what is\n"
 	  "missing.\n"
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
-	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--threads N] [--quiet]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
 	  "Serves the notes, labs, search, your progress and your own notes (/my/, edited\n"
 	  "in the browser) on the web. Requests whose Host is not the bound address and\n"
@@ -77,6 +77,7 @@ static const struct cli_command S_commands[] = {
 	  "  --bind ADDR   address to listen on (default 127.0.0.1); on an address that is\n"
 	  "                not loopback your notes are read-only (no editing)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
+	  "  --threads N   request threads (default one per core)\n"
 	  "  --quiet       no request log\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
 	  "Searches the notes and labs, and your own notes ($KLAB_HOME/notes, marked\n"

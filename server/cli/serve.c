@@ -1,5 +1,5 @@
 /*
- * serve.c - `klab serve [--bind ADDR] [--port N] [--quiet]`: the knowledge base
+ * serve.c - `klab serve [--bind ADDR] [--port N] [--threads N] [--quiet]`: the knowledge base
  * on http://127.0.0.1:8080/ until Ctrl-C (see web/web.h).
  */
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 int cmd_serve(int argc, char **argv, const struct kl_config *cfg)
 {
-	struct web_options opt = { NULL, 8080, 0 };
+	struct web_options opt = { NULL, 8080, 0, 0 };
 	struct kl_err err = { "" };
 
 	for (int i = 1; i < argc; i++) {
@@ -24,6 +24,13 @@ int cmd_serve(int argc, char **argv, const struct kl_config *cfg)
 				return cli_fail("--port takes a number from 0 to 65535 (0: any free "
 						"port), not `%s`", argv[i]);
 			opt.port = (int)p;
+		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end || n < 1 || n > 16)
+				return cli_fail("--threads takes a number from 1 to 16, not `%s`",
+						argv[i]);
+			opt.threads = (int)n;
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			opt.quiet = 1;
 		} else {

@@ -343,28 +343,51 @@ int kl_lab_ids_ordered(const char *root, char ***ids, size_t *n, struct kl_err *
 	return 0;
 }
 
+/* Fills note from parsed front matter fm of the file at path. */
+static int S_note_fill(const char *path, const struct kl_fm *fm, struct kl_note *note,
+		       struct kl_err *err)
+{
+	struct kl_err e2;
+
+	note->path = kl_strdup(path);
+	if (S_need(fm, "title", &note->title, path, err) < 0 ||
+	    S_need(fm, "topic", &note->topic, path, err) < 0)
+		return -1;
+	if (kl_fm_int(fm, "order", 0, 100000, 1000, &note->order, &e2) < 0)
+		return kl_err_set(err, "%s:%s", path, e2.msg + 5);
+	if (S_list(fm, "labs", &note->labs, &note->nlabs, path, err) < 0 ||
+	    S_list(fm, "tags", &note->tags, &note->ntags, path, err) < 0)
+		return -1;
+	return 0;
+}
+
 int kl_note_load(const char *path, struct kl_note *note, struct kl_err *err)
 {
 	struct kl_fm fm;
-	struct kl_err e2;
-	int rc = -1;
+	int rc;
 
 	memset(note, 0, sizeof(*note));
 	if (S_read_fm(path, &fm, err) < 0)
 		return -1;
-	note->path = kl_strdup(path);
-	if (S_need(&fm, "title", &note->title, path, err) < 0 ||
-	    S_need(&fm, "topic", &note->topic, path, err) < 0)
-		goto out;
-	if (kl_fm_int(&fm, "order", 0, 100000, 1000, &note->order, &e2) < 0) {
-		kl_err_set(err, "%s:%s", path, e2.msg + 5);
-		goto out;
-	}
-	if (S_list(&fm, "labs", &note->labs, &note->nlabs, path, err) < 0 ||
-	    S_list(&fm, "tags", &note->tags, &note->ntags, path, err) < 0)
-		goto out;
-	rc = 0;
-out:
+	rc = S_note_fill(path, &fm, note, err);
+	kl_fm_release(&fm);
+	if (rc < 0)
+		kl_note_release(note);
+	return rc;
+}
+
+int kl_note_parse(const char *path, const char *text, size_t len, struct kl_note *note,
+		  struct kl_err *err)
+{
+	struct kl_fm fm;
+	struct kl_err e2;
+	int rc;
+
+	memset(note, 0, sizeof(*note));
+	if (kl_fm_parse(text, len, &fm, &e2) < 0)
+		return kl_err_set(err, "%s:%s", path,
+				  e2.msg + (strncmp(e2.msg, "line ", 5) ? 0 : 5));
+	rc = S_note_fill(path, &fm, note, err);
 	kl_fm_release(&fm);
 	if (rc < 0)
 		kl_note_release(note);

@@ -82,6 +82,9 @@ int kl_lab_ids_ordered(const char *root, char ***ids, size_t *n, struct kl_err *
 int kl_lab_points(const struct kl_lab *lab, const char *test);
 
 int kl_note_load(const char *path, struct kl_note *note, struct kl_err *err);
+/* kl_note_load from text already read (the front matter at least) of the file at path. */
+int kl_note_parse(const char *path, const char *text, size_t len, struct kl_note *note,
+		  struct kl_err *err);
 void kl_note_release(struct kl_note *note);
 /* Every note under root/notes, sorted by order then topic; free with kl_notes_free. */
 int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl_err *err);

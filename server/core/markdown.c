@@ -1075,39 +1075,64 @@ void md_plain_text(const char *text, size_t len, struct kl_buf *out)
 
 /* ---------------------------------------------------------------- sections */
 
+/*
+ * Parses text for md_section_of and md_sections: *root gets the tree (the
+ * level-1 title dropped with MD_DROP_TITLE) and doc the ids of its headings,
+ * numbered as md_render numbers them; hs the heading nodes in the same order.
+ * The caller frees *root (cmark_node_free), doc and hs->v.
+ */
+static void S_parse_headings(const char *text, size_t len, int flags, cmark_node **root,
+			     struct md_doc *doc, struct S_nodes *hs)
+{
+	cmark_parser *p = S_parser();
+
+	memset(doc, 0, sizeof(*doc));
+	cmark_parser_feed(p, text, len);
+	*root = cmark_parser_finish(p);
+	cmark_parser_free(p);
+	if (!*root)
+		return;
+	cmark_node *first = cmark_node_first_child(*root);
+	if ((flags & MD_DROP_TITLE) && first && cmark_node_get_type(first) == CMARK_NODE_HEADING &&
+	    cmark_node_get_heading_level(first) == 1)
+		cmark_node_free(first);
+	cmark_iter *it = cmark_iter_new(*root);
+	cmark_event_type ev;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
+		if (ev == CMARK_EVENT_ENTER &&
+		    cmark_node_get_type(cmark_iter_get_node(it)) == CMARK_NODE_HEADING)
+			S_push(hs, cmark_iter_get_node(it));
+	cmark_iter_free(it);
+	S_heading_ids(hs, doc);
+}
+
+/* The index in hs of top-level block b when it is a heading below level 1, else -1. */
+static long S_section_heading(const struct S_nodes *hs, const struct md_doc *doc, cmark_node *b)
+{
+	if (cmark_node_get_type(b) != CMARK_NODE_HEADING)
+		return -1;
+	for (size_t i = 0; i < hs->n; i++)
+		if (hs->v[i] == b && doc->headings[i].level > 1)
+			return (long)i;
+	return -1;
+}
+
 char *md_section_of(const char *text, size_t len, int flags, const char *needle)
 {
 	struct S_nodes hs = { 0 };
 	struct md_doc doc;
 	struct kl_buf block = KL_BUF_INIT;
-	cmark_parser *p = S_parser();
 	cmark_node *root;
 	char *found = NULL;
 	long current = -1;
 
-	memset(&doc, 0, sizeof(doc));
-	cmark_parser_feed(p, text, len);
-	root = cmark_parser_finish(p);
+	S_parse_headings(text, len, flags, &root, &doc, &hs);
 	if (!root || !needle || !*needle)
 		goto out;
-	cmark_node *first = cmark_node_first_child(root);
-	if ((flags & MD_DROP_TITLE) && first && cmark_node_get_type(first) == CMARK_NODE_HEADING &&
-	    cmark_node_get_heading_level(first) == 1)
-		cmark_node_free(first);
-	cmark_iter *it = cmark_iter_new(root);
-	cmark_event_type ev;
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
-		if (ev == CMARK_EVENT_ENTER &&
-		    cmark_node_get_type(cmark_iter_get_node(it)) == CMARK_NODE_HEADING)
-			S_push(&hs, cmark_iter_get_node(it));
-	cmark_iter_free(it);
-	S_heading_ids(&hs, &doc);
 	for (cmark_node *b = cmark_node_first_child(root); b && !found; b = cmark_node_next(b)) {
-		if (cmark_node_get_type(b) == CMARK_NODE_HEADING) {
-			for (size_t i = 0; i < hs.n; i++)
-				if (hs.v[i] == b && doc.headings[i].level > 1)
-					current = (long)i;
-		}
+		long h = S_section_heading(&hs, &doc, b);
+		if (h >= 0)
+			current = h;
 		kl_buf_reset(&block);
 		S_text(b, &block, true);
 		if (current >= 0 && strcasestr(kl_buf_str(&block), needle))
@@ -1119,6 +1144,56 @@ out:
 	free(hs.v);
 	if (root)
 		cmark_node_free(root);
-	cmark_parser_free(p);
 	return found;
+}
+
+static struct md_section *S_section_new(struct md_section **v, size_t *n)
+{
+	struct md_section *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		abort();
+	*v = nv;
+	memset(&nv[*n], 0, sizeof(nv[*n]));
+	return &nv[(*n)++];
+}
+
+void md_sections(const char *text, size_t len, int flags, size_t max, struct md_section **out,
+		 size_t *n)
+{
+	struct S_nodes hs = { 0 };
+	struct md_doc doc;
+	cmark_node *root;
+	struct md_section *cur;
+
+	*out = NULL;
+	*n = 0;
+	cur = S_section_new(out, n);
+	S_parse_headings(text, len, flags, &root, &doc, &hs);
+	for (cmark_node *b = root ? cmark_node_first_child(root) : NULL; b;
+	     b = cmark_node_next(b)) {
+		long h = S_section_heading(&hs, &doc, b);
+		if (h >= 0 && *n < max) {
+			cur = S_section_new(out, n);
+			cur->id = kl_strdup(doc.headings[h].id);
+			cur->heading = kl_strdup(doc.headings[h].text);
+			continue;
+		}
+		S_text(b, &cur->text, true);
+		kl_buf_putc(&cur->text, '\n');
+	}
+	md_doc_release(&doc);
+	free(hs.v);
+	if (root)
+		cmark_node_free(root);
+}
+
+void md_sections_free(struct md_section *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].heading);
+		kl_buf_release(&v[i].text);
+	}
+	free(v);
 }

@@ -126,6 +126,24 @@ void md_highlight_diff(const char *diff, size_t len, struct kl_buf *out);
  */
 char *md_section_of(const char *text, size_t len, int flags, const char *needle);
 
+/* A part of a Markdown text for the search index (md_sections). */
+struct md_section {
+	char *id;           /* the heading's anchor as md_render numbers it; NULL for the text
+			     * before the first heading */
+	char *heading;      /* the heading's plain text; NULL likewise */
+	struct kl_buf text; /* plain text of the blocks up to the next heading */
+};
+
+/*
+ * Cuts a Markdown text into sections: the text before the first heading, then
+ * one section per top-level heading of level 2 and more (with the same flags
+ * md_render takes, so ids match the page's). After max sections, the rest goes
+ * into the last one. *out (at least one section) is freed with md_sections_free.
+ */
+void md_sections(const char *text, size_t len, int flags, size_t max, struct md_section **out,
+		 size_t *n);
+void md_sections_free(struct md_section *v, size_t n);
+
 /* Appends C source as HTML: escaped, each token class in <span class="tok-...">. */
 void md_highlight_c(const char *code, size_t len, struct kl_buf *out);
 

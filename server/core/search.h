@@ -8,7 +8,12 @@
  * never handed to FTS5 as query syntax: each word is quoted (see
  * search_query_build), so no input can make a query fail.
  *
- * An index belongs to one thread at a time.
+ * Each document is cut into sections (md_sections): hits name the section,
+ * queries rank a bounded window of matches (see search.c). An index in a file
+ * (search_index_open_file) is kept between runs; several handles, one per
+ * thread, may open the same file, and one of them syncs it at a time.
+ *
+ * A handle belongs to one thread at a time.
  */
 #ifndef KLAB_SEARCH_H
 #define KLAB_SEARCH_H
@@ -26,6 +31,15 @@ struct search_index;
 
 /* Creates an empty in-memory index; search_index_close() frees it. */
 int search_index_open(struct search_index **out, struct kl_err *err);
+/*
+ * Opens (or creates) the index kept in file path, for instance under $KLAB_CACHE.
+ * A file that is damaged or of another version is started again (it is a cache).
+ */
+int search_index_open_file(const char *path, struct search_index **out, struct kl_err *err);
+/* Where the index of the tree at root (and of the learner's notes in mine, may be NULL) is
+ * kept under cache ($KLAB_CACHE): cache/search/<hash>.db, one file per pair. The caller
+ * frees; the folder may not exist yet. */
+char *search_index_path(const char *cache, const char *root, const char *mine);
 void search_index_close(struct search_index *idx);
 
 /*
@@ -43,6 +57,43 @@ int search_index_sync(struct search_index *idx, const char *root, int *changed,
  */
 void search_index_set_mine(struct search_index *idx, const char *dir);
 
+/* Where documents come from: one kind of document in one folder. */
+struct search_source {
+	const char *kind;  /* what its hits are called: "note", "lab", ... */
+	const char *dir;   /* the folder */
+	enum search_layout {
+		SEARCH_MD_FILES,    /* dir/ID.md, tags from `tags` and `topic` */
+		SEARCH_README_DIRS, /* dir/ID/README.md, tags from `topic`, `difficulty`, ID */
+		SEARCH_MINE_FILES,  /* dir/NAME.md, the learner's: front matter optional */
+	} layout;
+};
+
+/*
+ * search_index_sync over any sources: documents rank (see search.c) by their
+ * source's place in src, then their front matter `order`, then id; documents
+ * added later rank after those already there. Files of no source are dropped.
+ */
+int search_index_sync_sources(struct search_index *idx, const struct search_source *src,
+			      size_t nsrc, int *changed, struct kl_err *err);
+
+/* A file of the index, as its last sync saw it (search_index_files). */
+struct search_file {
+	const char *ref;   /* its id */
+	const char *path;
+	long long mtime;   /* nanoseconds since the epoch */
+	const char *fm;    /* its front matter text, NULL when it could not be read */
+	size_t fmlen;
+};
+
+/*
+ * Calls fn for each file of kind (a source's kind, "note") in path order, so a
+ * catalog can be built without reading the files again. The strings live until
+ * fn returns.
+ */
+int search_index_files(struct search_index *idx, const char *kind,
+		       void (*fn)(void *ctx, const struct search_file *f), void *ctx,
+		       struct kl_err *err);
+
 /* Adds or replaces one document (kind "note" or "lab", id its topic or lab id). */
 int search_index_put(struct search_index *idx, const char *kind, const char *id,
 		     const char *title, const char *tags, const char *body, struct kl_err *err);
@@ -53,7 +104,9 @@ struct search_hit {
 	char *kind;    /* "note", "lab" or "mine" (the learner's own note) */
 	char *id;      /* topic or lab id */
 	char *title;   /* with SEARCH_MARK_ON/OFF around hits */
-	char *snippet; /* a piece of the body, marked likewise */
+	char *snippet; /* a piece of the section's text, marked likewise */
+	char *anchor;  /* the section's heading id, "" for the text before any heading */
+	char *heading; /* the section's heading, marked likewise; "" likewise */
 	double rank;   /* bm25: lower is better */
 };
 
@@ -71,6 +124,9 @@ struct search_result {
  */
 int search_run(struct search_index *idx, const char *text, int limit,
 	       struct search_result *result, struct kl_err *err);
+/* search_run from the (skip+1)-th hit on: a page of results after the first ones. */
+int search_run_page(struct search_index *idx, const char *text, size_t skip, int limit,
+		    struct search_result *result, struct kl_err *err);
 void search_result_release(struct search_result *result);
 
 /*

@@ -8,6 +8,7 @@
 #include "web/router.h"
 
 void web_page_home(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_topic(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_page_note(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_page_history(struct web_site *site, const struct web_request *rq,
 		      struct web_reply *rp);

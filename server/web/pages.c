@@ -1,7 +1,7 @@
 /*
- * pages.c - the HTML pages about notes: home (topics in study order with lab
- * status), a note, its history and one commit's diff, search, and the error
- * pages. Each fills a template of static/templates/; the HTML built here is
+ * pages.c - the HTML pages about notes: a note, its history and one commit's
+ * diff, search, the error pages and the pagers (the home and topic pages are
+ * in pages_home.c). Each fills a template of static/templates/; the HTML built here is
  * limited to what templates cannot hold (rendered Markdown, diffs, marks).
  */
 #include <stdio.h>
@@ -57,73 +57,15 @@ void web_diff_html(const char *diff, size_t len, struct kl_buf *out)
 	md_highlight_diff(diff, len, out);
 }
 
-/*
- * The words of a search snippet around its first hit, without the marks and
- * the ellipses: a piece of the document's plain text, as it was indexed.
- */
-static char *S_hit_needle(const char *snippet, int word_only)
-{
-	const char *on = snippet ? strchr(snippet, SEARCH_MARK_ON) : NULL;
-	struct kl_buf b = KL_BUF_INIT;
-
-	if (!on)
-		return NULL;
-	/* from the start of the hit's line in the snippet to its end */
-	const char *from = on, *to;
-	while (!word_only && from > snippet && from[-1] != '\n')
-		from--;
-	to = word_only ? strchr(on, SEARCH_MARK_OFF) : on + strcspn(on, "\n");
-	if (!to)
-		to = on + strlen(on);
-	for (const char *p = from; p < to; p++) {
-		if (*p == SEARCH_MARK_ON || *p == SEARCH_MARK_OFF)
-			continue;
-		if (!strncmp(p, "\xe2\x80\xa6", 3)) { /* the ellipsis snippet() adds */
-			p += 2;
-			continue;
-		}
-		kl_buf_putc(&b, *p);
-	}
-	char *n = kl_buf_detach(&b);
-	char *start = n + strspn(n, " ");
-	memmove(n, start, strlen(start) + 1);
-	for (size_t l = strlen(n); l && n[l - 1] == ' ';)
-		n[--l] = '\0';
-	return n;
-}
-
 char *web_hit_url(struct web_site *s, const struct search_hit *h)
 {
 	int note = strcmp(h->kind, "note") == 0, mine = strcmp(h->kind, "mine") == 0;
-	char *url = kl_sprintf("/%s/%s", note ? "notes" : mine ? "my" : "labs", h->id);
-	char *path = note ? kl_sprintf("%s/notes/%s.md", s->cfg->root, h->id)
-		     : mine ? kl_sprintf("%s/notes/%s.md", s->cfg->home, h->id)
-			    : kl_sprintf("%s/labs/%s/README.md", s->cfg->root, h->id);
-	struct kl_buf text = KL_BUF_INIT;
-	struct kl_fm fm;
-	struct kl_err err;
-	char *anchor = NULL;
+	const char *base = note ? "notes" : mine ? "my" : "labs";
 
-	if (kl_valid_id(h->id) && kl_read_file(path, &text, 4 << 20, &err) == 0 &&
-	    kl_fm_parse(kl_buf_str(&text), text.len, &fm, &err) == 0) {
-		const char *body = kl_buf_str(&text) + fm.body_offset;
-		size_t blen = text.len - fm.body_offset;
-		for (int word = 0; word < 2 && !anchor; word++) {
-			char *needle = S_hit_needle(h->snippet, word);
-			anchor = md_section_of(body, blen, MD_DROP_TITLE, needle);
-			free(needle);
-		}
-		kl_fm_release(&fm);
-	}
-	if (anchor) {
-		char *with = kl_sprintf("%s#%s", url, anchor);
-		free(url);
-		url = with;
-	}
-	free(anchor);
-	free(path);
-	kl_buf_release(&text);
-	return url;
+	(void)s;
+	if (h->anchor && *h->anchor)
+		return kl_sprintf("/%s/%s#%s", base, h->id, h->anchor);
+	return kl_sprintf("/%s/%s", base, h->id);
 }
 
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
@@ -197,83 +139,24 @@ void web_page_not_found(struct web_site *s, const struct web_request *rq, struct
 		       "note and lab, and the search box finds words inside them.");
 }
 
-/* ---------------------------------------------------------------- home */
-
-static void S_tags_html(struct web_site *s, char *const *tags, size_t n, struct kl_buf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct web_var v[] = { WEB_TEXT("tag", tags[i]) };
-		web_tpl_render(s->tpls, "home:tag", v, N(v), out);
-	}
-}
-
-static void S_lab_row(struct web_site *s, struct kl_progress *p, const char *id,
-		      struct kl_buf *out)
-{
-	const struct web_lab *lab = web_site_lab(s, id);
-	struct kl_lab_status st;
-	char score[32] = "";
-
-	if (!lab) {
-		const struct web_var v[] = { WEB_TEXT("id", id) };
-		web_tpl_render(s->tpls, "home:lab_missing", v, N(v), out);
-		return;
-	}
-	web_lab_status(p, id, &st);
-	if (st.best_score >= 0)
-		snprintf(score, sizeof(score), "best %d/%d", st.best_score, lab->max_score);
-	const struct web_var v[] = {
-		WEB_TEXT("id", lab->id),
-		WEB_TEXT("title", lab->title),
-		WEB_TEXT("difficulty", lab->difficulty),
-		WEB_TEXT("status", web_status_text(&st)),
-		WEB_TEXT("status_class", web_status_class(&st)),
-		WEB_TEXT("score", score),
-	};
-	web_tpl_render(s->tpls, "home:lab", v, N(v), out);
-}
-
-static bool S_listed(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/*
- * The note a lab is listed under on the home page, once: the note of its own
- * topic, else the first note that lists it; -1 when none does.
- */
-static long S_lab_home(const struct web_site *s, const char *id)
-{
-	const struct web_lab *lab = web_site_lab(s, id);
-
-	for (size_t i = 0; lab && i < s->nnotes; i++)
-		if (strcmp(s->notes[i].id, lab->topic) == 0 ||
-		    strcmp(s->notes[i].fm.topic, lab->topic) == 0)
-			return (long)i;
-	for (size_t i = 0; i < s->nnotes; i++)
-		if (S_listed(s->notes[i].fm.labs, s->notes[i].fm.nlabs, id))
-			return (long)i;
-	return -1;
-}
+/* ---------------------------------------------------------------- pagers */
 
 /* Labs in curriculum order: by their home note, their place in its list, then id. */
-static int S_lab_before(const struct web_site *s, const char *a, const char *b)
+static int S_lab_before(const struct web_site *s, const struct web_lab *a,
+			const struct web_lab *b)
 {
-	long ha = S_lab_home(s, a), hb = S_lab_home(s, b);
+	long ha = a->home, hb = b->home;
 	size_t pa = (size_t)-1, pb = (size_t)-1;
 
 	if (ha != hb)
 		return (unsigned long)ha < (unsigned long)hb; /* -1 (no note) last */
 	for (size_t i = 0; ha >= 0 && i < s->notes[ha].fm.nlabs; i++) {
-		if (strcmp(s->notes[ha].fm.labs[i], a) == 0 && pa == (size_t)-1)
+		if (strcmp(s->notes[ha].fm.labs[i], a->id) == 0 && pa == (size_t)-1)
 			pa = i;
-		if (strcmp(s->notes[ha].fm.labs[i], b) == 0 && pb == (size_t)-1)
+		if (strcmp(s->notes[ha].fm.labs[i], b->id) == 0 && pb == (size_t)-1)
 			pb = i;
 	}
-	return pa != pb ? pa < pb : strcmp(a, b) < 0;
+	return pa != pb ? pa < pb : strcmp(a->id, b->id) < 0;
 }
 
 void web_pager(struct web_site *s, const char *prev_url, const char *prev_title,
@@ -298,15 +181,15 @@ void web_pager(struct web_site *s, const char *prev_url, const char *prev_title,
 
 void web_lab_pager(struct web_site *s, const char *id, struct kl_buf *out)
 {
-	const struct web_lab *prev = NULL, *next = NULL;
+	const struct web_lab *prev = NULL, *next = NULL, *at = web_site_lab(s, id);
 
-	for (size_t i = 0; i < s->nlabs; i++) {
+	for (size_t i = 0; at && i < s->nlabs; i++) {
 		const struct web_lab *l = &s->labs[i];
-		if (strcmp(l->id, id) == 0)
+		if (l == at)
 			continue;
-		if (S_lab_before(s, l->id, id) && (!prev || S_lab_before(s, prev->id, l->id)))
+		if (S_lab_before(s, l, at) && (!prev || S_lab_before(s, prev, l)))
 			prev = l;
-		if (S_lab_before(s, id, l->id) && (!next || S_lab_before(s, l->id, next->id)))
+		if (S_lab_before(s, at, l) && (!next || S_lab_before(s, l, next)))
 			next = l;
 	}
 	char *pu = prev ? kl_sprintf("/labs/%s", prev->id) : NULL;
@@ -314,101 +197,6 @@ void web_lab_pager(struct web_site *s, const char *id, struct kl_buf *out)
 	web_pager(s, pu, prev ? prev->title : NULL, nu, next ? next->title : NULL, out);
 	free(pu);
 	free(nu);
-}
-
-void web_page_home(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
-{
-	struct kl_buf topics = KL_BUF_INIT, labs = KL_BUF_INIT, tags = KL_BUF_INIT;
-	struct kl_buf other = KL_BUF_INIT, problems = KL_BUF_INIT, body = KL_BUF_INIT;
-	struct kl_buf mine = KL_BUF_INIT;
-	struct kl_progress *p = NULL;
-	struct kl_err err;
-	int passed = 0, points = 0, max_points = 0;
-
-	(void)rq;
-	if (kl_progress_open_ro(s->cfg->home, &p, &err) < 0)
-		p = NULL;
-	for (size_t i = 0; i < s->nnotes; i++) {
-		const struct web_note *n = &s->notes[i];
-		char num[24];
-
-		kl_buf_reset(&labs);
-		kl_buf_reset(&tags);
-		/* each lab once, under its home note: the note's list first, in its order */
-		for (size_t k = 0; k < n->fm.nlabs; k++)
-			if (S_lab_home(s, n->fm.labs[k]) == (long)i)
-				S_lab_row(s, p, n->fm.labs[k], &labs);
-		for (size_t k = 0; k < s->nlabs; k++) {
-			const struct web_lab *l = &s->labs[k];
-			if (S_lab_home(s, l->id) == (long)i && !S_listed(n->fm.labs, n->fm.nlabs, l->id))
-				S_lab_row(s, p, l->id, &labs);
-		}
-		S_tags_html(s, n->fm.tags, n->fm.ntags, &tags);
-		snprintf(num, sizeof(num), "%zu", i + 1);
-		const struct web_var v[] = {
-			WEB_TEXT("num", num),
-			WEB_TEXT("id", n->id),
-			WEB_TEXT("title", n->fm.title),
-			WEB_HTML("tags", kl_buf_str(&tags)),
-			WEB_HTML("labs", kl_buf_str(&labs)),
-			WEB_TEXT("labs_class", labs.len ? "" : "empty"),
-		};
-		web_tpl_render(s->tpls, "home:topic", v, N(v), &topics);
-	}
-	kl_buf_reset(&labs);
-	for (size_t k = 0; k < s->nlabs; k++) {
-		const struct web_lab *l = &s->labs[k];
-		struct kl_lab_status st;
-		web_lab_status(p, l->id, &st);
-		passed += st.passed;
-		points += st.best_score > 0 ? st.best_score : 0;
-		max_points += l->max_score;
-		if (S_lab_home(s, l->id) < 0)
-			S_lab_row(s, p, l->id, &labs);
-	}
-	if (labs.len) {
-		const struct web_var v[] = { WEB_HTML("labs", kl_buf_str(&labs)) };
-		web_tpl_render(s->tpls, "home:other_labs", v, N(v), &other);
-	}
-	if (s->nproblems) {
-		struct kl_buf items = KL_BUF_INIT;
-		for (size_t i = 0; i < s->nproblems; i++) {
-			const struct web_var v[] = { WEB_TEXT("text", s->problems[i]) };
-			web_tpl_render(s->tpls, "home:problem", v, N(v), &items);
-		}
-		const struct web_var v[] = { WEB_HTML("items", kl_buf_str(&items)) };
-		web_tpl_render(s->tpls, "home:problems", v, N(v), &problems);
-		kl_buf_release(&items);
-	}
-	if (!s->nnotes)
-		web_tpl_render(s->tpls, "home:no_notes", NULL, 0, &topics);
-	web_my_home_section(s, &mine);
-	char fig[6][24];
-	snprintf(fig[0], sizeof(fig[0]), "%d", passed);
-	snprintf(fig[1], sizeof(fig[1]), "%zu", s->nlabs);
-	snprintf(fig[2], sizeof(fig[2]), "%d", points);
-	snprintf(fig[3], sizeof(fig[3]), "%d", max_points ? max_points : 1);
-	snprintf(fig[4], sizeof(fig[4]), "%d", max_points ? points * 100 / max_points : 0);
-	snprintf(fig[5], sizeof(fig[5]), "%zu", s->nnotes);
-	const struct web_var v[] = {
-		WEB_TEXT("labs_passed", fig[0]), WEB_TEXT("labs_total", fig[1]),
-		WEB_TEXT("points", fig[2]),      WEB_TEXT("max_points", fig[3]),
-		WEB_TEXT("percent", fig[4]),     WEB_TEXT("notes_total", fig[5]),
-		WEB_HTML("topics", kl_buf_str(&topics)),
-		WEB_HTML("other_labs", kl_buf_str(&other)),
-		WEB_HTML("problems", kl_buf_str(&problems)),
-		WEB_HTML("my_notes", kl_buf_str(&mine)),
-	};
-	web_tpl_render(s->tpls, "home", v, N(v), &body);
-	web_page_finish(s, rp, 200, "Topics", NULL, "home", kl_buf_str(&body));
-	kl_progress_close(p);
-	kl_buf_release(&topics);
-	kl_buf_release(&labs);
-	kl_buf_release(&tags);
-	kl_buf_release(&other);
-	kl_buf_release(&problems);
-	kl_buf_release(&mine);
-	kl_buf_release(&body);
 }
 
 /* ---------------------------------------------------------------- note */
@@ -699,6 +487,20 @@ out:
 
 /* ---------------------------------------------------------------- search */
 
+#define S_SEARCH_PAGE 10 /* hits on a page of /search (a page costs 50 us a hit: snippets) */
+
+/* Appends s percent-encoded for a URL's query (unreserved bytes kept). */
+static void S_url_query(const char *s, struct kl_buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			kl_buf_putc(out, (char)*p);
+		else
+			kl_buf_printf(out, "%%%02X", *p);
+	}
+}
+
 void web_page_search(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
 	const char *q = rq->arg(rq->arg_ctx, "q");
@@ -707,18 +509,31 @@ void web_page_search(struct web_site *s, const struct web_request *rq, struct we
 	struct search_result r;
 	struct kl_err err;
 
+	const char *pg = rq->arg(rq->arg_ctx, "page");
+	long page = pg ? strtol(pg, NULL, 10) : 1;
+
 	if (!q)
 		q = "";
-	if (search_run(s->search, q, 30, &r, &err) < 0) {
+	if (page < 1 || page > 100)
+		page = 1;
+	/* one more than a page: tells whether there is a next one */
+	if (search_run_page(s->search, q, (size_t)(page - 1) * S_SEARCH_PAGE, S_SEARCH_PAGE + 1,
+			    &r, &err) < 0) {
 		memset(&r, 0, sizeof(r));
 		r.message = kl_sprintf("The search failed: %s", err.msg);
 	}
-	for (size_t i = 0; i < r.nhits; i++) {
+	bool more = r.nhits > S_SEARCH_PAGE;
+	size_t shown = more ? S_SEARCH_PAGE : r.nhits;
+	for (size_t i = 0; i < shown; i++) {
 		const struct search_hit *h = &r.hits[i];
 		char *url = web_hit_url(s, h);
 		kl_buf_reset(&title);
 		kl_buf_reset(&snippet);
 		search_mark(h->title, SEARCH_MARK_HTML, &title);
+		if (h->heading && *h->heading) {
+			kl_buf_puts(&title, " › ");
+			search_mark(h->heading, SEARCH_MARK_HTML, &title);
+		}
 		search_mark(h->snippet, SEARCH_MARK_HTML, &snippet);
 		const struct web_var v[] = {
 			WEB_TEXT("url", url),
@@ -733,22 +548,36 @@ void web_page_search(struct web_site *s, const struct web_request *rq, struct we
 		const struct web_var v[] = { WEB_TEXT("text", r.message) };
 		web_tpl_render(s->tpls, "search:message", v, N(v), &msg);
 	} else {
-		char count[32];
-		snprintf(count, sizeof(count), "%zu", r.nhits);
+		char count[48];
+		size_t first = (size_t)(page - 1) * S_SEARCH_PAGE;
+		if (page > 1 || more)
+			snprintf(count, sizeof(count), "%zu–%zu of the best", first + 1, first + shown);
+		else
+			snprintf(count, sizeof(count), "%zu", shown);
 		const struct web_var v[] = { WEB_TEXT("n", count), WEB_TEXT("q", q),
-					     WEB_TEXT("s", r.nhits == 1 ? "" : "s") };
-		web_tpl_render(s->tpls, r.nhits ? "search:count" : "search:none", v, N(v), &msg);
+					     WEB_TEXT("s", shown == 1 && !more ? "" : "s") };
+		web_tpl_render(s->tpls, shown ? "search:count" : "search:none", v, N(v), &msg);
 	}
+	struct kl_buf pager = KL_BUF_INIT, qs = KL_BUF_INIT;
+	S_url_query(q, &qs);
+	char *pu = page > 1 ? kl_sprintf("/search?q=%s&page=%ld", kl_buf_str(&qs), page - 1) : NULL;
+	char *nu = more ? kl_sprintf("/search?q=%s&page=%ld", kl_buf_str(&qs), page + 1) : NULL;
+	web_pager(s, pu, "better results", nu, "more results", &pager);
+	free(pu);
+	free(nu);
+	kl_buf_release(&qs);
 	const struct web_var v[] = {
 		WEB_TEXT("q", q),
 		WEB_HTML("message", kl_buf_str(&msg)),
 		WEB_HTML("results", kl_buf_str(&results)),
+		WEB_HTML("pager", kl_buf_str(&pager)),
 	};
 	web_tpl_render(s->tpls, "search", v, N(v), &body);
 	char *t = *q ? kl_sprintf("Search: %.60s", q) : kl_strdup("Search");
 	web_page_finish(s, rp, 200, t, q, "narrow", kl_buf_str(&body));
-	rp->cache = 1; /* keyed by the query; dropped when the index changes */
+	rp->cache = 1; /* keyed by the query and page; dropped when the index changes */
 	free(t);
+	kl_buf_release(&pager);
 	search_result_release(&r);
 	kl_buf_release(&results);
 	kl_buf_release(&body);

@@ -286,6 +286,7 @@ void web_page_lab(struct web_site *s, const struct web_request *rq, struct web_r
 	};
 	web_tpl_render(s->tpls, "lab", v, N(v), &body);
 	web_page_finish(s, rp, 200, lab->title, NULL, "page", kl_buf_str(&body));
+	rp->cache = 1; /* keyed by the progress store too (server.c) */
 	free(ws);
 	free(html);
 	kl_buf_release(&pager);

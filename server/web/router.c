@@ -9,6 +9,7 @@
 
 const struct web_route web_routes[] = {
 	{ "/", web_page_home },
+	{ "/topics/:topic", web_page_topic },
 	{ "/notes/:topic", web_page_note },
 	{ "/notes/:topic/history", web_page_history },
 	{ "/notes/:topic/history/:commit", web_page_commit },

@@ -3,14 +3,20 @@
  * request handler (checks, routing, the cache of rendered pages, ETag/304),
  * security headers, the access log, and shutdown on SIGINT/SIGTERM.
  *
- * One internal polling thread (epoll, else poll) runs every handler. The
- * handler returns MHD_YES on the first call for a request and queues its
- * response on the second, which keeps connections alive. Every request's
- * Host must name the bound address (guard.h), else 421. Request bodies are
- * taken only by POST to the write routes (web_post_routes), which also need a
- * loopback bind, a same-origin request and the session token; GET bodies are
- * refused. All state is in struct web_server, the MHD closure, used under its
- * lock.
+ * A pool of libmicrohttpd threads, one per core, each polling (poll(2)) its
+ * share of the connections, runs the handlers. The handler returns MHD_YES on
+ * the first call for a request and queues its response on the second, which
+ * keeps connections alive. Every request's Host must name the bound address
+ * (guard.h), else 421. Request bodies are taken only by POST to the write
+ * routes (web_post_routes), which also need a loopback bind, a same-origin
+ * request and the session token; GET bodies are refused.
+ *
+ * All state is in struct web_server, the MHD closure. Threads share: the site
+ * (read under site_lock; reloaded, and written by a POST, under its write
+ * lock), the page cache (cache_lock, held briefly), the learner's notes
+ * handles (site.my, site.my_history: my_lock around the pages that read them),
+ * and a pool of handle sets (SQLite, libgit2: one thread at a time each), one
+ * per thread, lent for the length of a request.
  */
 #include "web/web.h"
 
@@ -22,6 +28,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +45,10 @@
 #include "web/router.h"
 #include "web/site.h"
 
-#define S_CACHE_SLOTS 1024 /* power of two */
-#define S_CACHE_MAX 700    /* entries before the cache is emptied */
+#define S_CACHE_SLOTS 1024          /* power of two */
+#define S_CACHE_MAX 700             /* entries before the cache is emptied */
+#define S_CACHE_BYTES (16u << 20)   /* body bytes before the cache is emptied */
+#define S_MAX_THREADS 16
 #define S_POST_MAX (5 << 20) /* bytes a POST body may hold: a note and its form */
 
 static const char S_csp[] =
@@ -56,11 +66,20 @@ struct S_entry {
 
 struct web_server {
 	struct web_site site;
-	pthread_mutex_t lock;       /* guards site and cache */
+	pthread_rwlock_t site_lock;    /* read: a request; write: a reload of site */
+	pthread_mutex_t refresh_lock;  /* one thread looks at the watch at a time */
+	pthread_mutex_t cache_lock;    /* guards cache, ncache, cache_bytes */
 	struct S_entry cache[S_CACHE_SLOTS];
-	size_t ncache;
-	int log;                    /* 1: access log on stderr */
-	struct web_guard guard;     /* Host rule, origin and token (site.guard points here) */
+	size_t ncache, cache_bytes;
+	pthread_mutex_t pool_lock;     /* guards busy */
+	pthread_cond_t pool_free;      /* a handle set was given back */
+	struct web_handles handles[S_MAX_THREADS];
+	bool busy[S_MAX_THREADS];
+	size_t nhandles;
+	pthread_mutex_t my_lock;       /* site.my and site.my_history: one thread at a time */
+	pthread_mutex_t guard_lock;    /* guard: filled once the port is known */
+	int log;                       /* 1: access log on stderr */
+	struct web_guard guard;        /* Host rule, origin and token (site.guard points here) */
 };
 
 /* Per request, from the first handler call to the completion callback. */
@@ -99,6 +118,7 @@ static void S_cache_clear(struct web_server *srv)
 		memset(e, 0, sizeof(*e));
 	}
 	srv->ncache = 0;
+	srv->cache_bytes = 0;
 }
 
 static struct S_entry *S_cache_slot(struct web_server *srv, const char *key)
@@ -189,21 +209,30 @@ static enum MHD_Result S_queue_reply(struct web_server *srv, struct MHD_Connecti
 				     struct S_req *r, const char *key, struct web_reply *rp)
 {
 	if (rp->cache && rp->status == MHD_HTTP_OK && key) {
-		if (srv->ncache >= S_CACHE_MAX)
+		char etag[sizeof(((struct S_entry *)0)->etag)];
+		snprintf(etag, sizeof(etag), "\"%016llx\"",
+			 S_hash(kl_buf_str(&rp->body), rp->body.len));
+		size_t len = rp->body.len;
+		struct MHD_Response *resp = S_response(rp, etag);
+		pthread_mutex_lock(&srv->cache_lock);
+		if (srv->ncache >= S_CACHE_MAX || srv->cache_bytes + len > S_CACHE_BYTES)
 			S_cache_clear(srv);
 		struct S_entry *e = S_cache_slot(srv, key);
-		if (e->key) { /* stale entry for the same key */
+		if (e->key) { /* another thread's copy of the same page */
 			free(e->key);
 			MHD_destroy_response(e->resp);
 			srv->ncache--;
+			srv->cache_bytes -= e->len;
 		}
-		snprintf(e->etag, sizeof(e->etag), "\"%016llx\"",
-			 S_hash(kl_buf_str(&rp->body), rp->body.len));
-		e->len = rp->body.len;
-		e->resp = S_response(rp, e->etag);
+		memcpy(e->etag, etag, sizeof(etag));
+		e->len = len;
+		e->resp = resp;
 		e->key = kl_strdup(key);
 		srv->ncache++;
-		return S_queue_cached(conn, r, e);
+		srv->cache_bytes += len;
+		enum MHD_Result ret = S_queue_cached(conn, r, e);
+		pthread_mutex_unlock(&srv->cache_lock);
+		return ret;
 	}
 	size_t len = rp->body.len;
 	struct MHD_Response *resp = S_response(rp, NULL);
@@ -241,47 +270,133 @@ static enum MHD_Result S_error(struct web_server *srv, struct MHD_Connection *co
 	return ret;
 }
 
+/* Lends a handle set to this request's thread; S_handles_put gives it back. */
+static size_t S_handles_get(struct web_server *srv)
+{
+	size_t i;
+
+	pthread_mutex_lock(&srv->pool_lock);
+	for (;;) {
+		for (i = 0; i < srv->nhandles && srv->busy[i]; i++)
+			;
+		if (i < srv->nhandles)
+			break;
+		pthread_cond_wait(&srv->pool_free, &srv->pool_lock);
+	}
+	srv->busy[i] = true;
+	pthread_mutex_unlock(&srv->pool_lock);
+	return i;
+}
+
+static void S_handles_put(struct web_server *srv, size_t i)
+{
+	pthread_mutex_lock(&srv->pool_lock);
+	srv->busy[i] = false;
+	pthread_cond_signal(&srv->pool_free);
+	pthread_mutex_unlock(&srv->pool_lock);
+}
+
+/*
+ * Takes in changes on disk: one thread looks at the watch; when it moved, the
+ * site is reloaded under the write lock and every cached page goes.
+ */
+static void S_refresh(struct web_server *srv)
+{
+	if (pthread_mutex_trylock(&srv->refresh_lock) != 0)
+		return; /* another thread is looking */
+	if (web_site_stale(&srv->site)) {
+		pthread_rwlock_wrlock(&srv->site_lock);
+		web_site_refresh(&srv->site);
+		pthread_mutex_lock(&srv->cache_lock); /* no page of the old data survives */
+		S_cache_clear(srv);
+		pthread_mutex_unlock(&srv->cache_lock);
+		pthread_rwlock_unlock(&srv->site_lock);
+	}
+	pthread_mutex_unlock(&srv->refresh_lock);
+}
+
+/* Appends the state of the progress store (size and time of its files) to key. */
+static void S_progress_stamp(struct web_server *srv, struct kl_buf *key)
+{
+	const char *sfx[] = { "", "-wal" };
+	struct stat sb;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *p = kl_sprintf("%s/progress.db%s", srv->site.cfg->home, sfx[i]);
+		if (stat(p, &sb) == 0)
+			kl_buf_printf(key, "\x1f%lld.%ld:%lld", (long long)sb.st_mtim.tv_sec,
+				      sb.st_mtim.tv_nsec, (long long)sb.st_size);
+		free(p);
+	}
+}
+
+/*
+ * The cache key of a request: the path, plus what else its page depends on:
+ * the query of a search, the page number of a list, the progress store for
+ * pages that show lab status.
+ */
+static char *S_cache_key(struct web_server *srv, struct MHD_Connection *conn, const char *url)
+{
+	struct kl_buf key = KL_BUF_INIT;
+	const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
+	const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *page = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page");
+
+	kl_buf_puts(&key, url);
+	if (strcmp(url, "/search") == 0 || strcmp(url, "/api/search") == 0)
+		kl_buf_printf(&key, "\x1f%s\x1f%s", q ? q : "", lim ? lim : "");
+	if (strcmp(url, "/") == 0 || strncmp(url, "/topics/", 8) == 0 || strcmp(url, "/search") == 0)
+		kl_buf_printf(&key, "\x1f%s", page ? page : "");
+	if (strcmp(url, "/") == 0 || strncmp(url, "/labs/", 6) == 0)
+		S_progress_stamp(srv, &key);
+	return kl_buf_detach(&key);
+}
+
+/* Answers from the cache, or renders the page with a lent handle set. Under the read lock. */
 static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection *conn,
 				  struct S_req *r, const char *url)
 {
 	struct web_request rq;
 	struct web_reply rp = { 0 };
+	struct web_site view;
 	enum MHD_Result ret;
 
-	if (web_site_refresh(&srv->site))
-		S_cache_clear(srv);
 	int bad = web_path_check(url);
 	if (bad)
 		return S_error(srv, conn, r, bad, bad == 414 ? "Address too long" : "Bad address",
 			       "This address cannot name a page. The home page leads to every "
 			       "note and lab.");
-	/*
-	 * Search answers depend on the query string, which MHD keeps out of url:
-	 * they are cached under url plus their arguments, and dropped with every
-	 * other page when a note or lab changes (the index is re-synced then).
-	 */
-	char *key = NULL;
-	if (strcmp(url, "/search") == 0 || strcmp(url, "/api/search") == 0) {
-		const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
-		const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
-		key = kl_sprintf("%s\x1f%s\x1f%s", url, q ? q : "", lim ? lim : "");
-	}
-	const char *ckey = key ? key : url;
-	struct S_entry *e = S_cache_slot(srv, ckey);
+	char *key = S_cache_key(srv, conn, url);
+	pthread_mutex_lock(&srv->cache_lock);
+	struct S_entry *e = S_cache_slot(srv, key);
 	if (e->key) {
+		ret = S_queue_cached(conn, r, e);
+		pthread_mutex_unlock(&srv->cache_lock);
 		free(key);
-		return S_queue_cached(conn, r, e);
+		return ret;
 	}
+	pthread_mutex_unlock(&srv->cache_lock);
 	rq.arg = S_arg;
 	rq.arg_ctx = conn;
 	rq.nparams = 0;
 	rq.path = url;
 	const struct web_route *route = web_route_match(web_routes, web_nroutes, url, &rq);
+	size_t h = S_handles_get(srv);
+	/* the home page and /my/ read the learner's notes through one libgit2 handle */
+	bool my = strcmp(url, "/") == 0 || (strncmp(url, "/my", 3) == 0 &&
+					    (url[3] == '\0' || url[3] == '/'));
+	if (my)
+		pthread_mutex_lock(&srv->my_lock);
+	web_site_view(&srv->site, &srv->handles[h], &view);
 	if (route)
-		route->fn(&srv->site, &rq, &rp);
+		route->fn(&view, &rq, &rp);
 	else
-		web_page_not_found(&srv->site, &rq, &rp);
-	ret = S_queue_reply(srv, conn, r, ckey, &rp);
+		web_page_not_found(&view, &rq, &rp);
+	web_site_view_end(&view, &srv->handles[h]);
+	if (my)
+		pthread_mutex_unlock(&srv->my_lock);
+	S_handles_put(srv, h);
+	ret = S_queue_reply(srv, conn, r, key, &rp);
 	kl_buf_release(&rp.body);
 	free(key);
 	return ret;
@@ -336,8 +451,11 @@ static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *con
 			       "This form is from an earlier start of `klab serve` or from another "
 			       "site. Reload the page and try again.");
 	}
-	if (web_site_refresh(&srv->site))
+	if (web_site_refresh(&srv->site)) {
+		pthread_mutex_lock(&srv->cache_lock);
 		S_cache_clear(srv);
+		pthread_mutex_unlock(&srv->cache_lock);
+	}
 	rq.arg = S_form_arg;
 	rq.arg_ctx = &form;
 	route->fn(&srv->site, &rq, &rp);
@@ -345,7 +463,9 @@ static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *con
 	ret = S_queue_reply(srv, conn, r, NULL, &rp);
 	kl_buf_release(&rp.body);
 	web_form_release(&form);
+	pthread_mutex_lock(&srv->cache_lock);
 	S_cache_clear(srv); /* what was written shows on the next page */
+	pthread_mutex_unlock(&srv->cache_lock);
 	return ret;
 }
 
@@ -368,16 +488,16 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		S_log_copy(r->method, sizeof(r->method), method);
 		S_log_copy(r->path, sizeof(r->path), url);
 		*con_cls = r;
-		pthread_mutex_lock(&srv->lock); /* the guard is filled once the port is known */
+		pthread_mutex_lock(&srv->guard_lock); /* the guard is filled once the port is known */
 		if (!web_guard_host_ok(&srv->guard, S_header(conn, MHD_HTTP_HEADER_HOST))) {
 			ret = S_error(srv, conn, r, 421, "Misdirected request",
 				      "This server answers only to the address it is bound to "
 				      "(for example `127.0.0.1` with its port): the request's Host "
 				      "names another.");
-			pthread_mutex_unlock(&srv->lock);
+			pthread_mutex_unlock(&srv->guard_lock);
 			return ret;
 		}
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->guard_lock);
 		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -387,14 +507,14 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 			return MHD_YES; /* the body comes in the next calls */
 		if ((cl && strtoull(cl, NULL, 10) > 0) || te) {
 			/* Refuse the body now; the connection closes after the answer. */
-			pthread_mutex_lock(&srv->lock);
+			pthread_rwlock_rdlock(&srv->site_lock);
 			ret = r->post ? S_error(srv, conn, r, 413, "Too large",
 						"A note holds at most 4 MB.")
 			    : get ? S_error(srv, conn, r, 413, "No request body here",
 					    "klab's pages take no request body.")
 				  : S_error(srv, conn, r, 405, "Method not allowed",
 					    "klab's pages are read with GET.");
-			pthread_mutex_unlock(&srv->lock);
+			pthread_rwlock_unlock(&srv->site_lock);
 			return ret;
 		}
 		return MHD_YES; /* queue on the next call: keeps the connection alive */
@@ -407,15 +527,20 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		*upload_size = 0; /* unannounced body: dropped, answered below */
 		return MHD_YES;
 	}
-	pthread_mutex_lock(&srv->lock);
-	if (r->post)
+	S_refresh(srv);
+	if (r->post) { /* a write: alone, like a reload */
+		pthread_rwlock_wrlock(&srv->site_lock);
 		ret = S_post(srv, conn, r, url);
-	else if (!get)
+		pthread_rwlock_unlock(&srv->site_lock);
+		return ret;
+	}
+	pthread_rwlock_rdlock(&srv->site_lock);
+	if (!get)
 		ret = S_error(srv, conn, r, 405, "Method not allowed",
 			      "klab's pages are read with GET.");
 	else
 		ret = S_dispatch(srv, conn, r, url);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_rwlock_unlock(&srv->site_lock);
 	return ret;
 }
 
@@ -501,7 +626,23 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	if (!srv)
 		abort();
 	srv->log = !opt->quiet;
-	pthread_mutex_init(&srv->lock, NULL);
+	pthread_rwlockattr_t rwa;
+	pthread_rwlockattr_init(&rwa);
+	/* a reload must not wait behind a stream of readers */
+	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&srv->site_lock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
+	pthread_mutex_init(&srv->refresh_lock, NULL);
+	pthread_mutex_init(&srv->cache_lock, NULL);
+	pthread_mutex_init(&srv->pool_lock, NULL);
+	pthread_mutex_init(&srv->my_lock, NULL);
+	pthread_mutex_init(&srv->guard_lock, NULL);
+	pthread_cond_init(&srv->pool_free, NULL);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int nthreads = opt->threads > 0 ? (unsigned int)opt->threads
+			       : cores > 0 ? (unsigned int)cores : 1;
+	if (nthreads > S_MAX_THREADS)
+		nthreads = S_MAX_THREADS;
 	memset(&sa4, 0, sizeof(sa4));
 	memset(&sa6, 0, sizeof(sa6));
 	if (strcmp(bind, "localhost") == 0)
@@ -523,6 +664,9 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	if (web_site_open(&srv->site, cfg, err) < 0)
 		goto out_free;
 	srv->site.guard = &srv->guard;
+	for (; srv->nhandles < nthreads; srv->nhandles++)
+		if (web_handles_open(&srv->site, &srv->handles[srv->nhandles], err) < 0)
+			goto out_site;
 	if (!S_loopback(bind))
 		fprintf(stderr,
 			"klab: WARNING: serving on %s, not on loopback: anyone who can reach this "
@@ -554,12 +698,14 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	 * poll(), not epoll: with libmicrohttpd 0.9.75's epoll mode, a burst of
 	 * more connections than one accept round takes left the rest waiting in
 	 * the backlog until the 15 s timeout (the soak test caught it: a 14 s
-	 * stall at 256 connections). poll is level-triggered and keeps up here.
+	 * stall at 256 connections). poll is level-triggered and keeps up here,
+	 * also with a pool of threads each polling the listening socket.
 	 */
 	for (int attempt = 0; attempt < 1 && !d; attempt++) {
 		d = MHD_start_daemon(flags | MHD_USE_POLL, 0,
 				     NULL, NULL, S_handle, srv,
 				     MHD_OPTION_SOCK_ADDR, sa,
+				     MHD_OPTION_THREAD_POOL_SIZE, nthreads,
 				     MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15,
@@ -576,9 +722,9 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	int port = info ? info->port : opt->port;
 	/* until here the guard holds no host: a request before the port is known gets 421 */
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->guard_lock);
 	rc = web_guard_init(&srv->guard, bind, port, err);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->guard_lock);
 	if (rc < 0) {
 		MHD_stop_daemon(d);
 		goto out_mask;
@@ -597,10 +743,19 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 out_mask:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	S_cache_clear(srv);
+out_site:
+	for (size_t i = 0; i < srv->nhandles; i++)
+		web_handles_close(&srv->handles[i]);
 	web_site_close(&srv->site);
 	web_guard_release(&srv->guard);
 out_free:
-	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->pool_free);
+	pthread_mutex_destroy(&srv->pool_lock);
+	pthread_mutex_destroy(&srv->my_lock);
+	pthread_mutex_destroy(&srv->guard_lock);
+	pthread_mutex_destroy(&srv->cache_lock);
+	pthread_mutex_destroy(&srv->refresh_lock);
+	pthread_rwlock_destroy(&srv->site_lock);
 	free(srv);
 	return rc;
 }

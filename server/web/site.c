@@ -40,6 +40,11 @@ static void S_catalog_free(struct web_site *s)
 		kl_strv_free(l->files, l->nfiles);
 	}
 	free(s->labs);
+	for (size_t i = 0; i < s->ntopics; i++)
+		free(s->topics[i].notes);
+	free(s->topics);
+	s->topics = NULL;
+	s->ntopics = s->nrecent = 0;
 	kl_strv_free(s->problems, s->nproblems);
 	s->notes = NULL;
 	s->labs = NULL;
@@ -56,8 +61,133 @@ static int S_cmp_note(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
-static void S_catalog_load(struct web_site *s)
+static bool S_listed(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The note lab l is listed under on the home page, once: the note of its own
+ * topic, else the first note that lists it; -1 when none does.
+ */
+static long S_lab_home(const struct web_site *s, const struct web_lab *l)
+{
+	for (size_t i = 0; i < s->nnotes; i++)
+		if (strcmp(s->notes[i].id, l->topic) == 0 || strcmp(s->notes[i].fm.topic, l->topic) == 0)
+			return (long)i;
+	for (size_t i = 0; i < s->nnotes; i++)
+		if (S_listed(s->notes[i].fm.labs, s->notes[i].fm.nlabs, l->id))
+			return (long)i;
+	return -1;
+}
+
+/* qsort_r over note indexes: by topic, then study order (the index itself). */
+static int S_cmp_topic(const void *a, const void *b, void *site)
+{
+	const struct web_site *s = site;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(s->notes[x].fm.topic, s->notes[y].fm.topic);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+static int S_cmp_first(const void *a, const void *b)
+{
+	const struct web_topic *x = a, *y = b;
+
+	return (x->notes[0] > y->notes[0]) - (x->notes[0] < y->notes[0]);
+}
+
+/* Derived once per load: each lab's home note, the topics, the recent changes. */
+static void S_index(struct web_site *s)
+{
+	size_t *by = malloc((s->nnotes ? s->nnotes : 1) * sizeof(*by));
+
+	if (!by)
+		abort();
+	for (size_t i = 0; i < s->nlabs; i++)
+		s->labs[i].home = S_lab_home(s, &s->labs[i]);
+	for (size_t i = 0; i < s->nnotes; i++)
+		by[i] = i;
+	qsort_r(by, s->nnotes, sizeof(*by), S_cmp_topic, s);
+	for (size_t i = 0; i < s->nnotes;) {
+		size_t j = i;
+		while (j < s->nnotes && strcmp(s->notes[by[j]].fm.topic, s->notes[by[i]].fm.topic) == 0)
+			j++;
+		struct web_topic *v = realloc(s->topics, (s->ntopics + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		s->topics = v;
+		struct web_topic *t = &v[s->ntopics++];
+		t->name = s->notes[by[i]].fm.topic;
+		t->n = j - i;
+		t->notes = malloc(t->n * sizeof(*t->notes));
+		if (!t->notes)
+			abort();
+		memcpy(t->notes, by + i, t->n * sizeof(*t->notes));
+		i = j;
+	}
+	if (s->ntopics)
+		qsort(s->topics, s->ntopics, sizeof(*s->topics), S_cmp_first);
+	/* the WEB_RECENT newest, by insertion into a short sorted list */
+	for (size_t i = 0; i < s->nnotes; i++) {
+		size_t k = s->nrecent;
+		while (k > 0 && s->notes[s->recent[k - 1]].mtime < s->notes[i].mtime)
+			k--;
+		if (k >= WEB_RECENT)
+			continue;
+		size_t n = s->nrecent < WEB_RECENT ? s->nrecent : WEB_RECENT - 1;
+		memmove(&s->recent[k + 1], &s->recent[k], (n - k) * sizeof(s->recent[0]));
+		s->recent[k] = i;
+		if (s->nrecent < WEB_RECENT)
+			s->nrecent++;
+	}
+	free(by);
+}
+
+const struct web_topic *web_site_topic(const struct web_site *s, const char *name)
+{
+	for (size_t i = 0; i < s->ntopics; i++)
+		if (strcmp(s->topics[i].name, name) == 0)
+			return &s->topics[i];
+	return NULL;
+}
+
+static void S_note_add(struct web_site *s, char *id, const struct kl_note *note,
+		       long long mtime)
+{
+	struct web_note *v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
+
+	if (!v)
+		abort();
+	s->notes = v;
+	v[s->nnotes].id = id;
+	v[s->nnotes].fm = *note;
+	v[s->nnotes].mtime = mtime;
+	s->nnotes++;
+}
+
+/* search_index_files: one note from the front matter the index kept (its file is read
+ * again only when it could not be parsed, for the problem's words). */
+static void S_note_from_index(void *ctx, const struct search_file *f)
+{
+	struct web_site *s = ctx;
+	struct kl_note note;
+	struct kl_err err;
+	int rc = f->fm ? kl_note_parse(f->path, f->fm, f->fmlen, &note, &err)
+		       : kl_note_load(f->path, &note, &err);
+
+	if (rc < 0)
+		S_problem(s, err.msg);
+	else
+		S_note_add(s, kl_strdup(f->ref), &note, f->mtime / 1000000000LL);
+}
+
+/* The notes: from the search index, synced just before; names that are no id are problems. */
+static void S_notes_load(struct web_site *s)
 {
 	struct kl_err err;
 	char *dir = kl_path_join(s->cfg->root, "notes");
@@ -69,36 +199,31 @@ static void S_catalog_load(struct web_site *s)
 		if (len < 4 || de->d_name[0] == '.' || strcmp(de->d_name + len - 3, ".md") != 0)
 			continue;
 		char *id = strndup(de->d_name, len - 3);
-		char *path = kl_path_join(dir, de->d_name);
-		struct kl_note note;
 		if (!id)
 			abort();
 		if (!kl_valid_id(id)) {
-			char *msg = kl_sprintf("%s: a note's file name must be made of a-z, 0-9, "
-					       "'-' and '_'", path);
+			char *msg = kl_sprintf("%s/%s: a note's file name must be made of a-z, 0-9, "
+					       "'-' and '_'", dir, de->d_name);
 			S_problem(s, msg);
 			free(msg);
-			free(id);
-		} else if (kl_note_load(path, &note, &err) < 0) {
-			S_problem(s, err.msg);
-			free(id);
-		} else {
-			struct web_note *v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
-			if (!v)
-				abort();
-			s->notes = v;
-			v[s->nnotes].id = id;
-			v[s->nnotes].fm = note;
-			s->nnotes++;
 		}
-		free(path);
+		free(id);
 	}
 	if (d)
 		closedir(d);
 	free(dir);
+	if (search_index_files(s->search, "note", S_note_from_index, s, &err) < 0)
+		S_problem(s, err.msg);
 	if (s->nnotes)
 		qsort(s->notes, s->nnotes, sizeof(*s->notes), S_cmp_note);
+}
 
+/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
+static void S_catalog_load(struct web_site *s)
+{
+	struct kl_err err;
+
+	S_notes_load(s);
 	char **ids = NULL;
 	size_t n = 0;
 	if (kl_lab_ids(s->cfg->root, &ids, &n, &err) < 0)
@@ -119,6 +244,7 @@ static void S_catalog_load(struct web_site *s)
 		l->topic = kl_strdup(lab.topic);
 		l->difficulty = kl_strdup(lab.difficulty);
 		l->max_score = lab.max_score;
+		l->home = -1;
 		l->files = lab.files;
 		l->nfiles = lab.nfiles;
 		lab.files = NULL;
@@ -126,6 +252,7 @@ static void S_catalog_load(struct web_site *s)
 		kl_lab_release(&lab);
 	}
 	kl_strv_free(ids, n);
+	S_index(s);
 }
 
 static bool S_note_exists(void *ctx, const char *topic)
@@ -248,13 +375,14 @@ static int S_load(struct web_site *s, struct kl_err *err)
 	char *dir = kl_path_join(s->static_dir, "templates");
 	int rc = 0, changed;
 
-	S_catalog_free(s);
-	S_catalog_load(s);
+	/* the index first: the notes' front matter comes from it */
 	if (s->my && mynotes_commit_all(s->my, "Pick up changes made outside klab", NULL, err) < 0)
 		rc = -1;
 	else if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
 		rc = -1;
-	else if (web_tpls_load(dir, &t, err) < 0)
+	S_catalog_free(s);
+	S_catalog_load(s);
+	if (rc == 0 && web_tpls_load(dir, &t, err) < 0)
 		rc = -1;
 	else {
 		web_tpls_free(s->tpls);
@@ -287,7 +415,14 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 	s->resolver.diagram_exists = S_diagram_exists;
 	s->resolver.code_link = S_code_link;
 	s->resolver.ctx = s;
-	if (fswatch_open(&s->watch, err) < 0 || search_index_open(&s->search, err) < 0 ||
+	char *mine = kl_path_join(cfg->home, "notes"); /* as mynotes_dir() names it */
+	s->search_path = search_index_path(cfg->cache, cfg->root, mine);
+	free(mine);
+	char *sdir = kl_path_join(cfg->cache, "search");
+	int made = kl_mkdir_p(sdir, 0755, err);
+	free(sdir);
+	if (made < 0 || fswatch_open(&s->watch, err) < 0 ||
+	    search_index_open_file(s->search_path, &s->search, err) < 0 ||
 	    history_open(cfg->root, &s->history, err) < 0)
 		goto out_close;
 	S_my_open(s);
@@ -314,7 +449,13 @@ void web_site_close(struct web_site *s)
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);
+	free(s->search_path);
 	memset(s, 0, sizeof(*s));
+}
+
+bool web_site_stale(struct web_site *s)
+{
+	return fswatch_generation(s->watch) != s->gen;
 }
 
 int web_site_refresh(struct web_site *s)
@@ -328,6 +469,39 @@ int web_site_refresh(struct web_site *s)
 	if (S_load(s, &err) < 0)
 		fprintf(stderr, "klab: serve: %s (keeping what was loaded before)\n", err.msg);
 	return 1;
+}
+
+int web_handles_open(const struct web_site *s, struct web_handles *h, struct kl_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (search_index_open_file(s->search_path, &h->search, err) < 0 ||
+	    history_open(s->cfg->root, &h->history, err) < 0) {
+		web_handles_close(h);
+		return -1;
+	}
+	return 0;
+}
+
+void web_handles_close(struct web_handles *h)
+{
+	search_index_close(h->search);
+	history_close(h->history);
+	xref_close(h->xref);
+	memset(h, 0, sizeof(*h));
+}
+
+void web_site_view(const struct web_site *s, struct web_handles *h, struct web_site *view)
+{
+	*view = *s;
+	view->search = h->search;
+	view->history = h->history;
+	view->xref = h->xref;
+	view->resolver.ctx = view;
+}
+
+void web_site_view_end(struct web_site *view, struct web_handles *h)
+{
+	h->xref = view->xref;
 }
 
 const struct web_note *web_site_note(const struct web_site *s, const char *id)

@@ -2,12 +2,16 @@
  * site.h - what the server knows about the source tree, built at start and
  * rebuilt when something changes on disk: the notes and labs (front matter),
  * the templates, the search index, the git history handle, and the link
- * resolver for Markdown. One struct web_site lives in the server and is used
- * under its lock (libgit2 and SQLite handles are not shared between threads).
+ * resolver for Markdown. One struct web_site lives in the server: its data is
+ * read by every request thread under the server's read lock and rebuilt under
+ * its write lock. Its handles (search, history, xref) serve one thread at a
+ * time: each request thread gets its own set (web_site_handles_open), and the
+ * site's own search handle is the one that syncs the index file.
  */
 #ifndef KLAB_WEB_SITE_H
 #define KLAB_WEB_SITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/catalog.h"
@@ -23,14 +27,25 @@ struct mynotes;
 struct web_guard;
 struct xref;
 
+#define WEB_RECENT 8 /* notes in the home page's recent changes */
+
 struct web_note {
 	char *id;           /* file name without .md: the URL's /notes/<id> */
 	struct kl_note fm;  /* front matter */
+	long long mtime;    /* of its file, for the recent changes */
+};
+
+/* Notes grouped by their front matter `topic`, in study order. */
+struct web_topic {
+	const char *name;   /* the topic (a note's fm.topic) */
+	size_t *notes;      /* indexes in web_site.notes, in study order */
+	size_t n;
 };
 
 struct web_lab {
 	char *id, *title, *topic, *difficulty;
 	int max_score;
+	long home;          /* the note it is listed under on the home page, -1 for none */
 	char **files;       /* what the learner edits */
 	size_t nfiles;
 };
@@ -44,6 +59,11 @@ struct web_site {
 	size_t nnotes;
 	struct web_lab *labs;    /* sorted by id */
 	size_t nlabs;
+	struct web_topic *topics; /* in the order of their first note */
+	size_t ntopics;
+	size_t recent[WEB_RECENT]; /* the notes changed last, newest first */
+	size_t nrecent;
+	char *search_path;       /* the search index file (search_index_path) */
 	char **problems;         /* files that could not be read, with why */
 	size_t nproblems;
 	struct search_index *search;
@@ -68,6 +88,30 @@ void web_site_close(struct web_site *s);
  * something changed and cached pages must go, else 0.
  */
 int web_site_refresh(struct web_site *s);
+/* True when something changed on disk since the last load (web_site_refresh would reload). */
+bool web_site_stale(struct web_site *s);
+
+/* The handles one request thread uses on the site's files (see web_site_view). */
+struct web_handles {
+	struct search_index *search;
+	struct history *history; /* NULL when the tree is not in git */
+	struct xref *xref;       /* opened on first use */
+};
+
+/* Opens a set of handles on s's files; web_handles_close() frees them. */
+int web_handles_open(const struct web_site *s, struct web_handles *h, struct kl_err *err);
+void web_handles_close(struct web_handles *h);
+
+/*
+ * Makes view a copy of s that uses h's handles, for one request (s's data is
+ * shared, not copied: hold the server's read lock). web_site_view_end() takes
+ * back into h what the request opened (the xref index, on first use).
+ */
+void web_site_view(const struct web_site *s, struct web_handles *h, struct web_site *view);
+void web_site_view_end(struct web_site *view, struct web_handles *h);
+
+/* The topic named name, NULL when no note has it. */
+const struct web_topic *web_site_topic(const struct web_site *s, const char *name);
 
 /* The kernel source index, opened on first use (it may be built after the start); NULL
  * until `klab xref --build` made it. */

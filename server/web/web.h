@@ -14,6 +14,7 @@ struct web_options {
 	const char *bind; /* address to listen on, "127.0.0.1" when NULL */
 	int port;         /* 0 picks a free port */
 	int quiet;        /* 1: no access log */
+	int threads;      /* request threads; 0: one per core */
 };
 
 /*

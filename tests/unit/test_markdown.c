@@ -357,6 +357,34 @@ static void test_section_of(void **state)
 	assert_null(md_section_of(md, strlen(md), MD_DROP_TITLE, "nowhere"));
 }
 
+static void test_sections(void **state)
+{
+	const char *md = "# Title\n\nIntro words.\n\n## Pending signals\n\nA `sigqueue` is queued.\n\n"
+			 "```c\nsend_sig(sig, p, 0);\n```\n\n## Delivery\n\nfreed\n\n### Delivery\n\n"
+			 "again\n\n## Last\n\nthe end\n";
+	struct md_section *v;
+	size_t n;
+
+	(void)state;
+	md_sections(md, strlen(md), MD_DROP_TITLE, 64, &v, &n);
+	assert_int_equal(n, 5);
+	assert_null(v[0].id);
+	assert_string_equal(kl_buf_str(&v[0].text), "Intro words.\n");
+	assert_string_equal(v[1].id, "pending-signals");
+	assert_string_equal(v[1].heading, "Pending signals");
+	assert_non_null(strstr(kl_buf_str(&v[1].text), "A sigqueue is queued."));
+	assert_non_null(strstr(kl_buf_str(&v[1].text), "send_sig(sig, p, 0);")); /* code too */
+	assert_string_equal(v[2].id, "delivery");
+	assert_string_equal(v[3].id, "delivery-1"); /* as md_render numbers the second one */
+	assert_null(strstr(kl_buf_str(&v[2].text), "again"));
+	md_sections_free(v, n);
+	/* past max sections, the rest goes into the last one */
+	md_sections(md, strlen(md), MD_DROP_TITLE, 3, &v, &n);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(kl_buf_str(&v[2].text), "the end"));
+	md_sections_free(v, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_diagram_and_table),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_section_of),
+		cmocka_unit_test(test_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

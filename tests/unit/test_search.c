@@ -221,6 +221,95 @@ static void test_sync_files(void **state)
 	free(readme);
 }
 
+/* A tree of n notes in study order saying "common", and one more, last in that order,
+ * whose title names the word: past the ranking window, found by the title pass. */
+static char *S_big_tree(int n)
+{
+	char tmpl[] = "/tmp/klab-test-search-XXXXXX";
+	char *root = kl_strdup(mkdtemp(tmpl));
+	struct kl_err err;
+
+	char *notes = kl_path_join(root, "notes");
+	assert_int_equal(kl_mkdir_p(notes, 0755, &err), 0);
+	for (int i = 0; i < n; i++) {
+		char *path = kl_sprintf("%s/n%03d.md", notes, i);
+		char *text = kl_sprintf("---\ntitle: Note %d\ntopic: t\norder: %d\n---\n# Note %d\n\n"
+					"## First part\n\nA common word, said %d times.\n\n"
+					"## Second part\n\nThe common thread again: spin_lock_irqsave.\n",
+					i, i, i, i);
+		S_write(path, text);
+		free(path);
+		free(text);
+	}
+	char *late = kl_path_join(notes, "late.md");
+	S_write(late, "---\ntitle: Common knowledge\ntopic: t\norder: 100000\n---\n"
+		      "## Why it matters\n\nThis one is about the common case.\n");
+	free(late);
+	free(notes);
+	return root;
+}
+
+static void test_file_index_sections_window(void **state)
+{
+	char *root = S_big_tree(300);
+	char *db = kl_path_join(root, "index.db");
+	struct search_index *idx = NULL;
+	struct search_result r;
+	struct kl_err err;
+	int changed;
+
+	(void)state;
+	assert_int_equal(search_index_open_file(db, &idx, &err), 0);
+	assert_int_equal(search_index_sync(idx, root, &changed, &err), 0);
+	assert_int_equal(changed, 301);
+	assert_int_equal(search_index_count(idx), 301);
+	/* 600 sections match: the window ranks the first ones in study order, and the
+	 * title pass brings the note named after the word to the top all the same */
+	assert_int_equal(search_run(idx, "common ", 5, &r, &err), 0);
+	assert_null(r.message);
+	assert_int_equal(r.nhits, 5);
+	assert_string_equal(r.hits[0].id, "late");
+	assert_string_equal(r.hits[0].anchor, "why-it-matters");
+	for (size_t i = 1; i < r.nhits; i++) /* one hit a note, its best section */
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(r.hits[i].id, r.hits[k].id);
+	search_result_release(&r);
+	/* a section's anchor and heading, as the note page numbers them */
+	assert_int_equal(search_run(idx, "thread", 3, &r, &err), 0);
+	assert_true(r.nhits > 0);
+	assert_string_equal(r.hits[0].anchor, "second-part");
+	assert_non_null(strstr(r.hits[0].heading, "Second part"));
+	assert_non_null(strchr(r.hits[0].snippet, SEARCH_MARK_ON));
+	search_result_release(&r);
+	/* a typed prefix past the FTS5 prefix indexes becomes its completions */
+	assert_int_equal(search_run(idx, "spin_lock_irq", 3, &r, &err), 0);
+	assert_non_null(strstr(r.fts, "\"spin_lock_irqsave\""));
+	assert_int_equal(r.nhits, 3);
+	search_result_release(&r);
+	assert_int_equal(search_run(idx, "common spin_lock_i", 3, &r, &err), 0);
+	assert_int_equal(r.nhits, 3);
+	assert_null(r.message);
+	search_result_release(&r);
+	search_index_close(idx);
+	/* kept between runs: a restart syncs nothing and answers at once */
+	assert_int_equal(search_index_open_file(db, &idx, &err), 0);
+	assert_int_equal(search_index_sync(idx, root, &changed, &err), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(search_run(idx, "knowledge", 3, &r, &err), 0);
+	assert_int_equal(r.nhits, 1);
+	search_result_release(&r);
+	search_index_close(idx);
+	/* a damaged file is only a cache: it is started again */
+	S_write(db, "not a database");
+	assert_int_equal(search_index_open_file(db, &idx, &err), 0);
+	assert_int_equal(search_index_sync(idx, root, &changed, &err), 0);
+	assert_int_equal(changed, 301);
+	search_index_close(idx);
+	assert_int_equal(kl_rm_rf(root, &err), 0);
+	free(db);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_bad_queries_never_fail),
 		cmocka_unit_test(test_identifiers_prefixes_weights),
 		cmocka_unit_test(test_snippet_marks_escaped),
+		cmocka_unit_test(test_file_index_sections_window),
 		cmocka_unit_test(test_mark_styles),
 		cmocka_unit_test(test_sync_files),
 	};
