@@ -369,16 +369,16 @@ static void check_concurrent(void)
 	pthread_create(&rd, NULL, reader_main, NULL);
 	for (long i = 0; i < WRITERS; i++)
 		pthread_create(&w[i], NULL, writer_main, (void *)i);
-	double end = kt_now() + 5.0;
+	double end = kt_clock() + 5.0;
 	for (;;) {
 		pthread_mutex_lock(&done_lock);
 		int done = writer_done == WRITERS;
 		pthread_mutex_unlock(&done_lock);
-		if (done || kt_now() > end)
+		if (done || kt_clock() > end)
 			break;
 		kt_msleep(10);
 	}
-	if (kt_now() > end) {
+	if (kt_clock() > end) {
 		stop_all = 1;
 		snprintf(why, sizeof(why), "the writers did not finish within 5 s; ");
 	}
@@ -582,7 +582,7 @@ static void *writer_b(void *arg)
 
 static int wait_flag(int *flag, int ms)
 {
-	for (double end = kt_now() + ms / 1000.0; kt_now() < end; kt_msleep(2))
+	for (double end = kt_clock() + ms / 1000.0; kt_clock() < end; kt_msleep(2))
 		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
 			return 1;
 	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
@@ -612,7 +612,7 @@ static void check_interleave(void)
 	struct pollfd p = { .fd = uffd, .events = POLLIN };
 	struct uffd_msg msg;
 	int faulted = 0;
-	for (double end = kt_now() + 2.0; started_a && !faulted && kt_now() < end;) {
+	for (double end = kt_clock() + 2.0; started_a && !faulted && kt_clock() < end;) {
 		if (poll(&p, 1, 20) == 1)
 			faulted = read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
 				  msg.event == UFFD_EVENT_PAGEFAULT;

@@ -256,12 +256,12 @@ static void run_vmm_ex(const char *path, int no_kvm, struct vmm_result *r)
 	}
 	close(out[1]);
 	close(err[1]);
-	double deadline = kt_now() + RUN_SECONDS;
+	double deadline = kt_clock() + RUN_SECONDS;
 	int open_fds = 2, timed_out = 0;
 	while (open_fds) {
 		struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
 				       { .fd = err[0], .events = POLLIN } };
-		double left = deadline - kt_now();
+		double left = deadline - kt_clock();
 		if (left <= 0) {
 			timed_out = 1;
 			break;

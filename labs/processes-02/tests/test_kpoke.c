@@ -110,7 +110,8 @@ static int wait_kpoke(int want, int ms, struct kthread *t)
 {
 	int n = find_kpoke(t);
 
-	for (double end = kt_now() + ms / 1000.0; n != want && kt_now() < end; n = find_kpoke(t))
+	for (double end = kt_clock() + ms / 1000.0; n != want && kt_clock() < end;
+	     n = find_kpoke(t))
 		kt_msleep(10);
 	return n;
 }
@@ -284,7 +285,7 @@ int main(void)
 		rc = command("poke", 2000);
 		if (rc < 0)
 			break;
-		for (double end = kt_now() + 2.0; (got = wakeups()) < base + i && kt_now() < end;)
+		for (double end = kt_clock() + 2.0; (got = wakeups()) < base + i && kt_clock() < end;)
 			kt_msleep(5);
 		if (got != base + i)
 			break;
