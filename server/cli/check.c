@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
 #include "lab/profile.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
 #include "xref/xref.h"
 

@@ -12,8 +12,6 @@
  */
 #include "xref/xref.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +28,12 @@
 #include <zlib.h>
 
 #include "core/fsutil.h"
-#include "core/kindex.h"
+#include "xref/kindex.h"
 #include "core/proc.h"
 #include "xref/db.h"
 #include "xref/intern.h"
 #include "xref/scan.h"
+#include "xref/tarball.h"
 
 struct S_ref {
 	uint32_t name, file, count, len;
@@ -294,64 +293,38 @@ static void S_progress(struct S_build *b, const char *step, bool done)
 }
 
 /* Step 1: every file of the tarball that is C, a header or assembler. */
+static int S_tar_entry(void *ctx, const char *path, enum xref_tar_type type, long long size,
+		       struct kl_err *err)
+{
+	int kind = kindex_scan_kind(path);
+
+	return type == XREF_TAR_FILE && (kind == 'c' || kind == 's') && !strstr(path, "..") &&
+	       !strchr(path, '\\');
+}
+
+static int S_tar_data(void *ctx, const char *path, const char *data, size_t len,
+		      struct kl_err *err)
+{
+	struct S_build *b = ctx;
+
+	if (S_add_file(b, path, data, len, err) < 0)
+		return -1;
+	if (b->st.files % 1000 == 0)
+		S_progress(b, "reading the source", false);
+	return 0;
+}
+
 static int S_read_tarball(struct S_build *b, const char *tarball, struct kl_err *err)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	struct kl_buf data = KL_BUF_INIT;
-	int rc = -1, r;
+	const struct xref_tar_cb cb = { b, S_tar_entry, S_tar_data };
 
-	if (!a)
-		abort();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_filename(a, tarball, 1 << 20) != ARCHIVE_OK) {
-		kl_err_set(err, "cannot open the kernel source %s: %s (run `make setup`)", tarball,
-			   archive_error_string(a));
-		goto out;
-	}
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(ent);
-		const char *path = name ? strchr(name, '/') : NULL;
-		if (!path || !path[1] || archive_entry_filetype(ent) != AE_IFREG)
-			continue;
-		path++;
-		int kind = kindex_scan_kind(path);
-		la_int64_t size = archive_entry_size(ent);
-		if ((kind != 'c' && kind != 's') || size < 0 || size > (16 << 20) ||
-		    strstr(path, "..") || strchr(path, '\\'))
-			continue;
-		kl_buf_reset(&data);
-		kl_buf_grow(&data, (size_t)size + 1);
-		la_ssize_t got = archive_read_data(a, data.ptr, (size_t)size);
-		if (got < 0) {
-			kl_err_set(err, "cannot read %s in %s: %s (reinstall linux-source-6.1 with "
-					"`make setup`)", name, tarball, archive_error_string(a));
-			goto out;
-		}
-		data.len = (size_t)got;
-		data.ptr[data.len] = '\0';
-		if (S_add_file(b, path, data.ptr, data.len, err) < 0)
-			goto out;
-		if (b->st.files % 1000 == 0)
-			S_progress(b, "reading the source", false);
-	}
-	if (r != ARCHIVE_EOF) {
-		kl_err_set(err, "cannot read %s: %s (reinstall linux-source-6.1 with `make setup`)",
-			   tarball, archive_error_string(a));
-		goto out;
-	}
-	if (b->st.files == 0) {
-		kl_err_set(err, "%s holds no C files: reinstall linux-source-6.1 with `make setup`",
-			   tarball);
-		goto out;
-	}
+	if (xref_tarball_read(tarball, 16ll << 20, &cb, err) < 0)
+		return -1;
+	if (b->st.files == 0)
+		return kl_err_set(err, "%s holds no C files: reinstall linux-source-6.1 with "
+				       "`make setup`", tarball);
 	S_progress(b, "reading the source", true);
-	rc = 0;
-out:
-	archive_read_free(a);
-	kl_buf_release(&data);
-	return rc;
+	return 0;
 }
 
 /* ---- step 2 and 3: ctags ---- */

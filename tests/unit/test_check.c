@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "core/catalog.h"
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
-#include "core/kindex.h"
+#include "xref/kindex.h"
 
 /* ---- code spans ---- */
 

@@ -30,7 +30,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "core/kindex.h"
+#include "xref/kindex.h"
 
 /* ---- code spans ---- */
 

@@ -27,8 +27,8 @@
  * Documentation/, usr/ and the arch/ folders other than x86 (the lab kernel is x86-64);
  * every file and folder of the tree is in the file list.
  */
-#ifndef KLAB_KINDEX_H
-#define KLAB_KINDEX_H
+#ifndef KLAB_XREF_KINDEX_H
+#define KLAB_XREF_KINDEX_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * each code span and any raw HTML (only answer folds are shown, see
  * md_folds()), collecting problems with their file and line.
  */
-#include "core/check.h"
+#include "check/check.h"
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm-extension_api.h>
