@@ -139,10 +139,11 @@ int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 	if (k.map_symbols)
 		snprintf(map, sizeof(map), "%zu System.map symbols", k.map_symbols);
 	fprintf(as_json ? stderr : stdout,
-		"klab check: %zu problem%s in %zu note%s (%zu links, %zu code spans checked "
-		"against Linux %s %s: %zu source names, %zu exports, %zu generated headers, %s)\n",
+		"klab check: %zu problem%s in %zu note%s (%zu links, %zu code spans and %zu words "
+		"checked against Linux %s %s: %zu source names, %zu exports, %zu generated "
+		"headers, %s)\n",
 		rep.n, rep.n == 1 ? "" : "s", rep.notes, rep.notes == 1 ? "" : "s", rep.links,
-		rep.spans, k.version, p.release, k.source_names, k.exports, k.headers, map);
+		rep.spans, rep.words, k.version, p.release, k.source_names, k.exports, k.headers, map);
 	rc = rep.n ? 1 : 0;
 out:
 	kl_buf_release(&json);

@@ -26,6 +26,7 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/proc.h"
+#include "core/suggest.h"
 #include "xref/intern.h"
 #include "xref/tarball.h"
 
@@ -933,6 +934,111 @@ unsigned kindex_lookup(const struct kindex *kx, const char *name)
 			lo = mid + 1;
 	}
 	return kinds;
+}
+
+/* The first entry whose name is not below prefix[0..n) in the file's order. */
+static uint32_t S_lower_bound(const struct kindex *kx, const char *prefix, size_t n)
+{
+	uint32_t lo = 0, hi = kx->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t len;
+		const char *s = S_entry(kx, mid, &len);
+		int c = s ? strncmp(s, prefix, n) : 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct S_best {
+	const char *name; /* into the map */
+	size_t len, dist, dlen;
+};
+
+/* Scans the names that start with prefix[0..plen) for the nearest to word. */
+static void S_suggest_range(const struct kindex *kx, const char *prefix, size_t plen,
+			    const char *word, size_t n, unsigned kinds, size_t max,
+			    struct S_best *best)
+{
+	for (uint32_t i = S_lower_bound(kx, prefix, plen); i < kx->count; i++) {
+		size_t len;
+		const char *s = S_entry(kx, i, &len);
+		if (!s || strncmp(s, prefix, plen) != 0)
+			break;
+		size_t dlen = len > n ? len - n : n - len;
+		if (dlen > max || (len == n && memcmp(s, word, n) == 0))
+			continue;
+		const unsigned char *k = (const unsigned char *)s + len + 1;
+		if (!((k[0] | ((unsigned)k[1] << 8)) & kinds))
+			continue;
+		size_t d = kl_suggest_distance_max(word, n, s, len, max);
+		if (d > max)
+			continue;
+		if (!best->name || d < best->dist || (d == best->dist && dlen < best->dlen) ||
+		    (d == best->dist && dlen == best->dlen && strcmp(s, best->name) < 0))
+			*best = (struct S_best){ s, len, d, dlen };
+	}
+}
+
+/* The shortest name of a kind in kinds that is word + "_...": a name that grew a part. */
+static bool S_suggest_longer(const struct kindex *kx, const char *word, unsigned kinds,
+			     struct S_best *best)
+{
+	char prefix[258];
+	size_t n = strlen(word);
+
+	snprintf(prefix, sizeof(prefix), "%s_", word);
+	/* a short word starts too many names to scan them all: the first few thousand */
+	uint32_t i = S_lower_bound(kx, prefix, n + 1), end = i + 4096;
+	for (; i < kx->count && i < end; i++) {
+		size_t len;
+		const char *s = S_entry(kx, i, &len);
+		if (!s || strncmp(s, prefix, n + 1) != 0)
+			break;
+		const unsigned char *k = (const unsigned char *)s + len + 1;
+		if (((k[0] | ((unsigned)k[1] << 8)) & kinds) && (!best->name || len < best->len ||
+		    (len == best->len && strcmp(s, best->name) < 0)))
+			*best = (struct S_best){ s, len, 0, len - n };
+	}
+	return best->name != NULL;
+}
+
+bool kindex_suggest(const struct kindex *kx, const char *word, unsigned kinds, char *out,
+		    size_t size)
+{
+	size_t n = strlen(word), max = n <= 10 ? 1 : 2;
+	struct S_best best = { NULL, 0, 0, 0 }, longer = { NULL, 0, 0, 0 };
+
+	if (n < 2 || n > 255 || size == 0)
+		return false;
+	const char swapped[2] = { word[1], word[0] };
+	S_suggest_range(kx, word, 2, word, n, kinds, max, &best);
+	if (n > 3)
+		S_suggest_range(kx, word + 1, 2, word, n, kinds, max, &best);
+	if (word[0] != word[1])
+		S_suggest_range(kx, swapped, 2, word, n, kinds, max, &best);
+	/* one edit is a typo; a name that grew or lost a part beats two edits */
+	if ((!best.name || best.dist > 1) && n >= 4 && S_suggest_longer(kx, word, kinds, &longer))
+		best = longer;
+	for (size_t i = n - 1; (!best.name || best.dist > 1) && i >= 4; i--) {
+		char head[256];
+		if (word[i] != '_' || word[i - 1] == '_')
+			continue;
+		memcpy(head, word, i);
+		head[i] = '\0';
+		if (kindex_lookup(kx, head) & kinds) {
+			snprintf(out, size, "%s", head);
+			return true;
+		}
+	}
+	if (!best.name)
+		return false;
+	snprintf(out, size, "%.*s", (int)best.len, best.name);
+	return true;
 }
 
 /* ---- the overlay ---- */
