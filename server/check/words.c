@@ -44,7 +44,7 @@ static bool S_classify(const char *text, size_t a, size_t b, struct check_span *
 		return false;
 	/* a part of a path, a file name, a hyphenated word, an address, a URL */
 	if (before == '/' || before == '\\' || before == '@' || before == '$' || before == '%' ||
-	    (before == '-' && a > 1 && S_alnum(text[a - 2])) || after == '/' || after == '@' ||
+	    before == '-' || after == '/' || after == '@' ||
 	    (after == '-' && text[b + 1] != '>' && S_alnum(text[b + 1])) ||
 	    (after == '.' && S_alnum(text[b + 1])) || (after == ':' && text[b + 1] == '/') ||
 	    S_in_url(text, a, b))
@@ -58,7 +58,7 @@ static bool S_classify(const char *text, size_t a, size_t b, struct check_span *
 	memset(sp, 0, sizeof(*sp));
 	memcpy(sp->name, text + a, n);
 	sp->name[n] = '\0';
-	if (after == '(' && text[b + 1] == ')' && (lower || upper)) {
+	if (after == '(' && text[b + 1] == ')' && !S_word_char(text[b + 2]) && (lower || upper)) {
 		sp->kind = CHECK_SPAN_FUNC;
 		return true;
 	}

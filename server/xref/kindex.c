@@ -1016,7 +1016,7 @@ bool kindex_suggest(const struct kindex *kx, const char *word, unsigned kinds, c
 	if (n < 2 || n > 255 || size == 0)
 		return false;
 	const char swapped[2] = { word[1], word[0] };
-	S_suggest_range(kx, word, 2, word, n, kinds, max, &best);
+	S_suggest_range(kx, word, 1, word, n, kinds, max, &best);
 	if (n > 3)
 		S_suggest_range(kx, word + 1, 2, word, n, kinds, max, &best);
 	if (word[0] != word[1])
