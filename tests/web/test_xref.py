@@ -122,6 +122,19 @@ class XrefTest(unittest.TestCase):
             self.assertLess(len(body), 4 << 20, path)
         _, body = self.page("/ident/inode?page=99999")
         self.assertIn("page 99999 of", body)
+        # every list is paged: definitions (EXPORT_SYMBOL has over 13,000) and initializers
+        j = self.api("/api/ident/EXPORT_SYMBOL")
+        self.assertGreater(j["definition_total"], 10000)
+        self.assertEqual(len(j["definitions"]), 200)
+        self.assertGreaterEqual(j["pages"], j["definition_total"] // 200)
+        j2 = self.api("/api/ident/EXPORT_SYMBOL?page=2")
+        self.assertEqual(len(j2["definitions"]), 200)
+        self.assertNotEqual(j["definitions"][0], j2["definitions"][0])
+        self.assertEqual([d["file"] for d in j["definitions"]],
+                         sorted(d["file"] for d in j["definitions"]))
+        j = self.api("/api/ident/data")
+        self.assertGreater(j["initializer_total"], 5000)
+        self.assertEqual(len(j["initializers"]), 500)
 
     def test_bad_names(self):
         for name in ["a.b.c", "%3Cscript%3E", "1abc", "a-b", "a%20b", "..", "x" * 200,
