@@ -12,14 +12,11 @@
  */
 #include "xref/xref.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +27,7 @@
 #include "core/fsutil.h"
 #include "xref/kindex.h"
 #include "core/proc.h"
+#include "xref/cache.h"
 #include "xref/db.h"
 #include "xref/intern.h"
 #include "xref/scan.h"
@@ -568,9 +566,12 @@ static void S_release(struct S_build *b)
 static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
 {
 	char num[32];
+	double t0 = kl_now();
 
 	if (S_write_rows(b, err) < 0)
 		return -1;
+	b->st.rows_seconds = kl_now() - t0;
+	t0 = kl_now();
 	if (b->progress)
 		fprintf(b->progress, "klab xref: creating the indexes\n");
 	snprintf(num, sizeof(num), "%d", XREF_FORMAT);
@@ -580,6 +581,7 @@ static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
 	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
 	if (S_meta(b, "built", num, err) < 0 || S_sql(b, "COMMIT;", err) < 0)
 		return -1;
+	b->st.index_seconds = kl_now() - t0;
 	return 0;
 }
 
@@ -617,6 +619,7 @@ int xref_build(const char *tarball, const char *out_path, const char *tmpdir, FI
 	}
 	if (S_open_db(&b, tmp, err) < 0 || S_read_tarball(&b, tarball, err) < 0)
 		goto out;
+	b.st.read_seconds = kl_now() - t0;
 	for (int i = 0; i < 2; i++) {
 		if (fclose(b.list[i]) != 0) {
 			b.list[i] = NULL;
@@ -666,77 +669,32 @@ int xref_path(const char *cache, const char *tarball, char **path, struct kl_err
 	return 0;
 }
 
-/*
- * Under the build lock: removes the indexes of other versions of the same
- * tarball in dir (same name before the size, another size, mtime or format) and
- * what a killed build left (*.db.tmp), all but keep.
- */
-static void S_tidy(const char *dir, const char *keep)
-{
-	const char *base = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
-	const char *last = strrchr(base, '-'), *dash = NULL;
-	DIR *d;
-	struct dirent *de;
+struct S_ensure {
+	const char *tarball, *tmpdir;
+	FILE *progress;
+	struct xref_stats *stats;
+};
 
-	/* "linux-source-6.1-SIZE-MTIME.vN.db": the stem ends at the '-' before the size */
-	for (const char *p = base; last && p < last; p++)
-		if (*p == '-')
-			dash = p;
-	if (!dash)
-		return;
-	size_t stem = (size_t)(dash - base) + 1;
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		bool db = (n > 3 && strcmp(de->d_name + n - 3, ".db") == 0) ||
-			  (n > 7 && strcmp(de->d_name + n - 7, ".db.tmp") == 0);
-		if (!db || strcmp(de->d_name, base) == 0 || strncmp(de->d_name, base, stem) != 0)
-			continue;
-		char *path = kl_path_join(dir, de->d_name);
-		unlink(path);
-		free(path);
-	}
-	closedir(d);
+static bool S_is_built(const char *path)
+{
+	return kl_is_file(path);
+}
+
+static int S_ensure_build(void *ctx, const char *path, struct kl_err *err)
+{
+	struct S_ensure *e = ctx;
+
+	return xref_build(e->tarball, path, e->tmpdir, e->progress, e->stats, err);
 }
 
 int xref_ensure(const char *cache, const char *tarball, const char *tmpdir, FILE *progress,
 		char **path, int *built, struct xref_stats *stats, struct kl_err *err)
 {
-	char *dir = kl_path_join(cache, "xref");
-	char *lock = kl_path_join(dir, "build.lock");
-	int fd = -1, rc = -1;
+	struct S_ensure e = { tarball, tmpdir, progress, stats };
+	const struct xref_cache_build b = { ".db", S_is_built, S_ensure_build, &e };
 
 	*built = 0;
 	if (xref_path(cache, tarball, path, err) < 0)
-		goto out;
-	if (kl_is_file(*path)) {
-		rc = 0;
-		goto out;
-	}
-	if (kl_mkdir_p(dir, 0755, err) < 0)
-		goto out;
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		kl_err_errno(err, "cannot lock %s", lock);
-		goto out;
-	}
-	if (!kl_is_file(*path)) { /* someone else may have built it while we waited */
-		if (xref_build(tarball, *path, tmpdir, progress, stats, err) < 0)
-			goto out;
-		*built = 1;
-		S_tidy(dir, *path);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0) {
-		free(*path);
-		*path = NULL;
-	}
-	free(lock);
-	free(dir);
-	return rc;
+		return -1;
+	return xref_cache_ensure(cache, "xref", path, &b, built, err);
 }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +26,7 @@
 #include "core/fsutil.h"
 #include "core/proc.h"
 #include "core/suggest.h"
+#include "xref/cache.h"
 #include "xref/intern.h"
 #include "xref/tarball.h"
 
@@ -1272,73 +1272,26 @@ static bool S_index_ok(const char *path)
 	return ok;
 }
 
-/*
- * Under the build lock: removes what a killed build left (*.idx.tmp.*) and the
- * indexes of other versions of the same tarball (stem), all but keep.
- */
-static void S_tidy(const char *dir, const char *stem, const char *keep)
-{
-	const char *base = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
-	size_t n = strlen(stem);
-	DIR *d = opendir(dir);
-	struct dirent *de;
+struct S_ensure {
+	const char *tarball;
+	struct kindex_stats *stats;
+};
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		bool tmp = strstr(de->d_name, ".idx.tmp.") != NULL;
-		bool old = strcmp(de->d_name, base) != 0 && S_has_suffix(de->d_name, ".idx") &&
-			   strncmp(de->d_name, stem, n) == 0 && de->d_name[n] == '-';
-		if (tmp || old) {
-			char *path = kl_path_join(dir, de->d_name);
-			unlink(path);
-			free(path);
-		}
-	}
-	closedir(d);
+static int S_ensure_build(void *ctx, const char *path, struct kl_err *err)
+{
+	struct S_ensure *e = ctx;
+
+	return kindex_build(e->tarball, path, e->stats, err);
 }
 
 int kindex_ensure(const char *cache, const char *tarball, char **path, int *built,
 		  struct kindex_stats *stats, struct kl_err *err)
 {
-	char *dir = kl_path_join(cache, "kindex");
-	char *lock = NULL;
-	int fd = -1, rc = -1;
+	struct S_ensure e = { tarball, stats };
+	const struct xref_cache_build b = { ".idx", S_index_ok, S_ensure_build, &e };
 
 	*built = 0;
 	if (kindex_path(cache, tarball, path, err) < 0)
-		goto out;
-	if (S_index_ok(*path)) {
-		rc = 0;
-		goto out;
-	}
-	if (kl_mkdir_p(dir, 0755, err) < 0)
-		goto out;
-	lock = kl_path_join(dir, "build.lock");
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		kl_err_errno(err, "cannot lock %s", lock);
-		goto out;
-	}
-	/* someone else may have built it while we waited */
-	if (!S_index_ok(*path)) {
-		char stem[256];
-		S_stem(tarball, stem, sizeof(stem));
-		S_tidy(dir, stem, *path);
-		if (kindex_build(tarball, *path, stats, err) < 0)
-			goto out;
-		*built = 1;
-		S_tidy(dir, stem, *path);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0) {
-		free(*path);
-		*path = NULL;
-	}
-	free(lock);
-	free(dir);
-	return rc;
+		return -1;
+	return xref_cache_ensure(cache, "kindex", path, &b, built, err);
 }

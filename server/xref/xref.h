@@ -46,7 +46,10 @@ struct xref_stats {
 	size_t docs;        /* kernel-doc comments */
 	long long db_bytes; /* size of the index file */
 	double seconds;     /* wall time of the build */
-	double ctags_seconds; /* of which ctags */
+	double read_seconds;  /* of which reading the tarball (xz, lexing, zlib, scratch copy) */
+	double ctags_seconds; /* ... waiting for ctags (and reading its tags) */
+	double rows_seconds;  /* ... inserting the rows */
+	double index_seconds; /* ... creating the indexes and committing */
 };
 
 /* "<cache>/xref/<tarball stem>-<size>-<mtime>.v<format>.db" (caller frees). */
