@@ -42,11 +42,13 @@ static int S_open(const struct kl_config *cfg, const char *source, struct xref *
 	if (built)
 		fprintf(stderr,
 			"klab xref: index built in %.1f s (reading the source %.1f s, ctags %.1f s, "
-			"rows %.1f s, indexes %.1f s): %zu files (%zu MB), "
+			"rows %.1f s, indexes %.1f s; CPU %.1f + %.1f + %.1f + %.1f s): "
+			"%zu files (%zu MB), "
 			"%zu names, %zu definitions, %zu references in %zu (name, file) rows, "
 			"%zu initializers, %zu kernel-doc comments; %s is %lld MB\n",
 			st.seconds, st.read_seconds, st.ctags_seconds, st.rows_seconds,
-			st.index_seconds, st.files, st.bytes >> 20, st.names, st.defs,
+			st.index_seconds, st.read_cpu, st.ctags_cpu, st.rows_cpu, st.index_cpu,
+			st.files, st.bytes >> 20, st.names, st.defs,
 			st.refs, st.ref_rows, st.inits, st.docs, path, st.db_bytes >> 20);
 	if (x && xref_open(path, x, &err) < 0)
 		rc = cli_fail("%s", err.msg);

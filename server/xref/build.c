@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -104,6 +105,17 @@ static int S_step(struct S_build *b, sqlite3_stmt *st, struct kl_err *err)
 	if (rc == SQLITE_DONE)
 		return 0;
 	return kl_err_set(err, "cannot write the source index: %s", sqlite3_errmsg(b->db));
+}
+
+/* CPU seconds (user + system) used so far by who (RUSAGE_SELF, RUSAGE_CHILDREN). */
+static double S_cpu(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* ---- scanning one file ---- */
@@ -392,7 +404,7 @@ static int S_ctags(struct S_build *b, const char *scratch, struct kl_err *err)
 	pid_t pid[2] = { -1, -1 };
 	char *lists[2], *tags[2];
 	int rc = -1;
-	double t0 = kl_now();
+	double t0 = kl_now(), c0 = S_cpu(RUSAGE_CHILDREN) + S_cpu(RUSAGE_SELF);
 
 	for (int i = 0; i < 2; i++) {
 		lists[i] = kl_sprintf("%s/files%d.txt", scratch, i);
@@ -420,10 +432,11 @@ static int S_ctags(struct S_build *b, const char *scratch, struct kl_err *err)
 			goto out;
 		}
 	}
-	b->st.ctags_seconds = kl_now() - t0;
 	for (int i = 0; i < 2; i++)
 		if (S_read_tags(b, tags[i], err) < 0)
 			goto out;
+	b->st.ctags_seconds = kl_now() - t0;
+	b->st.ctags_cpu = S_cpu(RUSAGE_CHILDREN) + S_cpu(RUSAGE_SELF) - c0;
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
@@ -566,12 +579,14 @@ static void S_release(struct S_build *b)
 static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
 {
 	char num[32];
-	double t0 = kl_now();
+	double t0 = kl_now(), c0 = S_cpu(RUSAGE_SELF);
 
 	if (S_write_rows(b, err) < 0)
 		return -1;
 	b->st.rows_seconds = kl_now() - t0;
+	b->st.rows_cpu = S_cpu(RUSAGE_SELF) - c0;
 	t0 = kl_now();
+	c0 = S_cpu(RUSAGE_SELF);
 	if (b->progress)
 		fprintf(b->progress, "klab xref: creating the indexes\n");
 	snprintf(num, sizeof(num), "%d", XREF_FORMAT);
@@ -582,6 +597,7 @@ static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
 	if (S_meta(b, "built", num, err) < 0 || S_sql(b, "COMMIT;", err) < 0)
 		return -1;
 	b->st.index_seconds = kl_now() - t0;
+	b->st.index_cpu = S_cpu(RUSAGE_SELF) - c0;
 	return 0;
 }
 
@@ -591,7 +607,7 @@ int xref_build(const char *tarball, const char *out_path, const char *tmpdir, FI
 	struct S_build b;
 	char *tmp = kl_sprintf("%s.tmp", out_path);
 	char *scratch = kl_sprintf("%s/klab-xref-XXXXXX", tmpdir ? tmpdir : "/tmp");
-	double t0 = kl_now();
+	double t0 = kl_now(), c0 = S_cpu(RUSAGE_SELF);
 	struct stat sb;
 	int rc = -1;
 
@@ -620,6 +636,7 @@ int xref_build(const char *tarball, const char *out_path, const char *tmpdir, FI
 	if (S_open_db(&b, tmp, err) < 0 || S_read_tarball(&b, tarball, err) < 0)
 		goto out;
 	b.st.read_seconds = kl_now() - t0;
+	b.st.read_cpu = S_cpu(RUSAGE_SELF) - c0;
 	for (int i = 0; i < 2; i++) {
 		if (fclose(b.list[i]) != 0) {
 			b.list[i] = NULL;

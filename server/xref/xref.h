@@ -47,9 +47,11 @@ struct xref_stats {
 	long long db_bytes; /* size of the index file */
 	double seconds;     /* wall time of the build */
 	double read_seconds;  /* of which reading the tarball (xz, lexing, zlib, scratch copy) */
-	double ctags_seconds; /* ... waiting for ctags (and reading its tags) */
+	double ctags_seconds; /* ... running ctags and reading its tags */
 	double rows_seconds;  /* ... inserting the rows */
 	double index_seconds; /* ... creating the indexes and committing */
+	/* CPU time (user + system) of the same phases, ctags' own in ctags_cpu */
+	double read_cpu, ctags_cpu, rows_cpu, index_cpu;
 };
 
 /* "<cache>/xref/<tarball stem>-<size>-<mtime>.v<format>.db" (caller frees). */
