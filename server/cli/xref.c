@@ -23,7 +23,8 @@ static const char S_help[] =
 	"initializers `.member = value` that fill it. NAME may be TYPE.MEMBER:\n"
 	"  klab xref ppp_channel_ops.start_xmit   the member and every driver's start_xmit\n"
 	"  klab xref task_struct                  the struct, and where it is used\n"
-	"References come 200 files a page (--page N). The index is built once into\n"
+	"Lists come a page at a time (--page N): 200 definitions, the references of 200\n"
+	"files, 500 initializers. The index is built once into\n"
 	"$KLAB_CACHE/xref/ (a few minutes); --build only builds it.\n"
 	"  --json  {\"name\", \"definitions\": [{file, line, kind}], \"references\": [{file,\n"
 	"          line}], \"initializers\": [{file, line, variable, value, ...}], ...}\n";
