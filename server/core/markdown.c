@@ -612,6 +612,21 @@ static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 	return true;
 }
 
+/* node inside a custom inline node with on_enter/on_exit, when its parent takes one. */
+static void S_wrap(cmark_node *node, const char *enter, const char *exit)
+{
+	cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+
+	cmark_node_set_on_enter(c, enter);
+	cmark_node_set_on_exit(c, exit);
+	if (cmark_node_insert_before(node, c)) {
+		cmark_node_unlink(node);
+		cmark_node_append_child(c, node);
+	} else {
+		cmark_node_free(c);
+	}
+}
+
 /*
  * A diagram: the image inside a link to itself at full size (a phone shows it
  * whole, too small to read; klab.js opens the link in an overlay), marked so
@@ -620,19 +635,11 @@ static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 static void S_diagram(cmark_node *img, const char *href)
 {
 	struct kl_buf enter = KL_BUF_INIT;
-	cmark_node *a = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
 
 	kl_buf_puts(&enter, "<a class=\"diagram\" href=\"");
 	kl_buf_puts_html(&enter, href);
 	kl_buf_puts(&enter, "\" title=\"Open the diagram full size\">");
-	cmark_node_set_on_enter(a, kl_buf_str(&enter));
-	cmark_node_set_on_exit(a, "</a>");
-	if (cmark_node_insert_before(img, a)) {
-		cmark_node_unlink(img);
-		cmark_node_append_child(a, img);
-	} else {
-		cmark_node_free(a);
-	}
+	S_wrap(img, kl_buf_str(&enter), "</a>");
 	kl_buf_release(&enter);
 }
 
@@ -723,19 +730,11 @@ static const struct md_mark *S_span_mark(const struct md_resolver *res, const ch
 static void S_wrap_mark(cmark_node *node, const struct md_mark *m)
 {
 	struct kl_buf enter = KL_BUF_INIT;
-	cmark_node *span = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
 
 	kl_buf_puts(&enter, "<span class=\"ident-unknown\" title=\"");
 	kl_buf_puts_html(&enter, m->title);
 	kl_buf_puts(&enter, "\">");
-	cmark_node_set_on_enter(span, kl_buf_str(&enter));
-	cmark_node_set_on_exit(span, "</span>");
-	if (cmark_node_insert_before(node, span)) {
-		cmark_node_unlink(node);
-		cmark_node_append_child(span, node);
-	} else {
-		cmark_node_free(span);
-	}
+	S_wrap(node, kl_buf_str(&enter), "</span>");
 	kl_buf_release(&enter);
 }
 
