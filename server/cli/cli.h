@@ -24,6 +24,7 @@ int cmd_doctor(int argc, char **argv, const struct kl_config *cfg);
 int cmd_serve(int argc, char **argv, const struct kl_config *cfg);
 int cmd_search(int argc, char **argv, const struct kl_config *cfg);
 int cmd_check(int argc, char **argv, const struct kl_config *cfg);
+int cmd_note(int argc, char **argv, const struct kl_config *cfg);
 int cmd_hint(int argc, char **argv, const struct kl_config *cfg);
 int cmd_watch(int argc, char **argv, const struct kl_config *cfg);
 int cmd_ktap(int argc, char **argv, const struct kl_config *cfg);

@@ -71,15 +71,31 @@ static const struct cli_command S_commands[] = {
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
 	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
-	  "Serves the notes, labs, search and your progress on the web.\n"
-	  "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
+	  "Serves the notes, labs, search, your progress and your own notes (/my/, edited\n"
+	  "in the browser) on the web. Requests whose Host is not the bound address and\n"
+	  "port get 421 (no DNS rebinding); see the README on what may write.\n"
+	  "  --bind ADDR   address to listen on (default 127.0.0.1); on an address that is\n"
+	  "                not loopback your notes are read-only (no editing)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
 	  "  --quiet       no request log\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
-	  "Searches the notes and labs for WORDS (kernel identifiers are kept whole).\n"
+	  "Searches the notes and labs, and your own notes ($KLAB_HOME/notes, marked\n"
+	  "`mine`), for WORDS (kernel identifiers are kept whole).\n"
 	  "  --json      print the hits as JSON\n"
 	  "  --limit N   at most N hits (1 to 1000, default 10)\n"
 	  "  --          the words that follow are words even if they start with '-'\n" },
+	{ "note", cmd_note, "new TITLE... | edit NAME | import DIR | list",
+	  "your own notes: write, edit, import (a git repository in $KLAB_HOME/notes)",
+	  "Your own notes live in $KLAB_HOME/notes/, a git repository klab keeps: every\n"
+	  "change is a commit, so `klab serve` shows each note's history (/my/NAME).\n"
+	  "Files you write there with any editor are committed by the next klab command\n"
+	  "or page that touches your notes.\n"
+	  "  new TITLE...   make NAME.md from the title (front matter: title, date), commit\n"
+	  "                 it and print its path\n"
+	  "  edit NAME      open NAME.md in $VISUAL or $EDITOR (else vi); commit on exit\n"
+	  "  import DIR     copy every *.md file of DIR into your notes, as one commit (a\n"
+	  "                 note of the same name is replaced; its history keeps the old)\n"
+	  "  list           your notes: name, last change, title\n" },
 	{ "check", cmd_check, "[--kernel PROFILE] [--json] [--source TARBALL] [--index] [FILE...]",
 	  "check the notes: front matter, links, anchors, kernel identifiers", NULL },
 	{ "ktap", cmd_ktap, "[--json] [FILE|-]",

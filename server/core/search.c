@@ -1,5 +1,6 @@
 /*
- * search.c - the FTS5 index of notes and labs and its queries (see search.h).
+ * search.c - the FTS5 index of notes and labs (and the learner's own notes, kind
+ * "mine") and its queries (see search.h).
  *
  * Tables: docs (FTS5: title, tags, body, kind and ref unindexed; rowid = docid),
  * refs (docid <-> kind, ref) and files (path, mtime, size -> docid) so that a
@@ -19,6 +20,7 @@
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
 #include "core/markdown.h"
+#include "core/mynotes.h"
 
 struct search_index {
 	sqlite3 *db;
@@ -28,6 +30,7 @@ struct search_index {
 	sqlite3_stmt *add_doc;    /* docs row */
 	sqlite3_stmt *del_ref;    /* refs row by docid */
 	sqlite3_stmt *query;      /* the search */
+	char *mine;               /* the learner's notes folder, NULL: none */
 };
 
 static const char S_schema[] =
@@ -101,6 +104,7 @@ void search_index_close(struct search_index *idx)
 	sqlite3_finalize(idx->add_doc);
 	sqlite3_finalize(idx->query);
 	sqlite3_close(idx->db);
+	free(idx->mine);
 	free(idx);
 }
 
@@ -259,7 +263,32 @@ static int S_cmp_file(const void *a, const void *b)
 	return strcmp(((const struct S_file *)a)->path, ((const struct S_file *)b)->path);
 }
 
-static void S_scan(const char *root, struct S_files *f)
+void search_index_set_mine(struct search_index *idx, const char *dir)
+{
+	free(idx->mine);
+	idx->mine = dir ? kl_strdup(dir) : NULL;
+}
+
+/* The learner's NAME.md files of dir, kind "mine". */
+static void S_scan_mine(const char *dir, struct S_files *f)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 4 || strcmp(de->d_name + len - 3, ".md") != 0)
+			continue;
+		char *name = kl_strndup(de->d_name, len - 3);
+		if (mynotes_name_ok(name))
+			S_files_add(f, kl_path_join(dir, de->d_name), "mine", name);
+		free(name);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void S_scan(const char *root, const char *mine, struct S_files *f)
 {
 	char *dir = kl_path_join(root, "notes");
 	DIR *d = opendir(dir);
@@ -289,6 +318,7 @@ static void S_scan(const char *root, struct S_files *f)
 	if (d)
 		closedir(d);
 	free(dir);
+	S_scan_mine(mine, f);
 	if (f->n)
 		qsort(f->v, f->n, sizeof(*f->v), S_cmp_file);
 }
@@ -308,6 +338,31 @@ static void S_fm_words(const struct kl_fm *fm, const char *key, struct kl_buf *o
 	}
 }
 
+/* One of the learner's notes: front matter optional, tags from `tags`. */
+static int S_index_mine(struct search_index *idx, const struct S_file *f, long long *docid,
+			struct kl_err *err)
+{
+	struct kl_buf text = KL_BUF_INIT, body = KL_BUF_INIT, tags = KL_BUF_INIT;
+	struct mynotes_doc doc;
+	struct kl_err ignored;
+	int rc = 0;
+
+	if (kl_read_file(f->path, &text, 4 << 20, &ignored) < 0)
+		goto out;
+	mynotes_doc_parse(kl_buf_str(&text), text.len, f->ref, &doc);
+	md_plain_text(kl_buf_str(&text) + doc.body_offset, text.len - doc.body_offset, &body);
+	for (size_t i = 0; i < doc.ntags; i++)
+		kl_buf_printf(&tags, "%s ", doc.tags[i]);
+	rc = S_put(idx, f->kind, f->ref, doc.title, kl_buf_str(&tags), kl_buf_str(&body), docid,
+		   err);
+	mynotes_doc_release(&doc);
+out:
+	kl_buf_release(&text);
+	kl_buf_release(&body);
+	kl_buf_release(&tags);
+	return rc;
+}
+
 /* Reads and indexes one file; *docid = 0 when it was skipped (unreadable front matter). */
 static int S_index_file(struct search_index *idx, const struct S_file *f, long long *docid,
 			struct kl_err *err)
@@ -318,6 +373,10 @@ static int S_index_file(struct search_index *idx, const struct S_file *f, long l
 	int rc = 0;
 
 	*docid = 0;
+	if (strcmp(f->kind, "mine") == 0) {
+		rc = S_index_mine(idx, f, docid, err);
+		goto out;
+	}
 	if (kl_read_file(f->path, &text, 4 << 20, &ignored) < 0 ||
 	    kl_fm_parse(kl_buf_str(&text), text.len, &fm, &ignored) < 0)
 		goto out;
@@ -356,7 +415,7 @@ int search_index_sync(struct search_index *idx, const char *root, int *changed,
 	int rc = -1, n = 0;
 	size_t i = 0;
 
-	S_scan(root, &f);
+	S_scan(root, idx->mine, &f);
 	if (S_exec(idx, "BEGIN", err) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(idx->db, "SELECT path, mtime, size, docid FROM files ORDER BY path",

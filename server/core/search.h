@@ -37,6 +37,12 @@ void search_index_close(struct search_index *idx);
 int search_index_sync(struct search_index *idx, const char *root, int *changed,
 		      struct kl_err *err);
 
+/*
+ * Also index the learner's own notes: every NAME.md of dir, kind "mine" (from
+ * the next sync on). Their front matter is optional (core/mynotes.h).
+ */
+void search_index_set_mine(struct search_index *idx, const char *dir);
+
 /* Adds or replaces one document (kind "note" or "lab", id its topic or lab id). */
 int search_index_put(struct search_index *idx, const char *kind, const char *id,
 		     const char *title, const char *tags, const char *body, struct kl_err *err);
@@ -44,7 +50,7 @@ int search_index_put(struct search_index *idx, const char *kind, const char *id,
 long search_index_count(struct search_index *idx);
 
 struct search_hit {
-	char *kind;    /* "note" or "lab" */
+	char *kind;    /* "note", "lab" or "mine" (the learner's own note) */
 	char *id;      /* topic or lab id */
 	char *title;   /* with SEARCH_MARK_ON/OFF around hits */
 	char *snippet; /* a piece of the body, marked likewise */

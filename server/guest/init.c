@@ -36,7 +36,9 @@
  *	KLAB-RUN id=ID seed=HEX time=SECONDS.NANOSECONDS
  * (a fresh run id; entropy for the RNG, added with RNDADDENTROPY; the wall
  * clock), then records (see the host's pack.h): KLAB-FILE PATH MODE SIZE and
- * SIZE bytes, KLAB-LINK PATH TARGET, and KLAB-END. /klab/plan, one of the
+ * SIZE bytes, KLAB-LINK PATH TARGET, and KLAB-END; during the run, KLAB-LAG MS:
+ * how long the VM waited for a host CPU so far (the host's lag.h), which the
+ * timeouts here do not count. /klab/plan, one of the
  * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
@@ -264,6 +266,61 @@ static int read_line(char *line, size_t size)
 	return (int)n;
 }
 
+/*
+ * The run's lag: what the host last said with KLAB-LAG, in seconds. Read
+ * without blocking from what the channel brought since the run's records.
+ */
+static double lag_s;
+static char lag_line[64];
+static size_t lag_n;
+
+static void lag_poll(void)
+{
+	for (;;) {
+		if (in_pos == in_len) {
+			struct pollfd p = { .fd = in_fd, .events = POLLIN };
+			if (in_fd < 0 || poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+				return;
+			ssize_t r = read(in_fd, in_buf, sizeof(in_buf));
+			if (r <= 0)
+				return;
+			in_pos = 0;
+			in_len = (size_t)r;
+		}
+		char c = in_buf[in_pos++];
+		if (c != '\n') {
+			if (lag_n + 1 < sizeof(lag_line))
+				lag_line[lag_n++] = c;
+			continue;
+		}
+		lag_line[lag_n] = '\0';
+		lag_n = 0;
+		long ms;
+		if (sscanf(lag_line, "KLAB-LAG %ld", &ms) != 1 || ms / 1000.0 <= lag_s)
+			continue;
+		lag_s = ms / 1000.0;
+		/* for tests that time the kernel (klab_test.h: kt_lag) */
+		int fd = open("/klab/lag.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+		if (fd >= 0) {
+			dprintf(fd, "%ld\n", ms);
+			close(fd);
+			rename("/klab/lag.tmp", "/klab/lag");
+		}
+	}
+}
+
+static double now(void);
+
+/*
+ * Seconds that count toward a timeout: the clock less the lag, so that a
+ * loaded host slows a step down without making it run out of time.
+ */
+static double counted(void)
+{
+	lag_poll();
+	return now() - lag_s;
+}
+
 /* Copies exactly n input bytes to fd (-1: drops them); -1 if the input ends first. */
 static int copy_exact(int fd, size_t n, int *write_failed)
 {
@@ -417,8 +474,6 @@ static int recv_header(void)
 	return 0;
 }
 
-static double now(void);
-
 /*
  * Runs fn(s) in a child process with a timeout, so that an oops in a module's
  * init or exit function kills the child, not PID 1, and a function that never
@@ -436,12 +491,12 @@ static int in_child(struct step *s, const char *what, int (*fn)(struct step *), 
 		emit("# %s:%s: fork: %s", what, s->name, strerror(errno));
 		return -1;
 	}
-	double deadline = now() + timeout;
+	double deadline = counted() + timeout;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
-		if (now() > deadline) {
+		if (counted() > deadline) {
 			emit("# %s:%s: did not return within %d s", what, s->name, timeout);
 			emit("# klab-timeout: %s:%s", what, s->name);
 			return -1;
@@ -539,13 +594,15 @@ static int run_test(struct step *s)
 		return -1;
 	}
 	setpgid(pid, pid);
-	double deadline = now() + s->timeout;
+	double deadline = counted() + s->timeout;
 	for (;;) {
-		double left = deadline - now();
+		double left = deadline - counted();
 		if (left <= 0) {
 			timed_out = 1;
 			break;
 		}
+		if (left > 0.5)
+			left = 0.5; /* the lag may grow meanwhile */
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		int r = poll(&p, 1, (int)(left * 1000) + 1);
 		if (r < 0 && errno == EINTR)

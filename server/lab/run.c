@@ -779,6 +779,8 @@ again:
 		S_time(r, "save", vm.save_s);
 	S_time(r, "transfer", vm.wait_s + vm.send_s);
 	S_time(r, "run", vm.run_s);
+	if (vm.lag_s >= 0.01)
+		S_time(r, "lag", vm.lag_s); /* of run: waiting for a host CPU (lag.h) */
 	if (vm.end == LAB_VM_ERROR) {
 		S_verdict(r, "infra", kl_sprintf("QEMU could not start: %s", kl_buf_str(&vm.qemu_stderr)));
 		goto grade_done;

@@ -20,6 +20,7 @@
 #include "core/catalog.h"
 #include "core/fsutil.h"
 #include "core/proc.h"
+#include "lab/lag.h"
 #include "lab/qmp.h"
 
 #define S_TAIL_MAX 6000
@@ -265,6 +266,11 @@ struct S_watch {
 	int stop;            /* the run is over */
 	enum S_outcome outcome;
 	struct S_stream console, channel;
+	struct lab_lag lag;  /* the vCPUs' wait for a host CPU since the run began */
+	double lag_at;       /* when it was last read */
+	double lag_sent;     /* the lag the guest was last told */
+	char lag_line[32];   /* "KLAB-LAG MS" being sent */
+	size_t lag_len, lag_off;
 };
 
 /* The run's header, then the records of payload(), once. -1: payload gave up. */
@@ -418,6 +424,8 @@ static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 		if (!r->boot_s)
 			r->boot_s = w->answer_at - w->start; /* a restore: to the guest's answer */
 		w->deadline = w->answer_at + o->run_timeout;
+		lab_lag_start(&w->lag, w->q->pid);
+		w->lag_at = w->answer_at;
 		return;
 	case S_PH_RUN:
 		S_tail_add(&r->tail, line, ll);
@@ -523,12 +531,14 @@ static double S_end(const struct S_watch *w)
 	const struct lab_vm_opts *o = w->run->o;
 	double end = w->deadline;
 
-	if (w->phase == S_PH_RUN && o->deadline) {
+	if (w->phase != S_PH_RUN)
+		return end;
+	if (o->deadline) {
 		double d = o->deadline(o->ctx);
 		if (d > 0 && d < end)
 			end = d;
 	}
-	return end;
+	return end + w->lag.lag; /* time the guest could not run does not count */
 }
 
 /* The next moment the loop must wake up at. */
@@ -539,6 +549,37 @@ static double S_until(const struct S_watch *w)
 	if (w->chan_done && !w->synced && w->sync_deadline < end)
 		return w->sync_deadline;
 	return end;
+}
+
+/*
+ * While the run lasts: reads the vCPUs' lag every S_LAG_EVERY seconds and,
+ * when it grew, tells the guest ("KLAB-LAG MS"), which counts its own
+ * timeouts without it (lag.h).
+ */
+#define S_LAG_EVERY 0.25
+
+static void S_lag_tick(struct S_watch *w)
+{
+	double now = kl_now();
+
+	if (w->phase != S_PH_RUN || now - w->lag_at < S_LAG_EVERY)
+		return;
+	w->lag_at = now;
+	double lag = lab_lag_read(&w->lag);
+	w->run->r->lag_s = lag;
+	if (w->lag_off == w->lag_len && lag - w->lag_sent >= 0.05) {
+		int n = snprintf(w->lag_line, sizeof(w->lag_line), "KLAB-LAG %ld\n",
+				 (long)(lag * 1000));
+		w->lag_len = n > 0 && (size_t)n < sizeof(w->lag_line) ? (size_t)n : 0;
+		w->lag_off = 0;
+		w->lag_sent = lag;
+	}
+	while (w->lag_off < w->lag_len) {
+		ssize_t n = write(w->q->chan, w->lag_line + w->lag_off, w->lag_len - w->lag_off);
+		if (n <= 0)
+			break; /* full or gone: the next tick tries again */
+		w->lag_off += (size_t)n;
+	}
 }
 
 /* Reads console and channel until this boot or restore ends. */
@@ -570,9 +611,11 @@ static void S_watch_loop(struct S_watch *w)
 			{ .fd = w->q->err, .events = POLLIN },
 			{ .fd = o->wake_fd, .events = POLLIN },
 		};
-		int rc = poll(p, 4, (int)(left * 1000) + 1);
+		double wait = w->phase == S_PH_RUN && left > S_LAG_EVERY ? S_LAG_EVERY : left;
+		int rc = poll(p, 4, (int)(wait * 1000) + 1);
 		if (rc < 0 && errno != EINTR)
 			break;
+		S_lag_tick(w);
 		if (rc <= 0)
 			continue;
 		if (p[3].revents) {
@@ -784,7 +827,8 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 	}
 	/* the run's name and folder on QEMU's command line (not part of the snapshot's key) */
 	S_push(&argv, &argc, kl_strdup("-name"));
-	S_push(&argv, &argc, kl_sprintf("klab-run-%s", r->run_id));
+	/* debug-threads names the vCPU threads "CPU n/TCG" (lag.h) */
+	S_push(&argv, &argc, kl_sprintf("klab-run-%s,debug-threads=on", r->run_id));
 	if (o->pidfile) {
 		S_push(&argv, &argc, kl_strdup("-pidfile"));
 		S_push(&argv, &argc, kl_strdup(o->pidfile));

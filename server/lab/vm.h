@@ -23,7 +23,9 @@
  * The run ends on the host's terms: when the channel said KLAB-DONE, the
  * console has shown the guest's `klab-sync: ID` (so every kernel message of
  * the run has been read), and the caller's done() is satisfied; or when
- * QEMU exits, the run timeout passes, or the caller's stop() says so.
+ * QEMU exits, the run timeout passes, or the caller's stop() says so. Time
+ * the vCPUs spent waiting for a host CPU does not count toward the timeouts,
+ * the host's or the guest's (lag.h).
  */
 #ifndef KLAB_LAB_VM_H
 #define KLAB_LAB_VM_H
@@ -94,6 +96,7 @@ struct lab_vm_result {
 	double wait_s;       /* time payload() blocked */
 	double send_s;       /* the guest ready to its answer to the header */
 	double run_s;        /* the answer to the end */
+	double lag_s;        /* of run_s, the time the vCPUs waited for a host CPU (lag.h) */
 	double total_s;      /* everything, retries included */
 	size_t console_bytes; /* console and channel */
 	struct kl_buf tail;  /* the last console and channel lines (for timeouts) */

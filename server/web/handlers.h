@@ -34,6 +34,23 @@ void web_api_search(struct web_site *site, const struct web_request *rq, struct 
 void web_api_not_found(struct web_site *site, const struct web_request *rq,
 		       struct web_reply *rp);
 
+/* pages_my.c: the learner's own notes under /my/ */
+void web_page_my_index(struct web_site *site, const struct web_request *rq,
+		       struct web_reply *rp);
+void web_page_my(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_my_new(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_my_edit(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_my_history(struct web_site *site, const struct web_request *rq,
+			 struct web_reply *rp);
+void web_page_my_commit(struct web_site *site, const struct web_request *rq,
+			struct web_reply *rp);
+void web_post_my_new(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_post_my_edit(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_post_my_preview(struct web_site *site, const struct web_request *rq,
+			 struct web_reply *rp);
+/* The "My notes" section of the home page, appended to out. */
+void web_my_home_section(struct web_site *site, struct kl_buf *out);
+
 void web_static_file(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_static_diagram(struct web_site *site, const struct web_request *rq,
 			struct web_reply *rp);

@@ -6,6 +6,7 @@
 #ifndef KLAB_WEB_PAGE_H
 #define KLAB_WEB_PAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -50,6 +51,29 @@ void web_pager(struct web_site *s, const char *prev_url, const char *prev_title,
 	       const char *next_url, const char *next_title, struct kl_buf *out);
 /* The pager of a lab page: the labs before and after it in curriculum order. */
 void web_lab_pager(struct web_site *s, const char *id, struct kl_buf *out);
+
+/*
+ * Where a note page's links go: the project's notes (/notes/ID, the source
+ * tree's history, a pager through the topics) or the learner's own
+ * (/my/NAME, their notes repository, an Edit link).
+ */
+struct web_note_view {
+	const char *base;       /* "/notes" or "/my": pages are base/ID, base/ID/history... */
+	const char *home_url;   /* the first breadcrumb: "/" or "/my" */
+	const char *home_title; /* its text: "Topics" or "My notes" */
+	struct history *history; /* the note's repository; NULL: not under version control */
+	const char *actions;    /* HTML after the History link (may be NULL) */
+	bool pager;             /* previous and next among the project's notes (n in s->notes) */
+};
+
+/* A note's page, its history and one commit's diff, as the view links them. */
+void web_note_page(struct web_site *s, const struct web_note *n, const struct web_note_view *view,
+		   struct web_reply *rp);
+void web_note_history_page(struct web_site *s, const struct web_note *n,
+			   const struct web_note_view *view, struct web_reply *rp);
+void web_note_commit_page(struct web_site *s, const struct web_note *n,
+			  const struct web_note_view *view, const char *commit,
+			  struct web_reply *rp);
 
 /*
  * The page of a search hit, down to the section its snippet comes from

@@ -95,10 +95,11 @@ static char *S_hit_needle(const char *snippet, int word_only)
 
 char *web_hit_url(struct web_site *s, const struct search_hit *h)
 {
-	int note = strcmp(h->kind, "note") == 0;
-	char *url = kl_sprintf("/%s/%s", note ? "notes" : "labs", h->id);
+	int note = strcmp(h->kind, "note") == 0, mine = strcmp(h->kind, "mine") == 0;
+	char *url = kl_sprintf("/%s/%s", note ? "notes" : mine ? "my" : "labs", h->id);
 	char *path = note ? kl_sprintf("%s/notes/%s.md", s->cfg->root, h->id)
-			  : kl_sprintf("%s/labs/%s/README.md", s->cfg->root, h->id);
+		     : mine ? kl_sprintf("%s/notes/%s.md", s->cfg->home, h->id)
+			    : kl_sprintf("%s/labs/%s/README.md", s->cfg->root, h->id);
 	struct kl_buf text = KL_BUF_INIT;
 	struct kl_fm fm;
 	struct kl_err err;
@@ -180,7 +181,9 @@ int web_render_file(struct web_site *s, const char *path, int flags, struct md_d
 		*fm_title = NULL;
 	if (kl_read_file(path, &text, 4 << 20, err) < 0)
 		goto out;
-	if (kl_fm_parse(kl_buf_str(&text), text.len, &fm, &e2) < 0) {
+	if (strncmp(kl_buf_str(&text), "---", 3) != 0)
+		memset(&fm, 0, sizeof(fm)); /* no front matter (a learner's note): all is body */
+	else if (kl_fm_parse(kl_buf_str(&text), text.len, &fm, &e2) < 0) {
 		kl_err_set(err, "%s: %s", path, e2.msg);
 		goto out;
 	}
@@ -368,6 +371,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 {
 	struct kl_buf topics = KL_BUF_INIT, labs = KL_BUF_INIT, tags = KL_BUF_INIT;
 	struct kl_buf other = KL_BUF_INIT, problems = KL_BUF_INIT, body = KL_BUF_INIT;
+	struct kl_buf mine = KL_BUF_INIT;
 	struct kl_progress *p = NULL;
 	struct kl_err err;
 	int passed = 0, points = 0, max_points = 0;
@@ -429,6 +433,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 	}
 	if (!s->nnotes)
 		web_tpl_render(s->tpls, "home:no_notes", NULL, 0, &topics);
+	web_my_home_section(s, &mine);
 	char fig[6][24];
 	snprintf(fig[0], sizeof(fig[0]), "%d", passed);
 	snprintf(fig[1], sizeof(fig[1]), "%zu", s->nlabs);
@@ -443,6 +448,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 		WEB_HTML("topics", kl_buf_str(&topics)),
 		WEB_HTML("other_labs", kl_buf_str(&other)),
 		WEB_HTML("problems", kl_buf_str(&problems)),
+		WEB_HTML("my_notes", kl_buf_str(&mine)),
 	};
 	web_tpl_render(s->tpls, "home", v, N(v), &body);
 	web_page_finish(s, rp, 200, "Topics", NULL, "home", kl_buf_str(&body));
@@ -452,6 +458,7 @@ void web_page_home(struct web_site *s, const struct web_request *rq, struct web_
 	kl_buf_release(&tags);
 	kl_buf_release(&other);
 	kl_buf_release(&problems);
+	kl_buf_release(&mine);
 	kl_buf_release(&body);
 }
 
@@ -483,18 +490,30 @@ static const struct web_note *S_note_or_error(struct web_site *s, const struct w
 	return NULL;
 }
 
+/* The project's notes: /notes/ID, the source tree's history, a pager. */
+static void S_project_view(struct web_site *s, struct web_note_view *v)
+{
+	v->base = "/notes";
+	v->home_url = "/";
+	v->home_title = "Topics";
+	v->history = s->history;
+	v->actions = NULL;
+	v->pager = true;
+}
+
 /* "Last changed ..." for a note, as HTML. */
-static void S_changed_html(struct web_site *s, const struct web_note *n, struct kl_buf *out)
+static void S_changed_html(struct web_site *s, const struct web_note *n,
+			   const struct web_note_view *view, struct kl_buf *out)
 {
 	struct history_commit *c = NULL;
 	size_t nc = 0;
 	struct kl_err err;
 
-	if (!s->history) {
+	if (!view->history) {
 		web_tpl_render(s->tpls, "note:no_git", NULL, 0, out);
 		return;
 	}
-	if (history_file(s->history, n->fm.path, &c, &nc, &err) < 0 || nc == 0) {
+	if (history_file(view->history, n->fm.path, &c, &nc, &err) < 0 || nc == 0) {
 		web_tpl_render(s->tpls, "note:uncommitted", NULL, 0, out);
 		history_commits_free(c, nc);
 		return;
@@ -507,10 +526,10 @@ static void S_changed_html(struct web_site *s, const struct web_note *n, struct 
 		WEB_TEXT("id", n->id),       WEB_TEXT("iso", iso),
 		WEB_TEXT("date", human),     WEB_TEXT("commit", c[0].id),
 		WEB_TEXT("short", short_id), WEB_TEXT("summary", c[0].summary),
-		WEB_TEXT("author", c[0].author),
+		WEB_TEXT("author", c[0].author), WEB_TEXT("base", view->base),
 	};
 	web_tpl_render(s->tpls, "note:changed", v, N(v), out);
-	if (history_file_dirty(s->history, n->fm.path))
+	if (history_file_dirty(view->history, n->fm.path))
 		web_tpl_render(s->tpls, "note:dirty", NULL, 0, out);
 	history_commits_free(c, nc);
 }
@@ -518,6 +537,17 @@ static void S_changed_html(struct web_site *s, const struct web_note *n, struct 
 void web_page_note(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
 	const struct web_note *n = S_note_or_error(s, rq, rp);
+	struct web_note_view view;
+
+	if (!n)
+		return;
+	S_project_view(s, &view);
+	web_note_page(s, n, &view, rp);
+}
+
+void web_note_page(struct web_site *s, const struct web_note *n, const struct web_note_view *view,
+		   struct web_reply *rp)
+{
 	struct kl_buf body = KL_BUF_INIT, labs = KL_BUF_INIT, chips = KL_BUF_INIT;
 	struct kl_buf changed = KL_BUF_INIT, toc = KL_BUF_INIT, tags = KL_BUF_INIT;
 	struct md_doc doc;
@@ -550,17 +580,23 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 		const struct web_var v[] = { WEB_TEXT("tag", n->fm.tags[i]) };
 		web_tpl_render(s->tpls, "home:tag", v, N(v), &tags);
 	}
-	S_changed_html(s, n, &changed);
+	S_changed_html(s, n, view, &changed);
 	/* previous and next topic, in the notes' order */
 	struct kl_buf pager = KL_BUF_INIT;
-	size_t at = (size_t)(n - s->notes);
-	char *pu = at > 0 ? kl_sprintf("/notes/%s", s->notes[at - 1].id) : NULL;
-	char *nu = at + 1 < s->nnotes ? kl_sprintf("/notes/%s", s->notes[at + 1].id) : NULL;
-	web_pager(s, pu, pu ? s->notes[at - 1].fm.title : NULL, nu,
-		  nu ? s->notes[at + 1].fm.title : NULL, &pager);
-	free(pu);
-	free(nu);
+	if (view->pager) {
+		size_t at = (size_t)(n - s->notes);
+		char *pu = at > 0 ? kl_sprintf("/notes/%s", s->notes[at - 1].id) : NULL;
+		char *nu = at + 1 < s->nnotes ? kl_sprintf("/notes/%s", s->notes[at + 1].id) : NULL;
+		web_pager(s, pu, pu ? s->notes[at - 1].fm.title : NULL, nu,
+			  nu ? s->notes[at + 1].fm.title : NULL, &pager);
+		free(pu);
+		free(nu);
+	}
 	const struct web_var v[] = {
+		WEB_TEXT("base", view->base),
+		WEB_TEXT("home_url", view->home_url),
+		WEB_TEXT("home_title", view->home_title),
+		WEB_HTML("actions", view->actions),
 		WEB_HTML("pager", kl_buf_str(&pager)),
 		WEB_TEXT("id", n->id),
 		WEB_TEXT("topic", n->fm.topic),
@@ -590,20 +626,29 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 void web_page_history(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
 	const struct web_note *n = S_note_or_error(s, rq, rp);
+	struct web_note_view view;
+
+	if (!n)
+		return;
+	S_project_view(s, &view);
+	web_note_history_page(s, n, &view, rp);
+}
+
+void web_note_history_page(struct web_site *s, const struct web_note *n,
+			   const struct web_note_view *view, struct web_reply *rp)
+{
 	struct kl_buf rows = KL_BUF_INIT, body = KL_BUF_INIT, notice = KL_BUF_INIT;
 	struct history_commit *c = NULL;
 	size_t nc = 0;
 	struct kl_err err;
 
-	if (!n)
-		return;
-	if (!s->history) {
+	if (!view->history) {
 		web_tpl_render(s->tpls, "history:no_git", NULL, 0, &notice);
-	} else if (history_file(s->history, n->fm.path, &c, &nc, &err) < 0) {
+	} else if (history_file(view->history, n->fm.path, &c, &nc, &err) < 0) {
 		web_page_error(s, rp, 500, "The history cannot be read", err.msg);
 		return;
 	} else {
-		if (history_file_dirty(s->history, n->fm.path))
+		if (history_file_dirty(view->history, n->fm.path))
 			web_tpl_render(s->tpls, "history:dirty", NULL, 0, &notice);
 		if (nc == 0)
 			web_tpl_render(s->tpls, "history:none", NULL, 0, &notice);
@@ -617,13 +662,16 @@ void web_page_history(struct web_site *s, const struct web_request *rq, struct w
 			WEB_TEXT("id", n->id),       WEB_TEXT("iso", iso),
 			WEB_TEXT("date", human),     WEB_TEXT("commit", c[i].id),
 			WEB_TEXT("short", short_id), WEB_TEXT("summary", c[i].summary),
-			WEB_TEXT("author", c[i].author),
+			WEB_TEXT("author", c[i].author), WEB_TEXT("base", view->base),
 		};
 		web_tpl_render(s->tpls, "history:row", v, N(v), &rows);
 	}
 	char count[32];
 	snprintf(count, sizeof(count), "%zu change%s", nc, nc == 1 ? "" : "s");
 	const struct web_var v[] = {
+		WEB_TEXT("base", view->base),
+		WEB_TEXT("home_url", view->home_url),
+		WEB_TEXT("home_title", view->home_title),
 		WEB_TEXT("id", n->id),
 		WEB_TEXT("title", n->fm.title),
 		WEB_TEXT("count", count),
@@ -644,15 +692,25 @@ void web_page_history(struct web_site *s, const struct web_request *rq, struct w
 void web_page_commit(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
 	const struct web_note *n = S_note_or_error(s, rq, rp);
+	struct web_note_view view;
+
+	if (!n)
+		return;
+	S_project_view(s, &view);
+	web_note_commit_page(s, n, &view, rq->params[1], rp);
+}
+
+void web_note_commit_page(struct web_site *s, const struct web_note *n,
+			  const struct web_note_view *view, const char *commit,
+			  struct web_reply *rp)
+{
 	struct kl_buf diff = KL_BUF_INIT, html = KL_BUF_INIT, body = KL_BUF_INIT;
 	struct history_commit info;
 	struct kl_err err;
 
-	if (!n)
-		return;
-	int found = s->history ? history_diff(s->history, n->fm.path, rq->params[1], &diff, &info,
-					      &err)
-			       : 0;
+	int found = view->history ? history_diff(view->history, n->fm.path, commit, &diff, &info,
+						 &err)
+				  : 0;
 	if (found < 0) {
 		web_page_error(s, rp, 500, "The change cannot be read", err.msg);
 		goto out;
@@ -669,6 +727,8 @@ void web_page_commit(struct web_site *s, const struct web_request *rq, struct we
 	snprintf(short_id, sizeof(short_id), "%.7s", info.id);
 	web_diff_html(kl_buf_str(&diff), diff.len, &html);
 	const struct web_var v[] = {
+		WEB_TEXT("base", view->base),   WEB_TEXT("home_url", view->home_url),
+		WEB_TEXT("home_title", view->home_title),
 		WEB_TEXT("id", n->id),          WEB_TEXT("title", n->fm.title),
 		WEB_TEXT("commit", info.id),    WEB_TEXT("short", short_id),
 		WEB_TEXT("summary", info.summary), WEB_TEXT("author", info.author),

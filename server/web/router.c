@@ -12,6 +12,12 @@ const struct web_route web_routes[] = {
 	{ "/notes/:topic", web_page_note },
 	{ "/notes/:topic/history", web_page_history },
 	{ "/notes/:topic/history/:commit", web_page_commit },
+	{ "/my", web_page_my_index },
+	{ "/my/new", web_page_my_new },
+	{ "/my/:name", web_page_my },
+	{ "/my/:name/edit", web_page_my_edit },
+	{ "/my/:name/history", web_page_my_history },
+	{ "/my/:name/history/:commit", web_page_my_commit },
 	{ "/labs/:id", web_page_lab },
 	{ "/labs/:id/diff", web_page_lab_diff },
 	{ "/search", web_page_search },
@@ -32,6 +38,13 @@ const struct web_route web_routes[] = {
 	{ "/static/*", web_static_file },
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);
+
+const struct web_route web_post_routes[] = {
+	{ "/my/new", web_post_my_new },
+	{ "/my/:name/edit", web_post_my_edit },
+	{ "/api/my/preview", web_post_my_preview },
+};
+const size_t web_npost_routes = sizeof(web_post_routes) / sizeof(web_post_routes[0]);
 
 int web_path_check(const char *path)
 {

@@ -21,7 +21,7 @@ struct web_request {
 	const char *params[WEB_MAX_PARAMS]; /* captured :segments and the * rest, in order */
 	size_t nparams;
 	char store[WEB_MAX_PATH];          /* where params point */
-	/* Query argument by name, NULL when absent. */
+	/* Query argument by name (a POST: form field), NULL when absent. */
 	const char *(*arg)(void *ctx, const char *name);
 	void *arg_ctx;
 };
@@ -31,6 +31,7 @@ struct web_reply {
 	const char *type;    /* Content-Type (a string constant) */
 	struct kl_buf body;  /* the body; the reply owns it */
 	int cache;           /* 1: may be kept until something changes on disk */
+	char location[512];  /* Location header when not empty (a 303 after a POST) */
 };
 
 /* A handler fills rp (status, type, body); it always answers something. */
@@ -45,6 +46,9 @@ struct web_route {
 /* The server's routes. */
 extern const struct web_route web_routes[];
 extern const size_t web_nroutes;
+/* The routes that take a POST (writes; server.c checks origin and token first). */
+extern const struct web_route web_post_routes[];
+extern const size_t web_npost_routes;
 
 /*
  * 0 when path may be routed; else the HTTP status to answer: 400 for a path

@@ -5,9 +5,12 @@
  *
  * One internal polling thread (epoll, else poll) runs every handler. The
  * handler returns MHD_YES on the first call for a request and queues its
- * response on the second, which keeps connections alive. Request bodies are
- * refused (no route takes one). All state is in struct web_server, the MHD
- * closure, used under its lock.
+ * response on the second, which keeps connections alive. Every request's
+ * Host must name the bound address (guard.h), else 421. Request bodies are
+ * taken only by POST to the write routes (web_post_routes), which also need a
+ * loopback bind, a same-origin request and the session token; GET bodies are
+ * refused. All state is in struct web_server, the MHD closure, used under its
+ * lock.
  */
 #include "web/web.h"
 
@@ -23,16 +26,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/fsutil.h"
 #include "core/markdown.h"
+#include "web/form.h"
+#include "web/guard.h"
 #include "web/handlers.h"
 #include "web/router.h"
 #include "web/site.h"
 
 #define S_CACHE_SLOTS 1024 /* power of two */
 #define S_CACHE_MAX 700    /* entries before the cache is emptied */
+#define S_POST_MAX (5 << 20) /* bytes a POST body may hold: a note and its form */
 
 static const char S_csp[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -53,6 +60,7 @@ struct web_server {
 	struct S_entry cache[S_CACHE_SLOTS];
 	size_t ncache;
 	int log;                    /* 1: access log on stderr */
+	struct web_guard guard;     /* Host rule, origin and token (site.guard points here) */
 };
 
 /* Per request, from the first handler call to the completion callback. */
@@ -62,6 +70,9 @@ struct S_req {
 	size_t bytes;
 	char method[12];
 	char path[200];
+	bool post;                  /* a POST: its body is collected in body */
+	bool too_big;               /* the body passed S_POST_MAX (dropped) */
+	struct kl_buf body;
 };
 
 /* ---------------------------------------------------------------- cache */
@@ -107,7 +118,9 @@ static void S_headers(struct MHD_Response *resp, const char *type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, "Content-Security-Policy", S_csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin: no referrer to other sites, and a same-origin POST keeps a real
+	 * Origin (under no-referrer browsers send `Origin: null`, which the guard refuses) */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 }
@@ -127,6 +140,8 @@ static struct MHD_Response *S_response(struct web_reply *rp, const char *etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	if (rp->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (rp->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp->location);
 	return resp;
 }
 
@@ -275,6 +290,68 @@ static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection 
 	return ret;
 }
 
+static const char *S_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *S_form_arg(void *ctx, const char *name)
+{
+	return web_form_get(ctx, name);
+}
+
+/* A write: a write route, loopback bind, same origin, the session's token. */
+static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *conn,
+			      struct S_req *r, const char *url)
+{
+	struct web_request rq;
+	struct web_reply rp = { 0 };
+	struct web_form form;
+	enum MHD_Result ret;
+
+	rq.nparams = 0;
+	rq.path = url;
+	const struct web_route *route =
+		web_path_check(url) ? NULL
+				    : web_route_match(web_post_routes, web_npost_routes, url, &rq);
+	if (!route)
+		return S_error(srv, conn, r, 405, "Method not allowed",
+			       "klab's pages are read with GET; only the edit pages of your notes "
+			       "take changes.");
+	if (!srv->guard.loopback)
+		return S_error(srv, conn, r, 403, "Read-only server",
+			       "This klab serves a network address, so it is read-only: nothing "
+			       "can be changed through it. Edit your notes with `klab note edit` or "
+			       "a server on 127.0.0.1.");
+	if (r->too_big)
+		return S_error(srv, conn, r, 413, "Too large", "A note holds at most 4 MB.");
+	if (!web_guard_origin_ok(&srv->guard, S_header(conn, "Origin"), S_header(conn, "Referer")))
+		return S_error(srv, conn, r, 403, "Not from this site",
+			       "Changes are taken only from klab's own pages (the request's Origin "
+			       "or Referer names another site, or none).");
+	const char *type = S_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+	bool is_form = type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
+	web_form_parse(is_form ? kl_buf_str(&r->body) : "", is_form ? r->body.len : 0, &form);
+	const char *token = S_header(conn, "X-Klab-Token");
+	if (!web_guard_token_ok(&srv->guard, token ? token : web_form_get(&form, "token"))) {
+		web_form_release(&form);
+		return S_error(srv, conn, r, 403, "Expired form",
+			       "This form is from an earlier start of `klab serve` or from another "
+			       "site. Reload the page and try again.");
+	}
+	if (web_site_refresh(&srv->site))
+		S_cache_clear(srv);
+	rq.arg = S_form_arg;
+	rq.arg_ctx = &form;
+	route->fn(&srv->site, &rq, &rp);
+	rp.cache = 0;
+	ret = S_queue_reply(srv, conn, r, NULL, &rp);
+	kl_buf_release(&rp.body);
+	web_form_release(&form);
+	S_cache_clear(srv); /* what was written shows on the next page */
+	return ret;
+}
+
 static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version,
 				const char *upload_data, size_t *upload_size, void **con_cls)
@@ -286,7 +363,6 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 	enum MHD_Result ret;
 
 	(void)version;
-	(void)upload_data;
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -295,14 +371,29 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		S_log_copy(r->method, sizeof(r->method), method);
 		S_log_copy(r->path, sizeof(r->path), url);
 		*con_cls = r;
+		pthread_mutex_lock(&srv->lock); /* the guard is filled once the port is known */
+		if (!web_guard_host_ok(&srv->guard, S_header(conn, MHD_HTTP_HEADER_HOST))) {
+			ret = S_error(srv, conn, r, 421, "Misdirected request",
+				      "This server answers only to the address it is bound to "
+				      "(for example `127.0.0.1` with its port): the request's Host "
+				      "names another.");
+			pthread_mutex_unlock(&srv->lock);
+			return ret;
+		}
+		pthread_mutex_unlock(&srv->lock);
+		r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+		if (r->post && !(cl && strtoull(cl, NULL, 10) > S_POST_MAX))
+			return MHD_YES; /* the body comes in the next calls */
 		if ((cl && strtoull(cl, NULL, 10) > 0) || te) {
 			/* Refuse the body now; the connection closes after the answer. */
 			pthread_mutex_lock(&srv->lock);
-			ret = get ? S_error(srv, conn, r, 413, "No request body here",
+			ret = r->post ? S_error(srv, conn, r, 413, "Too large",
+						"A note holds at most 4 MB.")
+			    : get ? S_error(srv, conn, r, 413, "No request body here",
 					    "klab's pages take no request body.")
 				  : S_error(srv, conn, r, 405, "Method not allowed",
 					    "klab's pages are read with GET.");
@@ -312,11 +403,17 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES; /* queue on the next call: keeps the connection alive */
 	}
 	if (*upload_size) {
+		if (r->post && r->body.len + *upload_size <= S_POST_MAX)
+			kl_buf_add(&r->body, upload_data, *upload_size);
+		else if (r->post)
+			r->too_big = true;
 		*upload_size = 0; /* unannounced body: dropped, answered below */
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&srv->lock);
-	if (!get)
+	if (r->post)
+		ret = S_post(srv, conn, r, url);
+	else if (!get)
 		ret = S_error(srv, conn, r, 405, "Method not allowed",
 			      "klab's pages are read with GET.");
 	else
@@ -358,6 +455,7 @@ static void S_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		fprintf(stderr, "%s [%s] \"%s %s\" %d %zu %.2fms\n", ip, when, r->method, r->path,
 			r->status ? r->status : 499, r->bytes, ms);
 	}
+	kl_buf_release(&r->body);
 	free(r);
 	*con_cls = NULL;
 }
@@ -427,6 +525,7 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	}
 	if (web_site_open(&srv->site, cfg, err) < 0)
 		goto out_free;
+	srv->site.guard = &srv->guard;
 	if (!S_loopback(bind))
 		fprintf(stderr,
 			"klab: WARNING: serving on %s, not on loopback: anyone who can reach this "
@@ -479,6 +578,15 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	int port = info ? info->port : opt->port;
+	/* until here the guard holds no host: a request before the port is known gets 421 */
+	pthread_mutex_lock(&srv->lock);
+	rc = web_guard_init(&srv->guard, bind, port, err);
+	pthread_mutex_unlock(&srv->lock);
+	if (rc < 0) {
+		MHD_stop_daemon(d);
+		goto out_mask;
+	}
+	rc = -1;
 	if (flags & MHD_USE_IPv6)
 		printf("klab: serving http://[%s]:%d/\n", bind, port);
 	else
@@ -493,6 +601,7 @@ out_mask:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	S_cache_clear(srv);
 	web_site_close(&srv->site);
+	web_guard_release(&srv->guard);
 out_free:
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

@@ -11,6 +11,7 @@
 
 #include "check/check.h"
 #include "core/fsutil.h"
+#include "core/mynotes.h"
 #include "xref/xref.h"
 
 static void S_problem(struct web_site *s, const char *msg)
@@ -231,6 +232,30 @@ static void S_watch_all(struct web_site *s)
 	free(labs);
 	if (s->diagram_dir)
 		fswatch_add(s->watch, s->diagram_dir, 0);
+	if (s->my)
+		fswatch_add(s->watch, mynotes_dir(s->my), 0);
+}
+
+/*
+ * The learner's notes: opened (and created) at start; a failure is a problem
+ * the pages show, never a reason not to serve. Files another editor wrote
+ * there are committed when the file watch sees them, at the next request.
+ */
+static void S_my_open(struct web_site *s)
+{
+	struct kl_err err;
+
+	if (mynotes_open(s->cfg->home, &s->my, &err) < 0) {
+		s->my_problem = kl_strdup(err.msg);
+		return;
+	}
+	if (history_open(mynotes_dir(s->my), &s->my_history, &err) < 0) {
+		s->my_problem = kl_strdup(err.msg);
+		mynotes_close(s->my);
+		s->my = NULL;
+		return;
+	}
+	search_index_set_mine(s->search, mynotes_dir(s->my));
 }
 
 /*
@@ -245,7 +270,9 @@ static int S_load(struct web_site *s, struct kl_err *err)
 
 	S_catalog_free(s);
 	S_catalog_load(s);
-	if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
+	if (s->my && mynotes_commit_all(s->my, "Pick up changes made outside klab", NULL, err) < 0)
+		rc = -1;
+	else if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
 		rc = -1;
 	else if (web_tpls_load(dir, &t, err) < 0)
 		rc = -1;
@@ -283,6 +310,7 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 	if (fswatch_open(&s->watch, err) < 0 || search_index_open(&s->search, err) < 0 ||
 	    history_open(cfg->root, &s->history, err) < 0)
 		goto out_close;
+	S_my_open(s);
 	S_watch_all(s);
 	s->gen = fswatch_generation(s->watch);
 	if (S_load(s, err) < 0)
@@ -299,6 +327,9 @@ void web_site_close(struct web_site *s)
 	web_tpls_free(s->tpls);
 	search_index_close(s->search);
 	history_close(s->history);
+	history_close(s->my_history);
+	mynotes_close(s->my);
+	free(s->my_problem);
 	xref_close(s->xref);
 	if (s->check)
 		check_kernel_release(s->check);

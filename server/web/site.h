@@ -19,6 +19,8 @@
 #include "core/fswatch.h"
 #include "web/tpl.h"
 
+struct mynotes;
+struct web_guard;
 struct xref;
 struct check_kernel;
 
@@ -47,6 +49,11 @@ struct web_site {
 	size_t nproblems;
 	struct search_index *search;
 	struct history *history; /* NULL when the tree is not in git */
+	struct mynotes *my;      /* the learner's notes ($KLAB_HOME/notes), NULL when they cannot
+				    be opened (my_problem says why) */
+	char *my_problem;
+	struct history *my_history; /* their history (the same repository) */
+	const struct web_guard *guard; /* set by the server: Host rule, writes, token */
 	char *static_dir;        /* real path of root/static */
 	char *diagram_dir;       /* real path of bindir/diagrams, NULL when missing */
 	struct md_resolver resolver;

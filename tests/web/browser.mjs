@@ -6,32 +6,12 @@
 // phone, go to the folder given.
 //
 // usage: node browser.mjs BASE_URL SHOT_DIR CHROMIUM_PATH PROFILE_DIR
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import path from 'node:path';
+import { openBrowser } from './chromium.mjs';
 
 const [base, shots, executablePath, profile] = process.argv.slice(2);
-const problems = [];
-
-function watch(page) {
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
-
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 860 },
-});
+const { context, page, problems, shot } = await openBrowser(shots, executablePath, profile);
 try {
-  const page = context.pages()[0] || await context.newPage();
-  watch(page);
-
   // Home: topics in order, lab status.
   await page.goto(base + '/');
   await page.waitForSelector('.topic');

@@ -7,6 +7,7 @@ repository twice so the history pages have something to show. KLAB_HOME gets
 a progress store with two attempts of modules-01 and an attempts repository
 with their sources, as `klab run` would leave them. Only the standard library.
 """
+import argparse
 import http.client
 import os
 import re
@@ -14,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -251,7 +253,9 @@ class Server:
         own = conn is None
         c = conn or http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            c.putrequest(method, path, skip_accept_encoding=True)
+            # a Host given replaces http.client's own (never two Host headers)
+            c.putrequest(method, path, skip_accept_encoding=True,
+                         skip_host=any(k.lower() == "host" for k in (headers or {})))
             for k, v in (headers or {}).items():
                 c.putheader(k, v)
             if body is not None:
@@ -310,3 +314,52 @@ def browser_tools(here):
               % CHROMIUM)
         return None
     return node
+
+
+def test_args():
+    """--klab and --src of a unittest script (klab made absolute), and the argv left for
+    unittest.main."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--klab", required=True)
+    ap.add_argument("--src", required=True)
+    args, rest = ap.parse_known_args()
+    args.klab = os.path.abspath(args.klab)
+    return args, [sys.argv[0]] + rest
+
+
+def browser_main(script, make_tree, prepare=None, check=None, timeout=240):
+    """The main of a real-browser test: --klab, --src, --shots; exits 77 (skipped) without
+    node, playwright-core or Chromium. Serves make_tree(src, bindir) (with .base, .env,
+    .remove()) and runs the node script (BASE_URL SHOT_DIR CHROMIUM PROFILE) against it.
+    prepare(args, tree) may set the tree up first (non-zero: fail); check(tree), run when
+    the script passed, returns the exit status. Prints the count line ctest shows."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--klab", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--shots", required=True)
+    args = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    node = browser_tools(here)
+    if not node:
+        return 77
+    args.klab = os.path.abspath(args.klab)
+    shots = os.path.abspath(args.shots)
+    os.makedirs(shots, exist_ok=True)
+    tree = make_tree(args.src, os.path.dirname(args.klab))
+    srv = None
+    rc = 1
+    try:
+        if prepare and prepare(args, tree) != 0:
+            return 1
+        srv = Server(args.klab, tree)
+        p = subprocess.run([node, os.path.join(here, script), srv.url, shots, CHROMIUM,
+                            os.path.join(tree.base, "chromium-profile")],
+                           cwd=here, timeout=timeout)
+        rc = p.returncode
+        if rc == 0 and check:
+            rc = check(tree)
+    finally:
+        rc = stop_clean(srv, rc)
+        tree.remove()
+    print("1 passed, 0 failed" if rc == 0 else "0 passed, 1 failed")
+    return rc

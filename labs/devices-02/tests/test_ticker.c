@@ -28,19 +28,22 @@ static long ticks(void)
 	return *end == '\0' && v >= 0 ? v : -1;
 }
 
-/* Ticks per second over about ms milliseconds; -1 if the count cannot be read. */
+/*
+ * Ticks per second over about ms milliseconds of time the VM really ran (a
+ * loaded host's lag taken out); -1 if the count cannot be read.
+ */
 static double rate(int ms, long *counted)
 {
 	long t0 = ticks();
-	double s0 = kt_now();
+	double s0 = kt_now(), l0 = kt_lag();
 
 	kt_msleep(ms);
 	long t1 = ticks();
-	double s1 = kt_now();
+	double s1 = kt_now(), ran = s1 - s0 - (kt_lag() - l0);
 	*counted = t1 - t0;
 	if (t0 < 0 || t1 < 0)
 		return -1;
-	return (t1 - t0) / (s1 - s0);
+	return (t1 - t0) / (ran > 0.1 ? ran : 0.1);
 }
 
 static long fault_taint(void)

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -208,7 +209,26 @@ static void shrink_slabs(void)
 	}
 	if (d)
 		closedir(d);
-	kt_msleep(50);
+}
+
+/*
+ * Free pages once what was freed lately has landed: frees wait for an RCU
+ * grace period, then in KASAN's quarantine, then in empty slabs. Shrinks and
+ * reads again until two readings agree within 2 pages (at most 1 s).
+ */
+static long settled_free_pages(void)
+{
+	long prev = -1, now = -1;
+
+	for (int i = 0; i < 10; i++) {
+		shrink_slabs();
+		now = free_pages();
+		if (now < 0 || (prev >= 0 && labs(now - prev) <= 2))
+			break;
+		prev = now;
+		kt_msleep(100);
+	}
+	return now;
 }
 
 /* Loads and unloads the module n times: 0, or -errno of the first failure. */
@@ -224,31 +244,45 @@ static int cycle(int n)
 	return 0;
 }
 
+/* Pages lost over n loads and unloads (*rc: the first failure), or LONG_MIN. */
+static long pages_lost(int n, int *rc)
+{
+	long before = settled_free_pages();
+
+	*rc = cycle(n);
+	long after = settled_free_pages();
+
+	return before < 0 || after < 0 ? LONG_MIN : before - after;
+}
+
 /*
  * Unloading frees the buffer. Neither the mapping (a PFN map) nor kmemleak (it
  * does not track page allocations) can tell, so free memory does: after a
- * warm-up, CYCLES loads and unloads may not lose CYCLES * 4 pages, which a
- * buffer never freed does.
+ * warm-up, CYCLES loads and unloads may not lose 3/4 of CYCLES * 4 pages,
+ * what a buffer never freed loses. The kernel's own bookkeeping (page tables
+ * of fresh module addresses, caches refilled) loses pages too: up to 2 a
+ * cycle were seen, mostly in the first measure after the warm-up. So a loss
+ * that big is measured twice before it counts.
  */
 #define CYCLES 16
 
 static void check_frees_buffer(void)
 {
+	const long most = CYCLES * 4 * 3 / 4;
 	int rc = cycle(2);
-	shrink_slabs();
-	long before = free_pages();
-	if (rc == 0)
-		rc = cycle(CYCLES);
-	shrink_slabs();
-	long after = free_pages();
+	long lost = LONG_MIN, again = LONG_MIN;
 
-	if (before < 0 || after < 0)
+	if (rc == 0)
+		lost = pages_lost(CYCLES, &rc);
+	if (rc == 0 && lost >= most)
+		again = pages_lost(CYCLES, &rc);
+	if (rc == 0 && (lost == LONG_MIN || (lost >= most && again == LONG_MIN)))
 		kt_check("frees_buffer", 0, "cannot read /proc/zoneinfo");
 	else
-		kt_check("frees_buffer", rc == 0 && before - after < CYCLES * 4 / 2,
-			 "loaded and unloaded mmapbuf %d times (%s): %ld pages were lost (a buffer "
-			 "not freed at unload loses %d each time)", CYCLES,
-			 rc ? strerror(-rc) : "ok", before - after, 4);
+		kt_check("frees_buffer", rc == 0 && (lost < most || again < most),
+			 "loaded and unloaded mmapbuf %d times (%s): %ld pages were lost, and %ld "
+			 "the next %d times (a buffer not freed at unload loses %d each time)",
+			 CYCLES, rc ? strerror(-rc) : "ok", lost, again, CYCLES, 4);
 }
 
 int main(void)
