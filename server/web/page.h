@@ -64,6 +64,7 @@ struct web_note_view {
 	struct history *history; /* the note's repository; NULL: not under version control */
 	const char *actions;    /* HTML after the History link (may be NULL) */
 	bool pager;             /* previous and next among the project's notes (n in s->notes) */
+	bool prose;             /* mark unknown kernel names in prose too (a learner's note) */
 };
 
 /* A note's page, its history and one commit's diff, as the view links them. */

@@ -499,6 +499,7 @@ static void S_project_view(struct web_site *s, struct web_note_view *v)
 	v->history = s->history;
 	v->actions = NULL;
 	v->pager = true;
+	v->prose = false; /* the course keeps kernel names in code spans */
 }
 
 /* "Last changed ..." for a note, as HTML. */
@@ -555,7 +556,8 @@ void web_note_page(struct web_site *s, const struct web_note *n, const struct we
 
 	if (!n)
 		return;
-	if (web_render_file(s, n->fm.path, MD_DROP_TITLE | WEB_RENDER_CHECK, &doc, NULL, &err) < 0) {
+	int check = view->prose ? WEB_RENDER_CHECK_PROSE : WEB_RENDER_CHECK;
+	if (web_render_file(s, n->fm.path, MD_DROP_TITLE | check, &doc, NULL, &err) < 0) {
 		web_page_error(s, rp, 500, "This note cannot be read", err.msg);
 		return;
 	}

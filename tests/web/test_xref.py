@@ -59,6 +59,13 @@ class XrefTest(unittest.TestCase):
         for index in ("xref", "kindex"):
             os.symlink(os.path.join(cache, index), os.path.join(cls.tree.cache, index))
         cls.tree.write("notes/gamma.md", GAMMA)
+        # a learner's own note: the seed study notes, prose and all
+        mine = os.path.join(cls.tree.home, "notes")
+        os.makedirs(mine)
+        with open(os.path.join(ARGS.src, "tests", "check", "seed", "kernel-notes.md")) as f:
+            seed = f.read()
+        with open(os.path.join(mine, "kernel-notes.md"), "w") as f:
+            f.write(seed)
         cls.srv = klabtree.Server(ARGS.klab, cls.tree)
 
     @classmethod
@@ -197,6 +204,20 @@ class XrefTest(unittest.TestCase):
         self.assertEqual(body.count('class="ident-unknown"'), 4)
         _, body = self.page("/notes/alpha")
         self.assertNotIn("ident-unknown", body)
+
+    def test_unknown_names_marked_on_my_pages(self):
+        _, body = self.page("/my/kernel-notes")
+        mark = '<span class="ident-unknown" title="unknown identifier, did you mean %s?">%s</span>'
+        # the names the seed misspells, in its prose, each marked with the real one
+        self.assertIn(mark % ("get_signal", "get_signal_deliver") + "()", body)
+        self.assertIn(mark % ("do_group_exit", "do_greoup_exit") + "()", body)
+        self.assertIn(mark % ("signal_struct", "signal_sturct"), body)
+        self.assertIn('<span class="ident-unknown" title="unknown identifier: not in the 6.1 '
+                      'kernel">do_siganl</span>', body)
+        # real names in its prose are left alone
+        self.assertIn("ppp_channel_ops", body)
+        self.assertNotIn('ident-unknown" title="unknown identifier: not in the 6.1 kernel">'
+                         'ppp_channel_ops', body)
 
     def test_links_from_notes_and_readmes(self):
         _, body = self.page("/notes/alpha")
