@@ -18,6 +18,7 @@
 #include "core/catalog.h"
 #include "check/check.h"
 #include "core/fsutil.h"
+#include "tree.h"
 #include "xref/kindex.h"
 
 /* ---- code spans ---- */
@@ -357,19 +358,6 @@ struct S_tree {
 	struct check_kernel kernel;
 };
 
-static void S_write(const char *dir, const char *rel, const char *text)
-{
-	char *path = kl_path_join(dir, rel);
-	char *slash = strrchr(path, '/');
-	struct kl_err err;
-
-	*slash = '\0';
-	assert_int_equal(kl_mkdir_p(path, 0755, &err), 0);
-	*slash = '/';
-	assert_int_equal(kl_write_file(path, text, strlen(text), &err), 0);
-	free(path);
-}
-
 static int S_tree_setup(void **state)
 {
 	static struct S_tree t;
@@ -392,10 +380,10 @@ static int S_tree_setup(void **state)
 		fail_msg("%s", err.msg);
 	t.kernel.version = kl_strdup("6.1");
 
-	S_write(t.dir, "labs/good-01/README.md", "---\nid: good-01\n---\n");
-	S_write(t.dir, "labs/lonely-01/README.md", "---\nid: lonely-01\n---\n");
-	S_write(t.dir, "static/diagrams/walk.dot", "digraph { a -> b }\n");
-	S_write(t.dir, "notes/alpha.md",
+	tree_write(t.dir, "labs/good-01/README.md", "---\nid: good-01\n---\n");
+	tree_write(t.dir, "labs/lonely-01/README.md", "---\nid: lonely-01\n---\n");
+	tree_write(t.dir, "static/diagrams/walk.dot", "digraph { a -> b }\n");
+	tree_write(t.dir, "notes/alpha.md",
 		"---\n"
 		"title: Alpha\n"
 		"topic: alpha\n"
@@ -427,7 +415,7 @@ static int S_tree_setup(void **state)
 		"   `schedule()`\n"
 		"\n"
 		"   </details>\n");
-	S_write(t.dir, "notes/beta.md",
+	tree_write(t.dir, "notes/beta.md",
 		"---\n"
 		"title: Beta\n"
 		"topic: gamma\n"
@@ -451,7 +439,7 @@ static int S_tree_setup(void **state)
 		"<summary>Never closed</summary>\n"
 		"\n"
 		"answer\n");
-	S_write(t.dir, "mine/blog.md",
+	tree_write(t.dir, "mine/blog.md",
 		"---\n"
 		"tags: kernel\n"
 		"title: kernel\n"
@@ -466,7 +454,7 @@ static int S_tree_setup(void **state)
 		"#Hacking\n"
 		"shedule() then task_struct, then tsk->pid and no_such_word,\n"
 		"`struct task_struct` and `shedule()`; see https://x.org/some_page.\n");
-	S_write(t.dir, "mine/bare.md", "no front matter: shedule()\n");
+	tree_write(t.dir, "mine/bare.md", "no front matter: shedule()\n");
 	*state = &t;
 	return 0;
 }
@@ -732,11 +720,11 @@ static void test_index_build(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	S_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
-	S_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
-	S_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
-	S_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
-	S_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
+	tree_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
+	tree_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
+	tree_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
+	tree_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
+	tree_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
 	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
 	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
 	assert_int_equal(system(cmd), 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "tree.h"
 #include "core/markdown.h"
 #include "xref/db.h"
 #include "xref/lex.h"
@@ -204,19 +205,6 @@ static void test_md_code_links(void **state)
 
 /* ---- a small tree built into an index (ctags, chunks, rows, the lock) ---- */
 
-static void S_write(const char *dir, const char *rel, const char *text)
-{
-	char *path = kl_path_join(dir, rel);
-	char *slash = strrchr(path, '/');
-	struct kl_err err;
-
-	*slash = '\0';
-	assert_int_equal(kl_mkdir_p(path, 0755, &err), 0);
-	*slash = '/';
-	assert_int_equal(kl_write_file(path, text, strlen(text), &err), 0);
-	free(path);
-}
-
 static void test_build_small(void **state)
 {
 	char dir[] = "/tmp/klab-test-xref.XXXXXX";
@@ -229,15 +217,15 @@ static void test_build_small(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	S_write(dir, "src/linux-source-9.9/include/linux/ops.h",
+	tree_write(dir, "src/linux-source-9.9/include/linux/ops.h",
 		"struct ops {\n\tint (*go)(int);\n};\n#define OPS_MAX 4\n");
-	S_write(dir, "src/linux-source-9.9/kernel/a.c",
+	tree_write(dir, "src/linux-source-9.9/kernel/a.c",
 		"#include <linux/ops.h>\n"
 		"static int go_a(int n)\n{\n\treturn n + OPS_MAX;\n}\n"
 		"static struct ops a_ops = {\n\t.go = go_a,\n};\n");
-	S_write(dir, "src/linux-source-9.9/arch/arm64/b.c", "int arm_only(void) { return 0; }\n");
-	S_write(dir, "cache/xref/linux-source-9.9-1-2.v1.db", "stale");
-	S_write(dir, "cache/xref/linux-source-9.9-3-4.v2.db.tmp", "killed");
+	tree_write(dir, "src/linux-source-9.9/arch/arm64/b.c", "int arm_only(void) { return 0; }\n");
+	tree_write(dir, "cache/xref/linux-source-9.9-1-2.v1.db", "stale");
+	tree_write(dir, "cache/xref/linux-source-9.9-3-4.v2.db.tmp", "killed");
 	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
 	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
 	assert_int_equal(system(cmd), 0);
