@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
 #include "lab/profile.h"
 
@@ -21,8 +21,10 @@ static const char S_help[] =
 	"\n"
 	"Checks the notes (FILE..., default every notes/*.md) and prints each problem as\n"
 	"file:line: message, then a summary; exit status 1 when there is any problem.\n"
+	"A FILE outside notes/ is your own note: any Markdown file.\n"
 	"  --kernel PROFILE  the lab kernel (kernels/PROFILE.yaml, default cloud)\n"
-	"  --json            print the problems as a JSON array of {file, line, kind, message}\n"
+	"  --json            print the problems as a JSON array of {file, line, kind, message};\n"
+	"                    an identifier also has name and suggestion (null when none)\n"
 	"  --source TARBALL  the kernel source (default " S_SOURCE ")\n"
 	"  --index           only build the kernel identifier index (if missing) and say so\n"
 	"\n"
@@ -53,7 +55,16 @@ static const char S_help[] =
 	"                             struct member or variable\n"
 	"  Not checked: man pages (`sigaction(2)`), spans with spaces other than\n"
 	"  `struct x`, words without '_', fenced code blocks. Keep user-space names out of\n"
-	"  checked spans (write them as man pages or plain text).\n";
+	"  checked spans (write them as man pages or plain text).\n"
+	"  Every unknown name gets the kernel's nearest real one: \"did you mean `x`?\"\n"
+	"\n"
+	"Your own notes (a FILE outside notes/):\n"
+	"  front matter  optional; Hexo's and Jekyll's keys are accepted (title, date,\n"
+	"                category/categories, tags as a list or a word, layout, ...): a date\n"
+	"                must be one, a near-miss of a known key is reported (`titel`)\n"
+	"  prose         words that look like kernel names are checked as code spans are:\n"
+	"                snake_case with a '_' inside (get_signal), or any word followed by\n"
+	"                `()`; not parts of paths, file names, URLs, options, hyphenations\n";
 
 int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 {
@@ -139,10 +150,11 @@ int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 	if (k.map_symbols)
 		snprintf(map, sizeof(map), "%zu System.map symbols", k.map_symbols);
 	fprintf(as_json ? stderr : stdout,
-		"klab check: %zu problem%s in %zu note%s (%zu links, %zu code spans checked "
-		"against Linux %s %s: %zu source names, %zu exports, %zu generated headers, %s)\n",
+		"klab check: %zu problem%s in %zu note%s (%zu links, %zu code spans and %zu words "
+		"checked against Linux %s %s: %zu source names, %zu exports, %zu generated "
+		"headers, %s)\n",
 		rep.n, rep.n == 1 ? "" : "s", rep.notes, rep.notes == 1 ? "" : "s", rep.links,
-		rep.spans, k.version, p.release, k.source_names, k.exports, k.headers, map);
+		rep.spans, rep.words, k.version, p.release, k.source_names, k.exports, k.headers, map);
 	rc = rep.n ? 1 : 0;
 out:
 	kl_buf_release(&json);

@@ -15,38 +15,53 @@
 #include "xref/xref.h"
 
 /* One kernel frame of a fault: where the source index says its function is. */
-static void S_frame_source(struct xref *x, const struct lab_frame *fr, int *shown, FILE *out)
+static void S_frame_source(struct xref *x, struct lab_frame *fr, int *found)
 {
-	char *file = NULL;
-	int line = 0;
-
-	if (!fr->func || fr->module || xref_function(x, fr->func, &file, &line) == 0)
+	if (!fr->func || fr->module || fr->source ||
+	    xref_function(x, fr->func, &fr->source, &fr->source_line) == 0)
 		return;
-	if ((*shown)++ == 0)
-		fputs("kernel frames in the lab kernel's source (`klab serve`, then the path):\n", out);
-	fprintf(out, "  %-28s %s:%d  /source/%s#L%d\n", fr->func, file, line, file, line);
-	free(file);
+	(*found)++;
 }
 
-/* After a fault report: the kernel's own frames linked to the source pages. */
-static void S_fault_sources(const struct kl_config *cfg, const struct lab_fault *f, FILE *out)
+/*
+ * The fault's kernel frames (its RIP, then the reliable ones of its traces, at most
+ * 12) with their place in the lab kernel's source, for the text and the JSON.
+ */
+static void S_fault_sources(const struct kl_config *cfg, struct lab_fault *f)
 {
 	struct xref *x = NULL;
 	struct kl_err err;
 	char *path = NULL;
-	int shown = 0;
+	int found = 0;
 
 	if (xref_path(cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) < 0 || !kl_is_file(path) ||
 	    xref_open(path, &x, &err) < 0) {
 		free(path);
 		return;
 	}
-	S_frame_source(x, &f->rip, &shown, out);
-	for (size_t i = 0; i < f->ntrace && shown < 12; i++)
+	S_frame_source(x, &f->rip, &found);
+	for (size_t i = 0; i < f->ntrace && found < 12; i++)
 		if (f->trace[i].reliable)
-			S_frame_source(x, &f->trace[i], &shown, out);
+			S_frame_source(x, &f->trace[i], &found);
 	xref_close(x);
 	free(path);
+}
+
+/* After a fault report: the kernel's own frames linked to the source pages. */
+static void S_print_sources(const struct lab_fault *f, FILE *out)
+{
+	int shown = 0;
+
+	for (size_t i = 0; i <= f->ntrace; i++) {
+		const struct lab_frame *fr = i == 0 ? &f->rip : &f->trace[i - 1];
+		if (!fr->source)
+			continue;
+		if (shown++ == 0)
+			fputs("kernel frames in the lab kernel's source (`klab serve`, then the "
+			      "path):\n", out);
+		fprintf(out, "  %-28s %s:%d  /source/%s#L%d\n", fr->func, fr->source,
+			fr->source_line, fr->source, fr->source_line);
+	}
 }
 
 int cmd_run(int argc, char **argv, const struct kl_config *cfg)
@@ -112,6 +127,8 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		lab_run_result_release(&r);
 		return rc;
 	}
+	if (r.fault.kind != LAB_FAULT_NONE)
+		S_fault_sources(cfg, &r.fault);
 	if (json) {
 		struct kl_buf b = KL_BUF_INIT;
 		lab_report_json(&r, &b);
@@ -119,8 +136,7 @@ int cmd_run(int argc, char **argv, const struct kl_config *cfg)
 		kl_buf_release(&b);
 	} else {
 		lab_report_human(&r, stdout, o.color, log);
-		if (r.fault.kind != LAB_FAULT_NONE)
-			S_fault_sources(cfg, &r.fault, stdout);
+		S_print_sources(&r.fault, stdout);
 	}
 	int rc = lab_run_exit_status(&r);
 	if (junit) {

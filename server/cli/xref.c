@@ -23,7 +23,8 @@ static const char S_help[] =
 	"initializers `.member = value` that fill it. NAME may be TYPE.MEMBER:\n"
 	"  klab xref ppp_channel_ops.start_xmit   the member and every driver's start_xmit\n"
 	"  klab xref task_struct                  the struct, and where it is used\n"
-	"References come 200 files a page (--page N). The index is built once into\n"
+	"Lists come a page at a time (--page N): 200 definitions, the references of 200\n"
+	"files, 500 initializers. The index is built once into\n"
 	"$KLAB_CACHE/xref/ (a few minutes); --build only builds it.\n"
 	"  --json  {\"name\", \"definitions\": [{file, line, kind}], \"references\": [{file,\n"
 	"          line}], \"initializers\": [{file, line, variable, value, ...}], ...}\n";
@@ -41,10 +42,14 @@ static int S_open(const struct kl_config *cfg, const char *source, struct xref *
 		return cli_fail("%s", err.msg);
 	if (built)
 		fprintf(stderr,
-			"klab xref: index built in %.1f s (ctags %.1f s): %zu files (%zu MB), "
+			"klab xref: index built in %.1f s (reading the source %.1f s, ctags %.1f s, "
+			"rows %.1f s, indexes %.1f s; CPU %.1f + %.1f + %.1f + %.1f s): "
+			"%zu files (%zu MB), "
 			"%zu names, %zu definitions, %zu references in %zu (name, file) rows, "
 			"%zu initializers, %zu kernel-doc comments; %s is %lld MB\n",
-			st.seconds, st.ctags_seconds, st.files, st.bytes >> 20, st.names, st.defs,
+			st.seconds, st.read_seconds, st.ctags_seconds, st.rows_seconds,
+			st.index_seconds, st.read_cpu, st.ctags_cpu, st.rows_cpu, st.index_cpu,
+			st.files, st.bytes >> 20, st.names, st.defs,
 			st.refs, st.ref_rows, st.inits, st.docs, path, st.db_bytes >> 20);
 	if (x && xref_open(path, x, &err) < 0)
 		rc = cli_fail("%s", err.msg);

@@ -612,6 +612,21 @@ static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 	return true;
 }
 
+/* node inside a custom inline node with on_enter/on_exit, when its parent takes one. */
+static void S_wrap(cmark_node *node, const char *enter, const char *exit)
+{
+	cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+
+	cmark_node_set_on_enter(c, enter);
+	cmark_node_set_on_exit(c, exit);
+	if (cmark_node_insert_before(node, c)) {
+		cmark_node_unlink(node);
+		cmark_node_append_child(c, node);
+	} else {
+		cmark_node_free(c);
+	}
+}
+
 /*
  * A diagram: the image inside a link to itself at full size (a phone shows it
  * whole, too small to read; klab.js opens the link in an overlay), marked so
@@ -620,19 +635,11 @@ static bool S_replace(cmark_node *node, cmark_node_type t, const char *enter, co
 static void S_diagram(cmark_node *img, const char *href)
 {
 	struct kl_buf enter = KL_BUF_INIT;
-	cmark_node *a = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
 
 	kl_buf_puts(&enter, "<a class=\"diagram\" href=\"");
 	kl_buf_puts_html(&enter, href);
 	kl_buf_puts(&enter, "\" title=\"Open the diagram full size\">");
-	cmark_node_set_on_enter(a, kl_buf_str(&enter));
-	cmark_node_set_on_exit(a, "</a>");
-	if (cmark_node_insert_before(img, a)) {
-		cmark_node_unlink(img);
-		cmark_node_append_child(a, img);
-	} else {
-		cmark_node_free(a);
-	}
+	S_wrap(img, kl_buf_str(&enter), "</a>");
 	kl_buf_release(&enter);
 }
 
@@ -704,6 +711,104 @@ static void S_code_links(struct S_nodes *spans, const struct md_resolver *res)
 			cmark_node_free(link);
 		free(url);
 	}
+}
+
+/* The mark for a code span's text: `x`, `x(...)`, `struct x` (union, enum) name x. */
+static const struct md_mark *S_span_mark(const struct md_resolver *res, const char *code)
+{
+	for (const char *tag = code; (tag = strchr(tag, ' ')); tag++)
+		code = tag + 1; /* `struct x`: x */
+	size_t n = strcspn(code, "(");
+
+	for (size_t i = 0; i < res->nmarks; i++)
+		if (strlen(res->marks[i].word) == n && memcmp(res->marks[i].word, code, n) == 0)
+			return &res->marks[i];
+	return NULL;
+}
+
+/* node wrapped in the quiet span of mark m, when its parent takes one. */
+static void S_wrap_mark(cmark_node *node, const struct md_mark *m)
+{
+	struct kl_buf enter = KL_BUF_INIT;
+
+	kl_buf_puts(&enter, "<span class=\"ident-unknown\" title=\"");
+	kl_buf_puts_html(&enter, m->title);
+	kl_buf_puts(&enter, "\">");
+	S_wrap(node, kl_buf_str(&enter), "</span>");
+	kl_buf_release(&enter);
+}
+
+static bool S_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* The first whole word of text that a mark names: its mark, *at and *len. */
+static const struct md_mark *S_text_mark(const struct md_resolver *res, const char *text,
+					 size_t *at, size_t *len)
+{
+	const struct md_mark *best = NULL;
+
+	for (size_t i = 0; i < res->nmarks; i++) {
+		size_t n = strlen(res->marks[i].word);
+		for (const char *p = text; n && (p = strstr(p, res->marks[i].word)); p++) {
+			if ((p > text && S_word_char(p[-1])) || S_word_char(p[n]))
+				continue;
+			if (!best || (size_t)(p - text) < *at) {
+				best = &res->marks[i];
+				*at = (size_t)(p - text);
+				*len = n;
+			}
+			break;
+		}
+	}
+	return best;
+}
+
+/* Marks the names res->marks lists in code spans and in the words of prose. */
+static void S_marks(cmark_node *root, struct S_nodes *spans, const struct md_resolver *res)
+{
+	struct S_nodes texts = { NULL, 0, 0 };
+	cmark_iter *it;
+	cmark_event_type ev;
+
+	if (!res || !res->nmarks)
+		return;
+	for (size_t i = 0; i < spans->n; i++) {
+		const struct md_mark *m = S_span_mark(res, cmark_node_get_literal(spans->v[i]));
+		if (m)
+			S_wrap_mark(spans->v[i], m);
+	}
+	it = cmark_iter_new(root);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(node) == CMARK_NODE_TEXT)
+			S_push(&texts, node);
+	}
+	cmark_iter_free(it);
+	for (size_t i = 0; i < texts.n; i++) {
+		cmark_node *text = texts.v[i];
+		const struct md_mark *m;
+		size_t at = 0, len = 0;
+		/* "before WORD after": text keeps before, WORD goes in its span, after is next */
+		while ((m = S_text_mark(res, cmark_node_get_literal(text), &at, &len))) {
+			char *lit = kl_strdup(cmark_node_get_literal(text));
+			cmark_node *word = cmark_node_new(CMARK_NODE_TEXT);
+			cmark_node *after = cmark_node_new(CMARK_NODE_TEXT);
+			cmark_node_set_literal(after, lit + at + len);
+			lit[at + len] = '\0';
+			cmark_node_set_literal(word, lit + at);
+			lit[at] = '\0';
+			cmark_node_set_literal(text, lit);
+			free(lit);
+			cmark_node_insert_after(text, word);
+			cmark_node_insert_after(word, after);
+			S_wrap_mark(word, m);
+			text = after;
+		}
+	}
+	free(texts.v);
 }
 
 static bool S_is_c(const char *info)
@@ -1000,6 +1105,7 @@ int md_render(const char *text, size_t len, const struct md_resolver *res, int f
 	S_links(&links, res, ids, doc->nheadings, &doc->nbroken);
 	S_code_blocks(&code);
 	S_code_links(&spans, res);
+	S_marks(root, &spans, res);
 	md_folds(root, true, NULL, NULL);
 	S_tables(&tables);
 	S_headings(&headings, doc, cmark_parser_get_syntax_extensions(p));

@@ -19,6 +19,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+struct md_mark;
+
 /* Which link targets exist. A NULL function means "every such target exists". */
 struct md_resolver {
 	bool (*note_exists)(void *ctx, const char *topic);
@@ -30,6 +32,18 @@ struct md_resolver {
 	 */
 	char *(*code_link)(void *ctx, const char *code);
 	void *ctx;
+	/*
+	 * Names to mark quietly (kernel identifiers that `klab check` found unknown):
+	 * each code span that names one (`x`, `x()`, `struct x`) and each whole word x of
+	 * prose becomes <span class="ident-unknown" title="...">. NULL/0: none.
+	 */
+	const struct md_mark *marks;
+	size_t nmarks;
+};
+
+struct md_mark {
+	const char *word;  /* the name as written */
+	const char *title; /* the mark's tooltip, plain text */
 };
 
 enum md_link_kind {

@@ -38,6 +38,38 @@ size_t kl_suggest_distance(const char *a, const char *b)
 	return r;
 }
 
+size_t kl_suggest_distance_max(const char *a, size_t n, const char *b, size_t m, size_t max)
+{
+	size_t rows[3][256]; /* rows i-2, i-1 and i, by i % 3 */
+
+	if (n > 255 || m > 255)
+		return max + 1;
+	if ((n > m ? n - m : m - n) > max)
+		return max + 1;
+	for (size_t j = 0; j <= m; j++)
+		rows[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t *cur = rows[i % 3], *up = rows[(i - 1) % 3], *up2 = rows[(i + 1) % 3];
+		size_t low = cur[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t best = up[j - 1] + (a[i - 1] != b[j - 1]);
+			if (up[j] + 1 < best)
+				best = up[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    up2[j - 2] + 1 < best)
+				best = up2[j - 2] + 1;
+			cur[j] = best;
+			if (best < low)
+				low = best;
+		}
+		if (low > max)
+			return max + 1;
+	}
+	return rows[n % 3][m] > max ? max + 1 : rows[n % 3][m];
+}
+
 const char *kl_suggest(const char *word, const char *const *cands, size_t n)
 {
 	const char *best = NULL, *prefix = NULL;

@@ -27,6 +27,7 @@ void lab_frame_release(struct lab_frame *fr)
 	free(fr->function);
 	free(fr->inlined);
 	free(fr->context);
+	free(fr->source);
 	memset(fr, 0, sizeof(*fr));
 }
 

@@ -70,6 +70,12 @@ struct lab_frame {
 	char *inlined;  /* innermost inlined function, when the address is in one */
 	char *context;  /* the inlined kernel code it sits in: "strlen (fortify-string.h:196)" */
 	int learner;    /* file is one of the learner's files */
+	/*
+	 * Filled by the caller from the lab kernel's source index, for the kernel's own
+	 * frames: where func is defined (relative to the tree: /source/SOURCE#L<n>).
+	 */
+	char *source;
+	int source_line;
 };
 
 /* A section of a lab module in the guest (klab: section MOD NAME ADDR). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fsutil.h"
 #include "core/term.h"
 
 #define S_GREEN "\033[1;32m"
@@ -202,6 +203,34 @@ static void S_key(struct kl_buf *b, const char *key, int *first)
 	kl_buf_putc(b, ':');
 }
 
+/* The kernel's own frames with their source (lab_frame.source): function, file, line, url. */
+static void S_kernel_frames_json(const struct lab_fault *f, struct kl_buf *b)
+{
+	int first = 1;
+
+	kl_buf_putc(b, '[');
+	for (size_t i = 0; i <= f->ntrace; i++) {
+		const struct lab_frame *fr = i == 0 ? &f->rip : &f->trace[i - 1];
+		int g = 1;
+		if (!fr->source)
+			continue;
+		kl_buf_puts(b, first ? "{" : ",{");
+		first = 0;
+		S_key(b, "function", &g);
+		kl_buf_put_json(b, fr->func);
+		S_key(b, "file", &g);
+		kl_buf_put_json(b, fr->source);
+		S_key(b, "line", &g);
+		kl_buf_printf(b, "%d", fr->source_line);
+		S_key(b, "url", &g);
+		char *url = kl_sprintf("/source/%s#L%d", fr->source, fr->source_line);
+		kl_buf_put_json(b, url);
+		free(url);
+		kl_buf_putc(b, '}');
+	}
+	kl_buf_putc(b, ']');
+}
+
 void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 {
 	int f = 1;
@@ -274,6 +303,8 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 		kl_buf_put_json(b, r->fault.message);
 		S_key(b, "report", &g);
 		kl_buf_put_json(b, kl_buf_str(&r->fault.report));
+		S_key(b, "kernel_frames", &g);
+		S_kernel_frames_json(&r->fault, b);
 		kl_buf_putc(b, '}');
 	}
 	S_key(b, "diagnostics", &f);

@@ -29,10 +29,16 @@ void web_time_human(long long t, char *out, size_t size);
 /* A unified diff as HTML lines classed d-add, d-del, d-hunk, d-meta, d-ctx, numbered. */
 void web_diff_html(const char *diff, size_t len, struct kl_buf *out);
 
+/* web_render_file flags, beside md_render's */
+#define WEB_RENDER_CHECK 0x100       /* mark the unknown kernel names of code spans */
+#define WEB_RENDER_CHECK_PROSE 0x200 /* ... and of prose (a learner's own note) */
+
 /*
  * Reads a Markdown file with front matter and renders its body (flags as for
- * md_render). *fm_title (may be NULL) gets the front matter's title or NULL;
- * the caller frees it. Returns -1 with err set when the file cannot be read.
+ * md_render, and WEB_RENDER_*: `klab check`'s findings marked quietly in the
+ * text, when the kernel's name index exists). *fm_title (may be NULL) gets the
+ * front matter's title or NULL; the caller frees it. Returns -1 with err set
+ * when the file cannot be read.
  */
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
 		    char **fm_title, struct kl_err *err);
@@ -58,6 +64,7 @@ struct web_note_view {
 	struct history *history; /* the note's repository; NULL: not under version control */
 	const char *actions;    /* HTML after the History link (may be NULL) */
 	bool pager;             /* previous and next among the project's notes (n in s->notes) */
+	bool prose;             /* mark unknown kernel names in prose too (a learner's note) */
 };
 
 /* A note's page, its history and one commit's diff, as the view links them. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check/check.h"
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
 #include "web/handlers.h"
@@ -68,13 +69,55 @@ char *web_hit_url(struct web_site *s, const struct search_hit *h)
 	return kl_sprintf("/%s/%s", base, h->id);
 }
 
+/*
+ * `klab check`'s findings in path as marks for md_render (*marks and their
+ * titles in rep and titles: the caller releases them), one per name.
+ */
+static void S_check_marks(struct web_site *s, const char *path, bool prose,
+			  struct check_report *rep, struct md_mark **marks, size_t *n,
+			  char ***titles)
+{
+	const struct check_kernel *k = web_site_check(s);
+	struct kl_err err;
+
+	*marks = NULL;
+	*titles = NULL;
+	*n = 0;
+	if (!k || check_identifiers(k, path, path, prose, rep, &err) < 0 || !rep->n)
+		return;
+	*marks = calloc(rep->n, sizeof(**marks));
+	*titles = calloc(rep->n, sizeof(**titles));
+	if (!*marks || !*titles)
+		abort();
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_problem *p = &rep->problems[i];
+		bool seen = false;
+		for (size_t j = 0; j < *n && !seen; j++)
+			seen = strcmp((*marks)[j].word, p->name) == 0;
+		if (seen)
+			continue;
+		(*titles)[*n] = p->suggestion
+			? kl_sprintf("unknown identifier, did you mean %s?", p->suggestion)
+			: kl_sprintf("unknown identifier: not in the %s kernel", k->version);
+		(*marks)[*n] = (struct md_mark){ p->name, (*titles)[*n] };
+		(*n)++;
+	}
+}
+
 int web_render_file(struct web_site *s, const char *path, int flags, struct md_doc *doc,
 		    char **fm_title, struct kl_err *err)
 {
 	struct kl_buf text = KL_BUF_INIT;
 	struct kl_fm fm;
 	struct kl_err e2;
+	struct md_resolver res = s->resolver;
+	struct check_report rep;
+	struct md_mark *marks = NULL;
+	char **titles = NULL;
+	size_t nmarks = 0;
 	int rc = -1;
+
+	memset(&rep, 0, sizeof(rep));
 
 	if (fm_title)
 		*fm_title = NULL;
@@ -88,10 +131,18 @@ int web_render_file(struct web_site *s, const char *path, int flags, struct md_d
 	}
 	if (fm_title && kl_fm_str(&fm, "title"))
 		*fm_title = kl_strdup(kl_fm_str(&fm, "title"));
-	rc = md_render(kl_buf_str(&text) + fm.body_offset, text.len - fm.body_offset,
-		       &s->resolver, flags, doc, err);
+	if (flags & (WEB_RENDER_CHECK | WEB_RENDER_CHECK_PROSE))
+		S_check_marks(s, path, flags & WEB_RENDER_CHECK_PROSE, &rep, &marks, &nmarks,
+			      &titles);
+	res.marks = marks;
+	res.nmarks = nmarks;
+	rc = md_render(kl_buf_str(&text) + fm.body_offset, text.len - fm.body_offset, &res,
+		       flags & ~(WEB_RENDER_CHECK | WEB_RENDER_CHECK_PROSE), doc, err);
 	kl_fm_release(&fm);
 out:
+	kl_strv_free(titles, nmarks);
+	free(marks);
+	check_report_release(&rep);
 	kl_buf_release(&text);
 	return rc;
 }
@@ -236,6 +287,7 @@ static void S_project_view(struct web_site *s, struct web_note_view *v)
 	v->history = s->history;
 	v->actions = NULL;
 	v->pager = true;
+	v->prose = false; /* the course keeps kernel names in code spans */
 }
 
 /* "Last changed ..." for a note, as HTML. */
@@ -292,7 +344,8 @@ void web_note_page(struct web_site *s, const struct web_note *n, const struct we
 
 	if (!n)
 		return;
-	if (web_render_file(s, n->fm.path, MD_DROP_TITLE, &doc, NULL, &err) < 0) {
+	int check = view->prose ? WEB_RENDER_CHECK_PROSE : WEB_RENDER_CHECK;
+	if (web_render_file(s, n->fm.path, MD_DROP_TITLE | check, &doc, NULL, &err) < 0) {
 		web_page_error(s, rp, 500, "This note cannot be read", err.msg);
 		return;
 	}

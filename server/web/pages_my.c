@@ -86,6 +86,7 @@ static void S_view(struct web_site *s, const char *name, struct web_note_view *v
 	v->home_title = "My notes";
 	v->history = s->my_history;
 	v->pager = false;
+	v->prose = true; /* `klab check` reads a learner's prose too */
 	if (S_editable(s)) {
 		const struct web_var var[] = { WEB_TEXT("name", name) };
 		web_tpl_render(s->tpls, "my:actions", var, N(var), actions);

@@ -134,7 +134,8 @@ static void S_pager(const struct xref_result *r, struct kl_buf *out)
 {
 	if (r->pages <= 1)
 		return;
-	kl_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages of references\">");
+	kl_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages of definitions, references and "
+			"initializers\">");
 	if (r->page > 1)
 		kl_buf_printf(out, "<a rel=\"prev\" href=\"?page=%d\">← page %d</a> ", r->page - 1,
 			      r->page - 1);

@@ -55,10 +55,11 @@ int web_path_check(const char *path)
 		return 414;
 	if (path[0] != '/')
 		return 400;
+	/* a NUL (%00 arrives as 0x01), other control bytes or a backslash name no page */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)path[i];
 		if (c < 0x20 || c == 0x7f || c == '\\')
-			return 400;
+			return 404;
 	}
 	return 0;
 }

@@ -52,7 +52,9 @@ extern const size_t web_npost_routes;
 
 /*
  * 0 when path may be routed; else the HTTP status to answer: 400 for a path
- * that does not start with '/' or holds control bytes, 414 when too long.
+ * that does not start with '/', 404 for one that holds a control byte (a
+ * decoded %00 among them) or a backslash: no page is named so, and every
+ * traversal form gets the same answer as an unknown path. 414 when too long.
  */
 int web_path_check(const char *path);
 

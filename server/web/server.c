@@ -363,7 +363,10 @@ static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection 
 
 	int bad = web_path_check(url);
 	if (bad)
-		return S_error(srv, conn, r, bad, bad == 414 ? "Address too long" : "Bad address",
+		return S_error(srv, conn, r, bad,
+			       bad == 414 ? "Address too long"
+			       : bad == 404 ? "No such page"
+					    : "Bad address",
 			       "This address cannot name a page. The home page leads to every "
 			       "note and lab.");
 	char *key = S_cache_key(srv, conn, url);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
 #include "core/mynotes.h"
 #include "xref/xref.h"
@@ -299,6 +299,26 @@ struct xref *web_site_xref(struct web_site *s)
 	return s->xref;
 }
 
+const struct check_kernel *web_site_check(struct web_site *s)
+{
+	struct kl_err err;
+	char *path = NULL;
+
+	/* never built here: a request must not wait for it */
+	if (!s->check && kindex_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
+	    kl_is_file(path)) {
+		struct check_kernel *k = calloc(1, sizeof(*k));
+		if (!k)
+			abort();
+		if (check_kernel_open(s->cfg->cache, XREF_DEFAULT_SOURCE, NULL, NULL, k, &err) == 0)
+			s->check = k;
+		else
+			free(k);
+	}
+	free(path);
+	return s->check;
+}
+
 /* A code span of a note or README as a link into the kernel's source (md_resolver). */
 static char *S_code_link(void *ctx, const char *code)
 {
@@ -446,6 +466,9 @@ void web_site_close(struct web_site *s)
 	mynotes_close(s->my);
 	free(s->my_problem);
 	xref_close(s->xref);
+	if (s->check)
+		check_kernel_release(s->check);
+	free(s->check);
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);

@@ -26,6 +26,7 @@
 struct mynotes;
 struct web_guard;
 struct xref;
+struct check_kernel;
 
 #define WEB_RECENT 8 /* notes in the home page's recent changes */
 
@@ -77,6 +78,7 @@ struct web_site {
 	char *diagram_dir;       /* real path of bindir/diagrams, NULL when missing */
 	struct md_resolver resolver;
 	struct xref *xref;       /* the kernel source index, NULL until built (pages_xref.c) */
+	struct check_kernel *check; /* `klab check`'s name index, NULL until built */
 };
 
 /* Loads everything; web_site_close() frees. */
@@ -116,6 +118,12 @@ const struct web_topic *web_site_topic(const struct web_site *s, const char *nam
 /* The kernel source index, opened on first use (it may be built after the start); NULL
  * until `klab xref --build` made it. */
 struct xref *web_site_xref(struct web_site *s);
+
+/*
+ * `klab check`'s name index of the lab kernel (the source's names only: the server
+ * reads no kernel profile), opened on first use; NULL until `klab check` built it.
+ */
+const struct check_kernel *web_site_check(struct web_site *s);
 
 const struct web_note *web_site_note(const struct web_site *s, const char *id);
 const struct web_lab *web_site_lab(const struct web_site *s, const char *id);

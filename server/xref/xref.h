@@ -46,7 +46,12 @@ struct xref_stats {
 	size_t docs;        /* kernel-doc comments */
 	long long db_bytes; /* size of the index file */
 	double seconds;     /* wall time of the build */
-	double ctags_seconds; /* of which ctags */
+	double read_seconds;  /* of which reading the tarball (xz, lexing, zlib, scratch copy) */
+	double ctags_seconds; /* ... running ctags and reading its tags */
+	double rows_seconds;  /* ... inserting the rows */
+	double index_seconds; /* ... creating the indexes and committing */
+	/* CPU time (user + system) of the same phases, ctags' own in ctags_cpu */
+	double read_cpu, ctags_cpu, rows_cpu, index_cpu;
 };
 
 /* "<cache>/xref/<tarball stem>-<size>-<mtime>.v<format>.db" (caller frees). */
@@ -92,19 +97,22 @@ struct xref_init {
 	char *type, *member, *variable, *value;
 };
 
+#define XREF_DEFS_PER_PAGE 200
 #define XREF_FILES_PER_PAGE 200
 #define XREF_LINES_PER_FILE 100
 #define XREF_INITS_PER_PAGE 500
 
 struct xref_result {
 	char *name;                 /* as asked */
-	struct xref_def *defs;      /* sorted by kind, file, line */
+	struct xref_def *defs;      /* one page, sorted by kind, file, line */
 	size_t ndefs;
+	size_t defs_total;          /* definitions, over all pages */
 	struct xref_ref_file *refs; /* one page of files, in index order */
 	size_t nrefs;
 	size_t ref_files;           /* files with a reference, over all pages */
 	size_t ref_total;           /* occurrences, over all pages */
-	int page, pages;            /* this page (1-based) and how many */
+	int page, pages;            /* this page (1-based) and how many: every list is paged
+				     * (definitions, references' files, initializers, uses) */
 	struct xref_init *inits;    /* initializers that fill NAME (TYPE.MEMBER or member NAME) */
 	size_t ninits;
 	size_t inits_total;
@@ -114,8 +122,9 @@ struct xref_result {
 };
 
 /*
- * Looks name (NAME or TYPE.MEMBER) up; page (1-based) selects the references'
- * page and the initializers' page. Returns 1 when the index knows the name,
+ * Looks name (NAME or TYPE.MEMBER) up; page (1-based) selects the page of each
+ * list (definitions, references, initializers), so that no answer grows without
+ * bound: EXPORT_SYMBOL has 13,512 definitions, `data` 2,897. Returns 1 when the index knows the name,
  * 0 when not (r is then empty but valid), -1 with err on a bad name or a
  * failing index. xref_result_release() frees r in every case.
  */
@@ -126,7 +135,7 @@ void xref_result_release(struct xref_result *r);
  * The JSON of a result: {"name", "definitions": [{file, line, kind, scope?, doc_line?}],
  * "references": [{file, line}], "initializers": [{file, line, type, member, variable,
  * value}], "used_in": [...as initializers], "page", "pages", "reference_files",
- * "reference_total"}.
+ * "reference_total", "initializer_total", "used_in_total", "definition_total"}.
  */
 void xref_result_json(const struct xref_result *r, struct kl_buf *out);
 

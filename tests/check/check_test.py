@@ -5,6 +5,10 @@
     check_test.py KLAB SOURCE_ROOT notes      the real notes/ pass
     check_test.py KLAB SOURCE_ROOT fixtures   a copy of tests/check/fixtures fails with
                                               exactly the expected file:line problems
+    check_test.py KLAB SOURCE_ROOT seed       a learner's note (tests/check/seed, a copy of
+                                              the study notes klab grew from): its Hexo
+                                              front matter passes, its misspelt names in
+                                              prose are flagged with the real ones
 
 The fixture run copies tests/check/fixtures (labs/, notes/, static/) and the kernel
 profiles (kernels/*.yaml) into a temporary root and points KLAB_ROOT at it. The
@@ -134,11 +138,66 @@ def check_fixtures(klab, src):
         print("ok   fixtures: missing source, --help")
 
 
+# (line, name, suggestion) the seed note must show: the two, and the rest it has.
+SEED = [
+    (120, "signal_sturct", "signal_struct"),
+    (128, "__send_signal", "__send_signal_locked"),
+    (132, "_send_signal", None),
+    (138, "do_siganl", None),
+    (140, "get_signal_deliver", "get_signal"),
+    (142, "do_greoup_exit", "do_group_exit"),
+]
+
+
+def check_seed(klab, src):
+    note = os.path.join(src, "tests", "check", "seed", "kernel-notes.md")
+    with tempfile.TemporaryDirectory(prefix="klab-check-") as tmp:
+        # a learner's note lives outside the course's notes/, anywhere
+        mine = os.path.join(tmp, "kernel-notes.md")
+        shutil.copy(note, mine)
+        p, took = run(klab, [mine], root=src, cwd=tmp)
+        if p.returncode != 1:
+            fail(f"klab check on the seed note should exit 1 (it has misspelt names) {show(p)}")
+        lines = p.stdout.splitlines()
+        if any("frontmatter" in l or "front matter" in l for l in lines):
+            fail(f"the seed's Hexo front matter (date, category, tags: kernel) gave errors {show(p)}")
+        for line, name, sug in [(140, "get_signal_deliver", "get_signal"),
+                                (142, "do_greoup_exit", "do_group_exit")]:
+            want = f"{mine}:{line}: `{name}()` is not in the 6.1 kernel"
+            hit = [l for l in lines if l.startswith(want)]
+            if not hit or not hit[0].endswith(f"did you mean `{sug}`?"):
+                fail(f"no `{want}...did you mean `{sug}`?` line {show(p)}")
+        print(f"ok   seed: get_signal_deliver and do_greoup_exit flagged with suggestions ({took:.1f} s)")
+
+        p, _ = run(klab, ["--json", mine], root=src, cwd=tmp)
+        try:
+            got = json.loads(p.stdout)
+        except json.JSONDecodeError as e:
+            fail(f"klab check --json printed no JSON array: {e} {show(p)}")
+        found = [(x["line"], x["name"], x["suggestion"]) for x in got if x["kind"] == "identifier"]
+        if sorted(found) != sorted(SEED) or len(got) != len(SEED):
+            fail(f"--json: found {found}, expected exactly {SEED}; all: {got}")
+        print(f"ok   seed: --json has exactly {len(SEED)} identifiers, each with its suggestion or null")
+
+        # the course's rules still hold inside notes/: the same file there needs its keys
+        notes = os.path.join(tmp, "root", "notes")
+        for sub in ("labs", "kernels"):
+            shutil.copytree(os.path.join(src, sub), os.path.join(tmp, "root", sub))
+        os.makedirs(notes)
+        shutil.copy(note, os.path.join(notes, "kernel-notes.md"))
+        p, _ = run(klab, ["notes/kernel-notes.md"], root=os.path.join(tmp, "root"),
+                   cwd=os.path.join(tmp, "root"))
+        if p.returncode != 1 or "front matter needs `topic:`" not in p.stdout:
+            fail(f"a note under notes/ must still have the course's front matter {show(p)}")
+        print("ok   seed: under notes/ the course's front matter is still required")
+
+
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in ("index", "notes", "fixtures"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("index", "notes", "fixtures", "seed"):
         sys.exit(__doc__)
     klab, src, what = sys.argv[1:]
-    {"index": check_index, "notes": check_notes, "fixtures": check_fixtures}[what](klab, src)
+    {"index": check_index, "notes": check_notes, "fixtures": check_fixtures,
+     "seed": check_seed}[what](klab, src)
 
 
 if __name__ == "__main__":

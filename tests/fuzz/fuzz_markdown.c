@@ -23,7 +23,7 @@ static bool S_some(void *ctx, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct md_resolver res = { S_some, S_some, S_some, NULL, NULL };
+	const struct md_resolver res = { S_some, S_some, S_some, NULL, NULL, NULL, 0 };
 	struct md_doc doc;
 	struct kl_buf out = KL_BUF_INIT;
 

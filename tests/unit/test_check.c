@@ -1,8 +1,9 @@
 /*
  * test_check.c - unit tests of `klab check`: the code span classifier, link
- * parsing and heading anchors (core/check.c), the kernel identifier scanner
- * and index file (core/kindex.c), and check_notes() on a small notes tree
- * written to a temporary folder.
+ * parsing and heading anchors (check/check.c), identifiers in prose
+ * (check/words.c), the kernel identifier scanner, index file and suggestions
+ * (xref/kindex.c), and check_notes() on a small notes tree, with a learner's
+ * note outside it, written to a temporary folder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,9 +16,10 @@
 #include <unistd.h>
 
 #include "core/catalog.h"
-#include "core/check.h"
+#include "check/check.h"
 #include "core/fsutil.h"
-#include "core/kindex.h"
+#include "tree.h"
+#include "xref/kindex.h"
 
 /* ---- code spans ---- */
 
@@ -87,6 +89,49 @@ static void test_span_classify(void **state)
 	expect_span("CONFIG_X=y", CHECK_SPAN_NONE, NULL);
 	expect_span("TIF_*", CHECK_SPAN_NONE, NULL);
 	expect_span("", CHECK_SPAN_NONE, NULL);
+}
+
+/* ---- prose ---- */
+
+/* The words check_text_next finds in text, as "name" or "name()", joined by spaces. */
+static void expect_words(const char *text, const char *want)
+{
+	struct kl_buf got = KL_BUF_INIT;
+	struct check_span sp;
+	size_t pos = 0, start;
+
+	while (check_text_next(text, &pos, &sp, &start)) {
+		assert_memory_equal(text + start, sp.name, strlen(sp.name));
+		kl_buf_printf(&got, "%s%s%s", got.len ? " " : "", sp.name,
+			      sp.kind == CHECK_SPAN_FUNC ? "()" : "");
+	}
+	if (strcmp(kl_buf_str(&got), want) != 0)
+		fail_msg("in \"%s\": found \"%s\", expected \"%s\"", text, kl_buf_str(&got), want);
+	kl_buf_release(&got);
+}
+
+static void test_text_words(void **state)
+{
+	(void)state;
+	/* the seed note's lines */
+	expect_words("\tget_signal_deliver()", "get_signal_deliver()");
+	expect_words("if fatal -> do_greoup_exit()->...__cleanup_sighand()",
+		     "do_greoup_exit() __cleanup_sighand()");
+	expect_words("For example, all start_xmit of ppp_channel_ops, ",
+		     "start_xmit ppp_channel_ops");
+	expect_words("tsk->sig_state and file.f_op and schedule() but not Linux()s",
+		     "sig_state f_op schedule()");
+	/* English, paths, files, URLs, mail, options, hyphens, upper case: none */
+	expect_words("The quick brown fox; it's 3_4 of a well-known x86_64 (really).", "x86_64");
+	expect_words("kernel/sched_core.c and sched_core.c and my_dir/ and ~/my_notes",
+		     "");
+	expect_words("see https://lwn.net/a_b_c and www.x.org/some_page and me@my_host.org",
+		     "");
+	expect_words("--dry_run, pre-fetch_ahead, GFP_KERNEL, CONFIG_SMP, trailing_ and _",
+		     "");
+	expect_words("__init and __this_cpu_read() and _do_fork()",
+		     "__init __this_cpu_read() _do_fork()");
+	expect_words("", "");
 }
 
 /* ---- links ---- */
@@ -313,19 +358,6 @@ struct S_tree {
 	struct check_kernel kernel;
 };
 
-static void S_write(const char *dir, const char *rel, const char *text)
-{
-	char *path = kl_path_join(dir, rel);
-	char *slash = strrchr(path, '/');
-	struct kl_err err;
-
-	*slash = '\0';
-	assert_int_equal(kl_mkdir_p(path, 0755, &err), 0);
-	*slash = '/';
-	assert_int_equal(kl_write_file(path, text, strlen(text), &err), 0);
-	free(path);
-}
-
 static int S_tree_setup(void **state)
 {
 	static struct S_tree t;
@@ -348,10 +380,10 @@ static int S_tree_setup(void **state)
 		fail_msg("%s", err.msg);
 	t.kernel.version = kl_strdup("6.1");
 
-	S_write(t.dir, "labs/good-01/README.md", "---\nid: good-01\n---\n");
-	S_write(t.dir, "labs/lonely-01/README.md", "---\nid: lonely-01\n---\n");
-	S_write(t.dir, "static/diagrams/walk.dot", "digraph { a -> b }\n");
-	S_write(t.dir, "notes/alpha.md",
+	tree_write(t.dir, "labs/good-01/README.md", "---\nid: good-01\n---\n");
+	tree_write(t.dir, "labs/lonely-01/README.md", "---\nid: lonely-01\n---\n");
+	tree_write(t.dir, "static/diagrams/walk.dot", "digraph { a -> b }\n");
+	tree_write(t.dir, "notes/alpha.md",
 		"---\n"
 		"title: Alpha\n"
 		"topic: alpha\n"
@@ -383,7 +415,7 @@ static int S_tree_setup(void **state)
 		"   `schedule()`\n"
 		"\n"
 		"   </details>\n");
-	S_write(t.dir, "notes/beta.md",
+	tree_write(t.dir, "notes/beta.md",
 		"---\n"
 		"title: Beta\n"
 		"topic: gamma\n"
@@ -407,6 +439,22 @@ static int S_tree_setup(void **state)
 		"<summary>Never closed</summary>\n"
 		"\n"
 		"answer\n");
+	tree_write(t.dir, "mine/blog.md",
+		"---\n"
+		"tags: kernel\n"
+		"title: kernel\n"
+		"date: 2015-02-27 15:46:12\n"
+		"category: kernel\n"
+		"categories: [a, b]\n"
+		"layout: post\n"
+		"mood: curious\n"
+		"titel: typo\n"
+		"updated: yesterday\n"
+		"---\n"
+		"#Hacking\n"
+		"shedule() then task_struct, then tsk->pid and no_such_word,\n"
+		"`struct task_struct` and `shedule()`; see https://x.org/some_page.\n");
+	tree_write(t.dir, "mine/bare.md", "no front matter: shedule()\n");
 	*state = &t;
 	return 0;
 }
@@ -455,6 +503,65 @@ static void test_index_file(void **state)
 	assert_int_equal(kindex_lookup(t->kernel.kx, "schedule"), KINDEX_FUNC | KINDEX_SYMBOL);
 	free(map);
 	free(symvers);
+}
+
+static void expect_suggest(const struct kindex *kx, const char *word, unsigned kinds,
+			   const char *want)
+{
+	char got[256];
+	bool found = kindex_suggest(kx, word, kinds, got, sizeof(got));
+
+	if (!want && found)
+		fail_msg("`%s`: suggested `%s`, expected none", word, got);
+	if (want && (!found || strcmp(got, want) != 0))
+		fail_msg("`%s`: suggested `%s`, expected `%s`", word, found ? got : "(none)", want);
+}
+
+static void test_suggest(void **state)
+{
+	static const struct {
+		const char *name;
+		unsigned kinds;
+	} names[] = {
+		{ "get_signal", KINDEX_FUNC },	   { "do_group_exit", KINDEX_FUNC },
+		{ "signal_struct", KINDEX_STRUCT }, { "__send_signal_locked", KINDEX_FUNC },
+		{ "do_signal_stop", KINDEX_FUNC },  { "group_exit_task", KINDEX_MEMBER },
+		{ "schedule", KINDEX_FUNC },	   { "schedule_timeout", KINDEX_FUNC },
+		{ "kmalloc_array", KINDEX_FUNC },   { "kernel/signal.c", KINDEX_FILE },
+		{ "ab", KINDEX_FUNC },
+	};
+	struct kindex_builder *b = kindex_builder_new();
+	struct kindex *kx = NULL;
+	struct kl_err err = { "" };
+	char dir[] = "/tmp/klab-test-suggest.XXXXXX";
+	const unsigned funcs = KINDEX_FUNC | KINDEX_FUNC_DECL | KINDEX_FMACRO | KINDEX_MACRO;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		kindex_builder_add(b, names[i].name, strlen(names[i].name), names[i].kinds);
+	char *path = kl_path_join(dir, "s.idx");
+	assert_int_equal(kindex_builder_write(b, path, &err), 0);
+	kindex_builder_free(b);
+	if (kindex_open(path, &kx, &err) < 0)
+		fail_msg("%s", err.msg);
+	expect_suggest(kx, "do_greoup_exit", funcs, "do_group_exit");   /* an extra letter */
+	expect_suggest(kx, "signal_sturct", KINDEX_STRUCT, "signal_struct"); /* a swap */
+	expect_suggest(kx, "shedule", funcs, "schedule");               /* a missing letter */
+	expect_suggest(kx, "xschedule", funcs, "schedule");             /* an extra first one */
+	expect_suggest(kx, "cshedule", funcs, "schedule");              /* the first two swapped */
+	expect_suggest(kx, "kmaloc_arary", funcs, "kmalloc_array");      /* two edits, long word */
+	expect_suggest(kx, "get_signal_deliver", funcs, "get_signal");  /* lost a part */
+	expect_suggest(kx, "__send_signal", funcs, "__send_signal_locked"); /* grew one */
+	expect_suggest(kx, "group_exit_tusk", funcs, NULL);             /* a member, not a function */
+	expect_suggest(kx, "group_exit_tusk", ~0u, "group_exit_task");
+	expect_suggest(kx, "kernel/signal.x", KINDEX_FILE, "kernel/signal.c");
+	expect_suggest(kx, "no_such_thing", ~0u, NULL);
+	expect_suggest(kx, "schedulr", funcs, "schedule"); /* nearest length wins a tie */
+	expect_suggest(kx, "a", ~0u, NULL);
+	kindex_close(kx);
+	kl_rm_rf(dir, &err);
+	free(path);
 }
 
 static void test_span_exists(void **state)
@@ -544,6 +651,45 @@ static void test_check_notes(void **state)
 	check_report_release(&rep);
 	free(alpha);
 
+	/* a learner's note: foreign front matter, prose words, suggestions */
+	char *mine[] = { kl_path_join(t->dir, "mine/blog.md"), kl_path_join(t->dir, "mine/bare.md") };
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(check_notes(t->dir, &t->kernel, mine, 2, &rep, &err), 0);
+	expect_problem(&rep, "mine/blog.md", 9, "frontmatter", "key `titel`: did you mean `title`?");
+	expect_problem(&rep, "mine/blog.md", 10, "frontmatter", "`updated` must be a date");
+	expect_problem(&rep, "mine/blog.md", 13, "identifier",
+		       "`shedule()` is not in the 6.1 kernel (System.map, headers, source): did "
+		       "you mean `schedule`?");
+	expect_problem(&rep, "mine/blog.md", 13, "identifier", "`no_such_word`");
+	expect_problem(&rep, "mine/blog.md", 14, "identifier", "`shedule()`");
+	expect_problem(&rep, "mine/bare.md", 1, "identifier", "`shedule()`");
+	assert_int_equal(rep.n, 6);
+	assert_int_equal(rep.words, 4);
+	assert_string_equal(rep.problems[2].name, "shedule");
+	assert_string_equal(rep.problems[2].suggestion, "schedule");
+	assert_null(rep.problems[3].suggestion);
+	kl_buf_reset(&json);
+	check_report_json(&rep, &json);
+	assert_non_null(strstr(kl_buf_str(&json), "\"name\":\"shedule\",\"suggestion\":\"schedule\"}"));
+	assert_non_null(strstr(kl_buf_str(&json), "\"name\":\"no_such_word\",\"suggestion\":null}"));
+	kl_buf_release(&json);
+	check_report_release(&rep);
+
+	/* for a page: the identifiers only, prose when asked */
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(check_identifiers(&t->kernel, mine[0], "blog", true, &rep, &err), 0);
+	assert_int_equal(rep.n, 3);
+	assert_string_equal(rep.problems[0].file, "blog");
+	check_report_release(&rep);
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(check_identifiers(&t->kernel, mine[0], "blog", false, &rep, &err), 0);
+	assert_int_equal(rep.n, 1);
+	assert_int_equal(rep.problems[0].line, 14);
+	check_report_release(&rep);
+	assert_int_equal(check_identifiers(&t->kernel, "/nonexistent.md", "x", true, &rep, &err), -1);
+	free(mine[0]);
+	free(mine[1]);
+
 	char *missing = "notes/none.md";
 	memset(&rep, 0, sizeof(rep));
 	assert_int_equal(check_notes(t->dir, &t->kernel, &missing, 1, &rep, &err), -1);
@@ -574,11 +720,11 @@ static void test_index_build(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	S_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
-	S_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
-	S_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
-	S_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
-	S_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
+	tree_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
+	tree_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
+	tree_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
+	tree_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
+	tree_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
 	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
 	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
 	assert_int_equal(system(cmd), 0);
@@ -612,6 +758,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_span_classify),
+		cmocka_unit_test(test_text_words),
+		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_link_parse),
 		cmocka_unit_test(test_anchors),
 		cmocka_unit_test(test_scan_c),

@@ -17,6 +17,8 @@
 #include "core/fsutil.h"
 #include "lab/fault.h"
 #include "lab/finding.h"
+#include "lab/report.h"
+#include "lab/run.h"
 
 static void feed_file(struct lab_fault *f, const char *name)
 {
@@ -63,6 +65,35 @@ static void test_null_deref_log(void **state)
 	assert_true(unreliable >= 1); /* the "? handle_mm_fault" guesses */
 	assert_true(f.report_lines > 10);
 	lab_fault_release(&f);
+}
+
+/* `klab run --json`: the kernel's frames with their source, as the CLI fills them in. */
+static void test_report_kernel_frames(void **state)
+{
+	struct lab_run_result r;
+	struct kl_buf json = KL_BUF_INIT;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.verdict, "fault");
+	lab_fault_init(&r.fault);
+	feed_file(&r.fault, "console-null-deref.log");
+	lab_report_json(&r, &json);
+	assert_non_null(strstr(kl_buf_str(&json), "\"kernel_frames\":[]"));
+	kl_buf_reset(&json);
+	/* what cli/run.c finds in the source index: do_one_initcall and do_init_module */
+	r.fault.trace[0].source = kl_strdup("init/main.c");
+	r.fault.trace[0].source_line = 1238;
+	r.fault.trace[1].source = kl_strdup("kernel/module/main.c");
+	r.fault.trace[1].source_line = 2425;
+	lab_report_json(&r, &json);
+	assert_non_null(strstr(kl_buf_str(&json),
+			       "\"kernel_frames\":[{\"function\":\"do_one_initcall\",\"file\":"
+			       "\"init/main.c\",\"line\":1238,\"url\":\"/source/init/main.c#L1238\"},"
+			       "{\"function\":\"do_init_module\",\"file\":\"kernel/module/main.c\","
+			       "\"line\":2425,\"url\":\"/source/kernel/module/main.c#L2425\"}]"));
+	kl_buf_release(&json);
+	lab_fault_release(&r.fault);
 }
 
 static void test_warning_log(void **state)
@@ -446,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_null_deref_log),
 		cmocka_unit_test(test_warning_log),
+		cmocka_unit_test(test_report_kernel_frames),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_frame_parse),
 		cmocka_unit_test(test_addr2line),

@@ -34,7 +34,7 @@ static bool S_diagram(void *ctx, const char *name)
 	return strcmp(name, "list-head.svg") == 0;
 }
 
-static const struct md_resolver S_res = { S_note, S_lab, S_diagram, NULL, NULL };
+static const struct md_resolver S_res = { S_note, S_lab, S_diagram, NULL, NULL, NULL, 0 };
 
 static void S_link(const char *url, enum md_link_kind kind, const char *href)
 {
@@ -337,6 +337,41 @@ static void test_diff(void **state)
 	md_doc_release(&doc);
 }
 
+static void test_marks(void **state)
+{
+	const struct md_mark marks[] = {
+		{ "do_greoup_exit", "unknown identifier, did you mean `do_group_exit`?" },
+		{ "no_such", "unknown identifier <&>" },
+	};
+	struct md_resolver res = S_res;
+	const char *md = "# T\n\nif fatal -> do_greoup_exit()->...no_such and do_greoup_exit\n"
+			 "not no_such_thing nor xdo_greoup_exit; `do_greoup_exit()`, `struct no_such`,"
+			 " `no_such_x`.\n\n| a |\n|---|\n| no_such |\n";
+	struct md_doc doc;
+	struct kl_err err;
+	const char *h;
+	size_t n = 0;
+
+	(void)state;
+	res.marks = marks;
+	res.nmarks = 2;
+	assert_int_equal(md_render(md, strlen(md), &res, 0, &doc, &err), 0);
+	h = doc.html;
+	assert_non_null(strstr(h, "if fatal -&gt; <span class=\"ident-unknown\" title=\"unknown "
+				  "identifier, did you mean `do_group_exit`?\">do_greoup_exit</span>()"
+				  "-&gt;...<span class=\"ident-unknown\" title=\"unknown identifier "
+				  "&lt;&amp;&gt;\">no_such</span> and <span class=\"ident-unknown\""));
+	assert_non_null(strstr(h, "not no_such_thing nor xdo_greoup_exit; <span class=\"ident-unknown"
+				  "\" title=\"unknown identifier, did you mean `do_group_exit`?\"><code>"
+				  "do_greoup_exit()</code></span>, <span class=\"ident-unknown\" title="
+				  "\"unknown identifier &lt;&amp;&gt;\"><code>struct no_such</code></span>,"
+				  " <code>no_such_x</code>."));
+	for (const char *p = h; (p = strstr(p, "ident-unknown")); p++)
+		n++;
+	assert_int_equal(n, 5); /* not in the table: a cell takes no custom node */
+	md_doc_release(&doc);
+}
+
 static void test_section_of(void **state)
 {
 	const char *md = "# Title\n\nIntro words.\n\n## Pending signals\n\nA `sigqueue` is queued.\n\n"
@@ -401,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_section_of),
 		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_marks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,9 +69,10 @@ static void test_path_check(void **state)
 	assert_int_equal(web_path_check("/notes/x"), 0);
 	assert_int_equal(web_path_check("notes/x"), 400);
 	assert_int_equal(web_path_check(""), 400);
-	assert_int_equal(web_path_check("/static/a\x01.css"), 400); /* a %00 after decoding */
-	assert_int_equal(web_path_check("/a\nb"), 400);
-	assert_int_equal(web_path_check("/a\\b"), 400);
+	assert_int_equal(web_path_check("/static/a\x01.css"), 404); /* a %00 after decoding */
+	assert_int_equal(web_path_check("/a\nb"), 404);
+	assert_int_equal(web_path_check("/a\\b"), 404);
+	assert_int_equal(web_path_check("/source/kernel\\fork.c"), 404);
 	memset(long_path, 'a', sizeof(long_path));
 	long_path[0] = '/';
 	long_path[sizeof(long_path) - 1] = '\0';

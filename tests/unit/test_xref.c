@@ -1,6 +1,6 @@
 /*
  * test_xref.c - unit tests of the source index (server/xref/): the lexer and
- * scanner on small texts, then definitions, members, initializers, references
+ * scanner on small texts, an index built from a small tarball, then definitions, members, initializers, references
  * and files pinned against the real index of Debian's linux-source-6.1 (built
  * into $KLAB_CACHE, default ~/.cache/klab, when missing: a few minutes once).
  */
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "tree.h"
 #include "core/markdown.h"
 #include "xref/db.h"
 #include "xref/lex.h"
@@ -200,6 +201,77 @@ static void test_md_code_links(void **state)
 	assert_int_equal(md_render(md, strlen(md), &res, 0, &doc, &err), 0);
 	assert_null(strstr(doc.html, "/ident/"));
 	md_doc_release(&doc);
+}
+
+/* ---- a small tree built into an index (ctags, chunks, rows, the lock) ---- */
+
+static void test_build_small(void **state)
+{
+	char dir[] = "/tmp/klab-test-xref.XXXXXX";
+	struct xref_stats st;
+	struct xref_result r;
+	struct xref *x = NULL;
+	struct kl_err err = { "" };
+	char *path = NULL, *tarball, *cmd, *cache, *stale;
+	int built;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	tree_write(dir, "src/linux-source-9.9/include/linux/ops.h",
+		"struct ops {\n\tint (*go)(int);\n};\n#define OPS_MAX 4\n");
+	tree_write(dir, "src/linux-source-9.9/kernel/a.c",
+		"#include <linux/ops.h>\n"
+		"static int go_a(int n)\n{\n\treturn n + OPS_MAX;\n}\n"
+		"static struct ops a_ops = {\n\t.go = go_a,\n};\n");
+	tree_write(dir, "src/linux-source-9.9/arch/arm64/b.c", "int arm_only(void) { return 0; }\n");
+	tree_write(dir, "cache/xref/linux-source-9.9-1-2.v1.db", "stale");
+	tree_write(dir, "cache/xref/linux-source-9.9-3-4.v2.db.tmp", "killed");
+	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
+	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
+	assert_int_equal(system(cmd), 0);
+	cache = kl_path_join(dir, "cache");
+	if (xref_ensure(cache, tarball, dir, NULL, &path, &built, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(built, 1);
+	assert_int_equal(st.files, 2); /* other architectures are left out */
+	assert_true(st.defs >= 4);
+	stale = kl_path_join(dir, "cache/xref/linux-source-9.9-1-2.v1.db");
+	assert_false(kl_is_file(stale));
+	free(stale);
+	stale = kl_path_join(dir, "cache/xref/linux-source-9.9-3-4.v2.db.tmp");
+	assert_false(kl_is_file(stale));
+	free(stale);
+	free(path);
+	assert_int_equal(xref_ensure(cache, tarball, dir, NULL, &path, &built, NULL, &err), 0);
+	assert_int_equal(built, 0);
+	if (xref_open(path, &x, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(xref_lookup(x, "go_a", 1, &r, &err), 1);
+	assert_int_equal(r.ndefs, 1);
+	assert_string_equal(r.defs[0].file, "kernel/a.c");
+	assert_int_equal(r.defs[0].line, 2);
+	assert_string_equal(r.defs[0].kind, "function");
+	assert_int_equal(r.nuses, 1);
+	assert_string_equal(r.uses[0].variable, "a_ops");
+	xref_result_release(&r);
+	assert_int_equal(xref_lookup(x, "ops.go", 1, &r, &err), 1);
+	assert_int_equal(r.ndefs, 1);
+	assert_string_equal(r.defs[0].kind, "member");
+	assert_int_equal(r.ninits, 1);
+	assert_string_equal(r.inits[0].value, "go_a");
+	xref_result_release(&r);
+	assert_int_equal(xref_lookup(x, "OPS_MAX", 1, &r, &err), 1);
+	assert_string_equal(r.defs[0].kind, "macro");
+	assert_int_equal(r.ref_files, 2);
+	xref_result_release(&r);
+	assert_int_equal(xref_lookup(x, "arm_only", 1, &r, &err), 0);
+	xref_result_release(&r);
+	xref_close(x);
+	kl_rm_rf(dir, &err);
+	free(path);
+	free(cache);
+	free(cmd);
+	free(tarball);
 }
 
 /* ---- against the real index ---- */
@@ -398,7 +470,7 @@ int main(void)
 		cmocka_unit_test(test_lex_roundtrip), cmocka_unit_test(test_scan_refs),
 		cmocka_unit_test(test_scan_inits),    cmocka_unit_test(test_scan_docs),
 		cmocka_unit_test(test_varint),        cmocka_unit_test(test_name_ok),
-		cmocka_unit_test(test_md_code_links),
+		cmocka_unit_test(test_md_code_links), cmocka_unit_test(test_build_small),
 	};
 	const struct CMUnitTest real[] = {
 		cmocka_unit_test(test_member_initializers),

@@ -27,6 +27,23 @@ def real_cache():
     return os.environ.get("KLAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "klab")
 
 
+# A course note with names `klab check` does not find in the kernel (in code spans,
+# which are checked; prose in a course note is not).
+GAMMA = """---
+title: Gamma exits
+topic: gamma
+order: 3
+labs: []
+tags: [exit]
+---
+# Gamma exits
+
+A fatal signal ends in `do_greoup_exit()`, reached from `get_signal()`; the old
+`get_signal_deliver()` is gone, and so is `struct no_such_thing_xyzzy`.
+In prose do_greoup_exit is marked too, but no_such_prose_word is not looked up.
+"""
+
+
 class XrefTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -34,8 +51,21 @@ class XrefTest(unittest.TestCase):
         p = subprocess.run([ARGS.klab, "xref", "--build"], env=dict(os.environ, KLAB_CACHE=cache),
                            capture_output=True, text=True, timeout=3600)
         assert p.returncode == 0, p.stderr
+        # `klab check`'s name index, for the unknown names marked on note pages
+        p = subprocess.run([ARGS.klab, "check", "--index"], env=dict(os.environ, KLAB_CACHE=cache),
+                           capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stderr
         cls.tree = klabtree.Tree(ARGS.src, os.path.dirname(ARGS.klab))
-        os.symlink(os.path.join(cache, "xref"), os.path.join(cls.tree.cache, "xref"))
+        for index in ("xref", "kindex"):
+            os.symlink(os.path.join(cache, index), os.path.join(cls.tree.cache, index))
+        cls.tree.write("notes/gamma.md", GAMMA)
+        # a learner's own note: the seed study notes, prose and all
+        mine = os.path.join(cls.tree.home, "notes")
+        os.makedirs(mine)
+        with open(os.path.join(ARGS.src, "tests", "check", "seed", "kernel-notes.md")) as f:
+            seed = f.read()
+        with open(os.path.join(mine, "kernel-notes.md"), "w") as f:
+            f.write(seed)
         cls.srv = klabtree.Server(ARGS.klab, cls.tree)
 
     @classmethod
@@ -99,14 +129,27 @@ class XrefTest(unittest.TestCase):
             self.assertLess(len(body), 4 << 20, path)
         _, body = self.page("/ident/inode?page=99999")
         self.assertIn("page 99999 of", body)
+        # every list is paged: definitions (EXPORT_SYMBOL has over 13,000) and initializers
+        j = self.api("/api/ident/EXPORT_SYMBOL")
+        self.assertGreater(j["definition_total"], 10000)
+        self.assertEqual(len(j["definitions"]), 200)
+        self.assertGreaterEqual(j["pages"], j["definition_total"] // 200)
+        j2 = self.api("/api/ident/EXPORT_SYMBOL?page=2")
+        self.assertEqual(len(j2["definitions"]), 200)
+        self.assertNotEqual(j["definitions"][0], j2["definitions"][0])
+        self.assertEqual([d["file"] for d in j["definitions"]],
+                         sorted(d["file"] for d in j["definitions"]))
+        j = self.api("/api/ident/data")
+        self.assertGreater(j["initializer_total"], 5000)
+        self.assertEqual(len(j["initializers"]), 500)
 
     def test_bad_names(self):
         for name in ["a.b.c", "%3Cscript%3E", "1abc", "a-b", "a%20b", "..", "x" * 200,
                      "a%00b", "%2e%2e%2fetc"]:
             st, hdr, body = self.srv.request("/ident/" + name)
             self.assertIn(st, (400, 404), name)
-            if st == 400:  # a NUL is refused server-wide ("Bad address") before routing
-                self.assertTrue("Not an identifier" in body.decode() or "%00" in name, name)
+            if st == 400:
+                self.assertIn("Not an identifier", body.decode(), name)
             st, hdr, body = self.srv.request("/api/ident/" + name)
             self.assertIn(st, (400, 404), name)
             self.assertIn("error", json.loads(body) if body.startswith(b"{") else {"error": 1})
@@ -136,14 +179,45 @@ class XrefTest(unittest.TestCase):
                "/source/kernel//fork.c", "/source/nosuch.c", "/source/kernel/nosuch.c",
                "/source/etc/passwd", "/source/kernel/fork.c/x", "/source/arch/arm64",
                "/source/" + "a/" * 300, "/source/Documentation/index.rst"]
+        bad += ["/source/kernel%5Cfork.c", "/source/%5C", "/source/kernel/fork.c%5c",
+                "/source/\\kernel/fork.c", "/source/kernel/fork.c\\", "/source/%00kernel/fork.c",
+                "/api/source/kernel%00", "/source/kernel/%01fork.c"]
         for p in bad:
             st, _, body = self.srv.request(p)
-            # NUL and backslash never reach a route: the server answers 400 for any path
-            # holding them (router.c); everything else that names no indexed file is 404.
-            refused = "%00" in p or "%5c" in p or "\\" in p
-            self.assertEqual(st, 400 if refused else 404, p)
+            # every form, NUL and backslash raw or percent-encoded too, names no file: 404
+            self.assertEqual(st, 404, p)
             self.assertNotIn(b"root:x:0", body, p)
             self.assertNotIn(klabtree.SECRET.encode(), body, p)
+
+    def test_unknown_names_marked_on_note_pages(self):
+        _, body = self.page("/notes/gamma")
+        mark = '<span class="ident-unknown" title="unknown identifier, did you mean %s?">'
+        self.assertIn(mark % "do_group_exit" + "<code>do_greoup_exit()</code></span>", body)
+        self.assertIn(mark % "get_signal" + "<code>get_signal_deliver()</code></span>", body)
+        self.assertIn('<span class="ident-unknown" title="unknown identifier: not in the 6.1 '
+                      'kernel"><code>struct no_such_thing_xyzzy</code></span>', body)
+        # a real name is a link, never a mark; a name found unknown is marked in prose too,
+        # but the prose of a course note is not looked up
+        self.assertIn('<a href="/ident/get_signal"><code>get_signal()</code></a>', body)
+        self.assertIn("In prose " + mark % "do_group_exit" + "do_greoup_exit</span> is marked "
+                      "too, but no_such_prose_word is not looked up.", body)
+        self.assertEqual(body.count('class="ident-unknown"'), 4)
+        _, body = self.page("/notes/alpha")
+        self.assertNotIn("ident-unknown", body)
+
+    def test_unknown_names_marked_on_my_pages(self):
+        _, body = self.page("/my/kernel-notes")
+        mark = '<span class="ident-unknown" title="unknown identifier, did you mean %s?">%s</span>'
+        # the names the seed misspells, in its prose, each marked with the real one
+        self.assertIn(mark % ("get_signal", "get_signal_deliver") + "()", body)
+        self.assertIn(mark % ("do_group_exit", "do_greoup_exit") + "()", body)
+        self.assertIn(mark % ("signal_struct", "signal_sturct"), body)
+        self.assertIn('<span class="ident-unknown" title="unknown identifier: not in the 6.1 '
+                      'kernel">do_siganl</span>', body)
+        # real names in its prose are left alone
+        self.assertIn("ppp_channel_ops", body)
+        self.assertNotIn('ident-unknown" title="unknown identifier: not in the 6.1 kernel">'
+                         'ppp_channel_ops', body)
 
     def test_links_from_notes_and_readmes(self):
         _, body = self.page("/notes/alpha")

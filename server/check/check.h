@@ -4,7 +4,8 @@
  * static files), that every lab is linked from a note, and that the kernel
  * identifiers in code spans exist in the lab kernel (through a kindex).
  *
- * Code spans that are checked (everything else, and all fenced code, is not):
+ * Code spans that are checked (everything else, and all fenced code, is not;
+ * prose is checked too, see check_text_next):
  *   name() or name(args)   a function: in System.map or Module.symvers, or in the
  *                          source/headers as a function (defined or declared,
  *                          static inline included) or a macro.
@@ -30,7 +31,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "core/kindex.h"
+#include "xref/kindex.h"
 
 /* ---- code spans ---- */
 
@@ -53,6 +54,21 @@ struct check_span {
 
 /* Sorts a code span's text into what it names (see the top of this file). */
 void check_span_classify(const char *text, struct check_span *out);
+/*
+ * The next word of prose (a Markdown text node, NUL-terminated) from *pos that
+ * looks like a kernel identifier: a word followed by `()` (CHECK_SPAN_FUNC), or
+ * snake_case, lower case with a '_' inside or leading (CHECK_SPAN_IDENT). Parts
+ * of paths, file names, URLs, addresses and hyphenated words are not. Fills sp,
+ * *start (may be NULL) with the word's offset, moves *pos past it and returns
+ * true; false at the end of text.
+ */
+bool check_text_next(const char *text, size_t *pos, struct check_span *sp, size_t *start);
+/*
+ * The kernel's nearest real name for what sp names and does not exist (the
+ * kinds it must have, see kindex_suggest), copied to out; false when none.
+ */
+bool check_span_suggest(const struct kindex *kx, const struct check_span *sp, char *out,
+			size_t size);
 /*
  * True when the kernel has what the span names; otherwise false with the
  * problem written to msg ("`x()` is not in the 6.1 kernel (...)").
@@ -114,10 +130,12 @@ void check_kernel_release(struct check_kernel *k);
 /* ---- notes ---- */
 
 struct check_problem {
-	char *file;    /* as shown: relative to the root when under it */
-	int line;      /* 1-based; 0 when the whole file is concerned */
-	char *kind;    /* frontmatter, link, anchor, lab, static, identifier, coverage */
-	char *message; /* what is wrong and, when not obvious, what to do */
+	char *file;       /* as shown: relative to the root when under it */
+	int line;         /* 1-based; 0 when the whole file is concerned */
+	char *kind;       /* frontmatter, link, anchor, lab, static, identifier, coverage */
+	char *message;    /* what is wrong and, when not obvious, what to do */
+	char *name;       /* identifier: the name looked up (else NULL) */
+	char *suggestion; /* identifier: the kernel's nearest real name, NULL when none */
 };
 
 struct check_report {
@@ -125,12 +143,19 @@ struct check_report {
 	size_t n, cap;
 	size_t notes; /* notes checked */
 	size_t spans; /* code spans checked against the kernel */
+	size_t words; /* words of prose checked against the kernel */
 	size_t links; /* links checked */
 };
 
 /*
  * Checks the notes files[0..nfiles) (paths to .md files), or every .md file of
  * root/notes when nfiles is 0 (then also that every lab is linked from a note).
+ * A file outside root/notes is a learner's own note: its front matter may be
+ * missing or foreign (Hexo, Jekyll: title, date, category/categories, tags as a
+ * list or a word; other keys are theirs, only near-misses of these are reported),
+ * and it is not linked from the course.
+ * Identifiers are looked up in code spans, and in a learner's note in prose too
+ * (check_text_next), each unknown one with a suggestion when the kernel has a near name.
  * Links and anchors are resolved against root's labs/, notes/ and static/.
  * kernel NULL skips the identifier checks. Problems go to rep (which the caller
  * releases with check_report_release); the return value is -1 only when the
@@ -139,9 +164,18 @@ struct check_report {
 int check_notes(const char *root, const struct check_kernel *kernel, char *const *files,
 		size_t nfiles, struct check_report *rep, struct kl_err *err);
 void check_report_release(struct check_report *rep);
+/*
+ * The identifier findings of one Markdown file (front matter optional, not
+ * checked), for showing them inline on its page: the problems of kind
+ * "identifier", with their line, name and suggestion, go to rep under the name
+ * shown. prose: also the words of prose (a learner's note; the course's notes
+ * keep kernel names in code spans). -1 only when path cannot be read.
+ */
+int check_identifiers(const struct check_kernel *kernel, const char *path, const char *shown,
+		      bool prose, struct check_report *rep, struct kl_err *err);
 /* "file:line: message" lines. */
 void check_report_print(const struct check_report *rep, FILE *out);
-/* A JSON array of {file, line, kind, message}. */
+/* A JSON array of {file, line, kind, message} (identifiers: also name, suggestion or null). */
 void check_report_json(const struct check_report *rep, struct kl_buf *out);
 
 #endif

@@ -4,7 +4,7 @@
  * each code span and any raw HTML (only answer folds are shown, see
  * md_folds()), collecting problems with their file and line.
  */
-#include "core/check.h"
+#include "check/check.h"
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm-extension_api.h>
@@ -21,6 +21,7 @@
 #include "core/fsutil.h"
 #include "core/markdown.h"
 #include "core/slug.h"
+#include "core/suggest.h"
 
 /* ---- code spans ---- */
 
@@ -262,6 +263,37 @@ bool check_span_exists(const struct kindex *kx, const struct check_span *sp, con
 	return true;
 }
 
+bool check_span_suggest(const struct kindex *kx, const struct check_span *sp, char *out,
+			size_t size)
+{
+	unsigned kinds;
+
+	switch (sp->kind) {
+	case CHECK_SPAN_FUNC:
+		kinds = KINDEX_FUNC | KINDEX_FUNC_DECL | KINDEX_FMACRO | KINDEX_MACRO;
+		break;
+	case CHECK_SPAN_TAG:
+		kinds = sp->tag;
+		break;
+	case CHECK_SPAN_PATH:
+		kinds = KINDEX_FILE | KINDEX_DIR;
+		break;
+	case CHECK_SPAN_DIR:
+		kinds = KINDEX_DIR;
+		break;
+	case CHECK_SPAN_UPPER:
+		kinds = S_starts_with(sp->name, "CONFIG_") ? KINDEX_KCONFIG
+							   : KINDEX_MACRO | KINDEX_FMACRO | KINDEX_ENUM_CONST;
+		break;
+	case CHECK_SPAN_IDENT:
+		kinds = ~(unsigned)(KINDEX_FILE | KINDEX_DIR | KINDEX_KCONFIG);
+		break;
+	default:
+		return false;
+	}
+	return kindex_suggest(kx, sp->name, kinds, out, size);
+}
+
 /* ---- links ---- */
 
 static void S_copy(char *dst, size_t size, const char *s, size_t n)
@@ -497,6 +529,19 @@ static void S_problem(struct check_report *rep, const char *file, int line, cons
 	p->line = line;
 	p->kind = kl_strdup(kind);
 	p->message = kl_buf_detach(&msg);
+	p->name = p->suggestion = NULL;
+}
+
+/* An unknown identifier: msg, then the suggestion when there is one. */
+static void S_ident_problem(struct check_report *rep, const char *file, int line,
+			    const char *name, const char *suggestion, const char *msg)
+{
+	if (suggestion)
+		S_problem(rep, file, line, "identifier", "%s: did you mean `%s`?", msg, suggestion);
+	else
+		S_problem(rep, file, line, "identifier", "%s", msg);
+	rep->problems[rep->n - 1].name = kl_strdup(name);
+	rep->problems[rep->n - 1].suggestion = suggestion ? kl_strdup(suggestion) : NULL;
 }
 
 void check_report_release(struct check_report *rep)
@@ -505,6 +550,8 @@ void check_report_release(struct check_report *rep)
 		free(rep->problems[i].file);
 		free(rep->problems[i].kind);
 		free(rep->problems[i].message);
+		free(rep->problems[i].name);
+		free(rep->problems[i].suggestion);
 	}
 	free(rep->problems);
 	memset(rep, 0, sizeof(*rep));
@@ -532,6 +579,15 @@ void check_report_json(const struct check_report *rep, struct kl_buf *out)
 		kl_buf_put_json(out, p->kind);
 		kl_buf_puts(out, ",\"message\":");
 		kl_buf_put_json(out, p->message);
+		if (p->name) {
+			kl_buf_puts(out, ",\"name\":");
+			kl_buf_put_json(out, p->name);
+			kl_buf_puts(out, ",\"suggestion\":");
+			if (p->suggestion)
+				kl_buf_put_json(out, p->suggestion);
+			else
+				kl_buf_puts(out, "null");
+		}
 		kl_buf_putc(out, '}');
 	}
 	kl_buf_puts(out, rep->n ? "\n]\n" : "]\n");
@@ -553,6 +609,7 @@ struct S_note {
 	size_t nanchors;
 	cmark_node *doc; /* the body */
 	bool checked;    /* to be checked (not only a link target) */
+	bool learner;    /* a learner's own note (outside notes/): foreign front matter */
 };
 
 struct S_ctx {
@@ -593,14 +650,18 @@ static char *S_shown(const char *root, const char *path, const char *real)
 	return kl_strdup(path);
 }
 
-/* Reads a note, its front matter and its headings. Problems reading it are reported. */
-static void S_note_load(struct S_ctx *cx, struct S_note *n, const char *path)
+/*
+ * Reads a note, its front matter and its headings. Problems reading it are reported.
+ * A learner's note may have no front matter at all.
+ */
+static void S_note_load(struct S_ctx *cx, struct S_note *n, const char *path, bool learner)
 {
 	char real[PATH_MAX];
 	struct kl_err e2 = { "" };
 	const char *base = strrchr(path, '/');
 
 	memset(n, 0, sizeof(*n));
+	n->learner = learner;
 	n->path = kl_strdup(path);
 	n->real = realpath(path, real) ? kl_strdup(real) : NULL;
 	n->shown = S_shown(cx->root, path, n->real);
@@ -613,7 +674,10 @@ static void S_note_load(struct S_ctx *cx, struct S_note *n, const char *path)
 	}
 	n->read_ok = true;
 	size_t off = 0;
-	if (kl_fm_parse(kl_buf_str(&n->text), n->text.len, &n->fm, &e2) == 0) {
+	if (learner && strncmp(kl_buf_str(&n->text), "---", 3) != 0) {
+		n->fm_ok = true; /* no front matter: the body is the whole file */
+		n->fm.body_line = 1;
+	} else if (kl_fm_parse(kl_buf_str(&n->text), n->text.len, &n->fm, &e2) == 0) {
 		n->fm_ok = true;
 		off = n->fm.body_offset;
 	} else {
@@ -781,11 +845,22 @@ static void S_check_link(struct S_ctx *cx, struct S_note *n, cmark_node *node)
 	}
 }
 
+/* Looks what sp names up in the kernel; reports it, with the nearest name, when missing. */
+static void S_lookup(struct S_ctx *cx, const struct S_note *n, int line,
+		     const struct check_span *sp, const char *text)
+{
+	char msg[1024], near[256];
+
+	if (check_span_exists(cx->kernel->kx, sp, text, cx->kernel->version, msg, sizeof(msg)))
+		return;
+	bool found = check_span_suggest(cx->kernel->kx, sp, near, sizeof(near));
+	S_ident_problem(cx->rep, n->shown, line, sp->name, found ? near : NULL, msg);
+}
+
 static void S_check_span(struct S_ctx *cx, struct S_note *n, cmark_node *node)
 {
 	const char *text = cmark_node_get_literal(node);
 	struct check_span sp;
-	char msg[1024];
 
 	if (!text || !cx->kernel)
 		return;
@@ -793,8 +868,47 @@ static void S_check_span(struct S_ctx *cx, struct S_note *n, cmark_node *node)
 	if (sp.kind == CHECK_SPAN_NONE)
 		return;
 	cx->rep->spans++;
-	if (!check_span_exists(cx->kernel->kx, &sp, text, cx->kernel->version, msg, sizeof(msg)))
-		S_problem(cx->rep, n->shown, S_line(n, node), "identifier", "%s", msg);
+	S_lookup(cx, n, S_line(n, node), &sp, text);
+}
+
+/* The words of a text node that look like kernel identifiers (check_text_next). */
+static void S_check_text(struct S_ctx *cx, struct S_note *n, cmark_node *node)
+{
+	const char *text = cmark_node_get_literal(node);
+	struct check_span sp;
+	size_t pos = 0;
+
+	if (!text || !cx->kernel)
+		return;
+	for (cmark_node *p = cmark_node_parent(node); p; p = cmark_node_parent(p))
+		if (cmark_node_get_type(p) == CMARK_NODE_LINK &&
+		    strstr(cmark_node_get_url(p) ? cmark_node_get_url(p) : "", text))
+			return; /* an autolink: its text is its URL */
+	while (check_text_next(text, &pos, &sp, NULL)) {
+		char *shown = kl_sprintf("%s%s", sp.name, sp.kind == CHECK_SPAN_FUNC ? "()" : "");
+		cx->rep->words++;
+		S_lookup(cx, n, S_line(n, node), &sp, shown);
+		free(shown);
+	}
+}
+
+/* `labs:`: a list of existing labs, each then linked from a note. */
+static void S_check_labs(struct S_ctx *cx, struct S_note *n, const struct kl_fm_entry *e)
+{
+	if (e->type != KL_FM_LIST) {
+		S_problem(cx->rep, n->shown, e->line, "frontmatter",
+			  "`labs` must be a list of lab ids like [modules-01] ([] for none)");
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++) {
+		ssize_t lab = kl_valid_id(e->items[i]) ? S_find_lab(cx, e->items[i]) : -1;
+		if (lab >= 0)
+			cx->lab_linked[lab] = true;
+		else
+			S_problem(cx->rep, n->shown, e->line, "lab",
+				  "`labs` names `%s`, which is not a lab (no labs/%s/README.md; "
+				  "`klab list` shows the labs)", e->items[i], e->items[i]);
+	}
 }
 
 static const char *const S_keys[] = { "title", "topic", "order", "labs", "tags" };
@@ -834,20 +948,8 @@ static void S_check_front_matter(struct S_ctx *cx, struct S_note *n)
 		S_problem(cx->rep, n->shown, kl_fm_find(fm, "order")->line, "frontmatter",
 			  "`order` must be a whole number from 0 to 100000");
 	e = kl_fm_find(fm, "labs");
-	if (e && e->type != KL_FM_LIST) {
-		S_problem(cx->rep, n->shown, e->line, "frontmatter",
-			  "`labs` must be a list of lab ids like [modules-01] ([] for none)");
-	} else if (e) {
-		for (size_t i = 0; i < e->n; i++) {
-			ssize_t lab = kl_valid_id(e->items[i]) ? S_find_lab(cx, e->items[i]) : -1;
-			if (lab >= 0)
-				cx->lab_linked[lab] = true;
-			else
-				S_problem(cx->rep, n->shown, e->line, "lab",
-					  "`labs` names `%s`, which is not a lab (no labs/%s/README.md;"
-					  " `klab list` shows the labs)", e->items[i], e->items[i]);
-		}
-	}
+	if (e)
+		S_check_labs(cx, n, e);
 	e = kl_fm_find(fm, "tags");
 	if (e && e->type != KL_FM_LIST)
 		S_problem(cx->rep, n->shown, e->line, "frontmatter",
@@ -855,6 +957,60 @@ static void S_check_front_matter(struct S_ctx *cx, struct S_note *n)
 	for (size_t i = 0; e && e->type == KL_FM_LIST && i < e->n; i++)
 		if (!*e->items[i])
 			S_problem(cx->rep, n->shown, e->line, "frontmatter", "`tags` has an empty tag");
+}
+
+/* A learner's note: the keys of Hexo and Jekyll posts and the course's own. */
+static const char *const S_foreign_keys[] = {
+	"title", "date",  "updated", "category",  "categories", "tags",	       "layout",
+	"permalink", "published", "author", "description", "excerpt", "comments", "lang",
+	"draft", "topic", "order", "labs",
+};
+
+/* True for YYYY-MM-DD, optionally followed by a time: " HH:MM[:SS]" or "THH:MM..." */
+static bool S_is_date(const char *v)
+{
+	int y, m, d, n = 0;
+
+	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
+	    d < 1 || d > 31)
+		return false;
+	if (!v[10])
+		return true;
+	int hh, mm;
+	return (v[10] == ' ' || v[10] == 'T') && sscanf(v + 11, "%2d:%2d", &hh, &mm) == 2 &&
+	       hh >= 0 && hh < 24 && mm >= 0 && mm < 60;
+}
+
+static void S_check_foreign_fm(struct S_ctx *cx, struct S_note *n)
+{
+	const size_t nkeys = sizeof(S_foreign_keys) / sizeof(S_foreign_keys[0]);
+	const struct kl_fm *fm = &n->fm;
+
+	for (size_t i = 0; i < fm->n; i++) {
+		const struct kl_fm_entry *e = &fm->entries[i];
+		const char *near = kl_suggest(e->key, S_foreign_keys, nkeys);
+		bool known = near && strcmp(near, e->key) == 0;
+		if (!known && near && strlen(e->key) > 3)
+			S_problem(cx->rep, n->shown, e->line, "frontmatter",
+				  "front matter key `%s`: did you mean `%s`?", e->key, near);
+		if (!known)
+			continue; /* the learner's own key */
+		bool scalar = e->type == KL_FM_SCALAR;
+		if (strcmp(e->key, "title") == 0 && (!scalar || !*e->value))
+			S_problem(cx->rep, n->shown, e->line, "frontmatter",
+				  "`title` must be a non-empty text");
+		else if ((strcmp(e->key, "date") == 0 || strcmp(e->key, "updated") == 0) &&
+			 (!scalar || !S_is_date(e->value)))
+			S_problem(cx->rep, n->shown, e->line, "frontmatter",
+				  "`%s` must be a date like 2015-02-27 or 2015-02-27 15:46:12",
+				  e->key);
+		else if ((strcmp(e->key, "tags") == 0 || strcmp(e->key, "categories") == 0 ||
+			  strcmp(e->key, "category") == 0) && e->type == KL_FM_MAP)
+			S_problem(cx->rep, n->shown, e->line, "frontmatter",
+				  "`%s` must be a word or a list like [memory, paging]", e->key);
+		else if (strcmp(e->key, "labs") == 0)
+			S_check_labs(cx, n, e);
+	}
 }
 
 struct S_html_ctx {
@@ -869,12 +1025,43 @@ static void S_bad_html(void *ctx, cmark_node *node, const char *why)
 	S_problem(h->cx->rep, h->n->shown, S_line(h->n, node), "html", "%s", why);
 }
 
+/*
+ * The identifiers of the body: code spans, with prose words too; with links, its links.
+ * The course's notes write kernel names in code spans and other names (user space,
+ * libraries, history) in prose on purpose: their prose is not checked.
+ */
+static void S_check_body(struct S_ctx *cx, struct S_note *n, bool prose, bool links)
+{
+	cmark_iter *it = cmark_iter_new(n->doc);
+	cmark_event_type ev;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		switch (cmark_node_get_type(node)) {
+		case CMARK_NODE_CODE:
+			S_check_span(cx, n, node);
+			break;
+		case CMARK_NODE_TEXT:
+			if (prose)
+				S_check_text(cx, n, node);
+			break;
+		case CMARK_NODE_LINK:
+		case CMARK_NODE_IMAGE:
+			if (links)
+				S_check_link(cx, n, node);
+			break;
+		default:
+			break;
+		}
+	}
+	cmark_iter_free(it);
+}
+
 static void S_check_note(struct S_ctx *cx, struct S_note *n)
 {
 	struct S_html_ctx html = { cx, n };
-
-	cmark_iter *it;
-	cmark_event_type ev;
 
 	cx->rep->notes++;
 	if (!n->read_ok) {
@@ -889,25 +1076,11 @@ static void S_check_note(struct S_ctx *cx, struct S_note *n)
 		S_problem(cx->rep, n->shown, line, "frontmatter", "%s", msg);
 		return;
 	}
-	S_check_front_matter(cx, n);
-	it = cmark_iter_new(n->doc);
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-		cmark_node *node = cmark_iter_get_node(it);
-		if (ev != CMARK_EVENT_ENTER)
-			continue;
-		switch (cmark_node_get_type(node)) {
-		case CMARK_NODE_CODE:
-			S_check_span(cx, n, node);
-			break;
-		case CMARK_NODE_LINK:
-		case CMARK_NODE_IMAGE:
-			S_check_link(cx, n, node);
-			break;
-		default:
-			break;
-		}
-	}
-	cmark_iter_free(it);
+	if (n->learner)
+		S_check_foreign_fm(cx, n);
+	else
+		S_check_front_matter(cx, n);
+	S_check_body(cx, n, n->learner, true);
 	md_folds(n->doc, false, S_bad_html, &html);
 }
 
@@ -972,7 +1145,7 @@ int check_notes(const char *root, const struct check_kernel *kernel, char *const
 	if (!cx.notes)
 		abort();
 	for (size_t i = 0; i < npaths; i++) {
-		S_note_load(&cx, &cx.notes[cx.nnotes], paths[i]);
+		S_note_load(&cx, &cx.notes[cx.nnotes], paths[i], false);
 		cx.notes[cx.nnotes++].checked = nfiles == 0;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
@@ -987,7 +1160,7 @@ int check_notes(const char *root, const struct check_kernel *kernel, char *const
 			continue;
 		}
 		/* a note outside notes/ is checked, and found by its topic when notes/ lacks it */
-		S_note_load(&cx, &cx.notes[cx.nnotes], files[i]);
+		S_note_load(&cx, &cx.notes[cx.nnotes], files[i], true);
 		cx.notes[cx.nnotes++].checked = true;
 	}
 	for (size_t i = 0; i < cx.nnotes; i++)
@@ -1012,4 +1185,28 @@ out:
 	kl_strv_free(cx.labs, cx.nlabs);
 	free(cx.lab_linked);
 	return rc;
+}
+
+int check_identifiers(const struct check_kernel *kernel, const char *path, const char *shown,
+		      bool prose, struct check_report *rep, struct kl_err *err)
+{
+	struct S_ctx cx;
+	struct S_note n;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.root = "";
+	cx.kernel = kernel;
+	cx.rep = rep;
+	S_note_load(&cx, &n, path, true);
+	if (!n.read_ok) {
+		kl_err_set(err, "%s", n.fm_error);
+		S_note_release(&n);
+		return -1;
+	}
+	free(n.shown);
+	n.shown = kl_strdup(shown);
+	if (n.fm_ok) /* a front matter that does not parse: the page says so, not this */
+		S_check_body(&cx, &n, prose, false);
+	S_note_release(&n);
+	return 0;
 }

@@ -27,9 +27,10 @@
  * Documentation/, usr/ and the arch/ folders other than x86 (the lab kernel is x86-64);
  * every file and folder of the tree is in the file list.
  */
-#ifndef KLAB_KINDEX_H
-#define KLAB_KINDEX_H
+#ifndef KLAB_XREF_KINDEX_H
+#define KLAB_XREF_KINDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,5 +134,18 @@ int kindex_add_symvers(struct kindex *kx, const char *path, size_t *added, struc
 int kindex_add_headers(struct kindex *kx, const char *dir, size_t *added, struct kl_err *err);
 /* Every kind known for name, from the file and the overlay (0: unknown). */
 unsigned kindex_lookup(const struct kindex *kx, const char *name);
+/*
+ * "Did you mean": the real name nearest to word among the index file's names with
+ * a kind in kinds, copied to out. Candidates by edit distance (at most 1 edit for
+ * words of up to 10 characters, 2 beyond) share the word's first character, or
+ * start with its second and third (an extra first character) or its first two
+ * swapped; ties go to the nearer length, then the first by name. One edit wins;
+ * else a name that grew a part (`__send_signal_locked` for `__send_signal`, the
+ * shortest), else one that lost parts (`get_signal` for `get_signal_deliver`, the
+ * longest), else two edits. Returns false when there is none. A few milliseconds:
+ * the candidates are three ranges of the sorted file, never all of it.
+ */
+bool kindex_suggest(const struct kindex *kx, const char *word, unsigned kinds, char *out,
+		    size_t size);
 
 #endif

@@ -8,10 +8,8 @@
  *   uint32_t offsets[count]     offset in the blob of each entry, sorted by name
  *   blob                        entries "name\0" followed by the kinds as 2 bytes
  */
-#include "core/kindex.h"
+#include "xref/kindex.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,6 +25,10 @@
 #include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/proc.h"
+#include "core/suggest.h"
+#include "xref/cache.h"
+#include "xref/intern.h"
+#include "xref/tarball.h"
 
 #define S_MAGIC "KLKIDX1\n"
 #define S_VERSION 5u /* bump when the scanner records differently */
@@ -39,24 +40,12 @@ struct S_header {
 	uint64_t blob_size; /* bytes of the blob */
 };
 
-/* ---- the builder: an open-addressing hash table over an arena of names ---- */
-
-struct S_slot {
-	const char *name; /* in the arena; NULL for an empty slot */
-	uint32_t hash;
-	uint32_t kinds;
-};
-
-struct S_chunk {
-	struct S_chunk *next;
-	size_t used, size;
-	char data[];
-};
+/* ---- the builder: names interned (xref/intern.h) with their kinds beside them ---- */
 
 struct kindex_builder {
-	struct S_slot *slots; /* cap slots, a power of two */
-	size_t cap, count;
-	struct S_chunk *chunks; /* the arena, newest first */
+	struct xref_intern names; /* name -> id (1, 2, ...) */
+	uint32_t *kinds;          /* kinds[id - 1] */
+	size_t kinds_cap;
 };
 
 struct kindex {
@@ -68,17 +57,6 @@ struct kindex {
 	uint64_t blob_size;
 	struct kindex_builder *overlay; /* System.map, Module.symvers, generated headers */
 };
-
-static uint32_t S_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static void *S_calloc(size_t n, size_t size)
 {
@@ -93,8 +71,7 @@ struct kindex_builder *kindex_builder_new(void)
 {
 	struct kindex_builder *b = S_calloc(1, sizeof(*b));
 
-	b->cap = 1u << 16;
-	b->slots = S_calloc(b->cap, sizeof(*b->slots));
+	xref_intern_init(&b->names);
 	return b;
 }
 
@@ -102,97 +79,40 @@ void kindex_builder_free(struct kindex_builder *b)
 {
 	if (!b)
 		return;
-	while (b->chunks) {
-		struct S_chunk *next = b->chunks->next;
-		free(b->chunks);
-		b->chunks = next;
-	}
-	free(b->slots);
+	xref_intern_release(&b->names);
+	free(b->kinds);
 	free(b);
-}
-
-static const char *S_arena_copy(struct kindex_builder *b, const char *s, size_t n)
-{
-	struct S_chunk *c = b->chunks;
-
-	if (!c || c->size - c->used < n + 1) {
-		size_t size = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			abort();
-		c->used = 0;
-		c->size = size;
-		c->next = b->chunks;
-		b->chunks = c;
-	}
-	char *p = c->data + c->used;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	c->used += n + 1;
-	return p;
-}
-
-static void S_grow(struct kindex_builder *b)
-{
-	size_t cap = b->cap * 2;
-	struct S_slot *slots = S_calloc(cap, sizeof(*slots));
-
-	for (size_t i = 0; i < b->cap; i++) {
-		if (!b->slots[i].name)
-			continue;
-		size_t j = b->slots[i].hash & (cap - 1);
-		while (slots[j].name)
-			j = (j + 1) & (cap - 1);
-		slots[j] = b->slots[i];
-	}
-	free(b->slots);
-	b->slots = slots;
-	b->cap = cap;
-}
-
-/* The slot of name, or the empty slot where it would go. */
-static struct S_slot *S_find(const struct kindex_builder *b, const char *name, size_t n,
-			     uint32_t h)
-{
-	size_t j = h & (b->cap - 1);
-
-	for (;;) {
-		struct S_slot *s = &b->slots[j];
-		if (!s->name || (s->hash == h && strncmp(s->name, name, n) == 0 && !s->name[n]))
-			return s;
-		j = (j + 1) & (b->cap - 1);
-	}
 }
 
 void kindex_builder_add(struct kindex_builder *b, const char *name, size_t len, unsigned kinds)
 {
+	int added = 0;
+
 	if (len == 0 || len > 255)
 		return;
-	uint32_t h = S_hash(name, len);
-	struct S_slot *s = S_find(b, name, len, h);
-
-	if (s->name) {
-		s->kinds |= kinds;
-		return;
+	uint32_t id = xref_intern_add(&b->names, name, len, &added);
+	if (id > b->kinds_cap) {
+		size_t cap = b->kinds_cap ? b->kinds_cap * 2 : 4096;
+		b->kinds = realloc(b->kinds, cap * sizeof(*b->kinds));
+		if (!b->kinds)
+			abort();
+		b->kinds_cap = cap;
 	}
-	s->name = S_arena_copy(b, name, len);
-	s->hash = h;
-	s->kinds = kinds;
-	if (++b->count * 2 > b->cap)
-		S_grow(b);
+	if (added)
+		b->kinds[id - 1] = 0;
+	b->kinds[id - 1] |= kinds;
 }
 
 unsigned kindex_builder_get(const struct kindex_builder *b, const char *name)
 {
-	size_t n = strlen(name);
-	const struct S_slot *s = S_find(b, name, n, S_hash(name, n));
+	uint32_t id = xref_intern_get(&b->names, name, strlen(name));
 
-	return s->name ? s->kinds : 0;
+	return id ? b->kinds[id - 1] : 0;
 }
 
 size_t kindex_builder_count(const struct kindex_builder *b)
 {
-	return b->count;
+	return b->names.count;
 }
 
 /* ---- the C scanner ---- */
@@ -835,16 +755,20 @@ static void S_add_path(struct kindex_builder *b, const char *path, unsigned kind
 
 /* ---- writing and reading the index file ---- */
 
-static int S_cmp_slot(const void *a, const void *b)
+/* Orders ids by their names (qsort_r's context: the builder). */
+static int S_cmp_id(const void *a, const void *b, void *ctx)
 {
-	return strcmp((*(const struct S_slot *const *)a)->name,
-		      (*(const struct S_slot *const *)b)->name);
+	const struct xref_intern *in = ctx;
+
+	return strcmp(xref_intern_name(in, *(const uint32_t *)a),
+		      xref_intern_name(in, *(const uint32_t *)b));
 }
 
 int kindex_builder_write(const struct kindex_builder *b, const char *path, struct kl_err *err)
 {
-	const struct S_slot **slots = malloc((b->count ? b->count : 1) * sizeof(*slots));
-	uint32_t *offsets = malloc((b->count ? b->count : 1) * sizeof(*offsets));
+	size_t count = b->names.count;
+	uint32_t *ids = malloc((count ? count : 1) * sizeof(*ids));
+	uint32_t *offsets = malloc((count ? count : 1) * sizeof(*offsets));
 	char *tmp = kl_sprintf("%s.tmp.%ld", path, (long)getpid());
 	struct S_header h;
 	FILE *f = NULL;
@@ -852,19 +776,18 @@ int kindex_builder_write(const struct kindex_builder *b, const char *path, struc
 	uint64_t off = 0;
 	int rc = -1;
 
-	if (!slots || !offsets)
+	if (!ids || !offsets)
 		abort();
-	for (size_t i = 0; i < b->cap; i++)
-		if (b->slots[i].name)
-			slots[n++] = &b->slots[i];
-	qsort(slots, n, sizeof(*slots), S_cmp_slot);
+	for (uint32_t id = 1; id <= count; id++)
+		ids[n++] = id;
+	qsort_r(ids, n, sizeof(*ids), S_cmp_id, (void *)&b->names);
 	for (size_t i = 0; i < n; i++) {
 		if (off > UINT32_MAX - 512) {
 			kl_err_set(err, "the kernel index for %s would exceed 4 GiB", path);
 			goto out_free;
 		}
 		offsets[i] = (uint32_t)off;
-		off += strlen(slots[i]->name) + 3;
+		off += strlen(xref_intern_name(&b->names, ids[i])) + 3;
 	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, S_MAGIC, sizeof(h.magic));
@@ -880,9 +803,10 @@ int kindex_builder_write(const struct kindex_builder *b, const char *path, struc
 	    (n && fwrite(offsets, sizeof(*offsets), n, f) != n))
 		goto out_write;
 	for (size_t i = 0; i < n; i++) {
-		unsigned kinds = slots[i]->kinds;
+		const char *name = xref_intern_name(&b->names, ids[i]);
+		unsigned kinds = b->kinds[ids[i] - 1];
 		unsigned char k[2] = { (unsigned char)(kinds & 0xff), (unsigned char)(kinds >> 8) };
-		if (fwrite(slots[i]->name, strlen(slots[i]->name) + 1, 1, f) != 1 ||
+		if (fwrite(name, strlen(name) + 1, 1, f) != 1 ||
 		    fwrite(k, 2, 1, f) != 1)
 			goto out_write;
 	}
@@ -908,7 +832,7 @@ out_unlink:
 out_free:
 	free(tmp);
 	free(offsets);
-	free(slots);
+	free(ids);
 	return rc;
 }
 
@@ -1010,6 +934,111 @@ unsigned kindex_lookup(const struct kindex *kx, const char *name)
 			lo = mid + 1;
 	}
 	return kinds;
+}
+
+/* The first entry whose name is not below prefix[0..n) in the file's order. */
+static uint32_t S_lower_bound(const struct kindex *kx, const char *prefix, size_t n)
+{
+	uint32_t lo = 0, hi = kx->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t len;
+		const char *s = S_entry(kx, mid, &len);
+		int c = s ? strncmp(s, prefix, n) : 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct S_best {
+	const char *name; /* into the map */
+	size_t len, dist, dlen;
+};
+
+/* Scans the names that start with prefix[0..plen) for the nearest to word. */
+static void S_suggest_range(const struct kindex *kx, const char *prefix, size_t plen,
+			    const char *word, size_t n, unsigned kinds, size_t max,
+			    struct S_best *best)
+{
+	for (uint32_t i = S_lower_bound(kx, prefix, plen); i < kx->count; i++) {
+		size_t len;
+		const char *s = S_entry(kx, i, &len);
+		if (!s || strncmp(s, prefix, plen) != 0)
+			break;
+		size_t dlen = len > n ? len - n : n - len;
+		if (dlen > max || (len == n && memcmp(s, word, n) == 0))
+			continue;
+		const unsigned char *k = (const unsigned char *)s + len + 1;
+		if (!((k[0] | ((unsigned)k[1] << 8)) & kinds))
+			continue;
+		size_t d = kl_suggest_distance_max(word, n, s, len, max);
+		if (d > max)
+			continue;
+		if (!best->name || d < best->dist || (d == best->dist && dlen < best->dlen) ||
+		    (d == best->dist && dlen == best->dlen && strcmp(s, best->name) < 0))
+			*best = (struct S_best){ s, len, d, dlen };
+	}
+}
+
+/* The shortest name of a kind in kinds that is word + "_...": a name that grew a part. */
+static bool S_suggest_longer(const struct kindex *kx, const char *word, unsigned kinds,
+			     struct S_best *best)
+{
+	char prefix[258];
+	size_t n = strlen(word);
+
+	snprintf(prefix, sizeof(prefix), "%s_", word);
+	/* a short word starts too many names to scan them all: the first few thousand */
+	uint32_t i = S_lower_bound(kx, prefix, n + 1), end = i + 4096;
+	for (; i < kx->count && i < end; i++) {
+		size_t len;
+		const char *s = S_entry(kx, i, &len);
+		if (!s || strncmp(s, prefix, n + 1) != 0)
+			break;
+		const unsigned char *k = (const unsigned char *)s + len + 1;
+		if (((k[0] | ((unsigned)k[1] << 8)) & kinds) && (!best->name || len < best->len ||
+		    (len == best->len && strcmp(s, best->name) < 0)))
+			*best = (struct S_best){ s, len, 0, len - n };
+	}
+	return best->name != NULL;
+}
+
+bool kindex_suggest(const struct kindex *kx, const char *word, unsigned kinds, char *out,
+		    size_t size)
+{
+	size_t n = strlen(word), max = n <= 10 ? 1 : 2;
+	struct S_best best = { NULL, 0, 0, 0 }, longer = { NULL, 0, 0, 0 };
+
+	if (n < 2 || n > 255 || size == 0)
+		return false;
+	const char swapped[2] = { word[1], word[0] };
+	S_suggest_range(kx, word, 1, word, n, kinds, max, &best);
+	if (n > 3)
+		S_suggest_range(kx, word + 1, 2, word, n, kinds, max, &best);
+	if (word[0] != word[1])
+		S_suggest_range(kx, swapped, 2, word, n, kinds, max, &best);
+	/* one edit is a typo; a name that grew or lost a part beats two edits */
+	if ((!best.name || best.dist > 1) && n >= 4 && S_suggest_longer(kx, word, kinds, &longer))
+		best = longer;
+	for (size_t i = n - 1; (!best.name || best.dist > 1) && i >= 4; i--) {
+		char head[256];
+		if (word[i] != '_' || word[i - 1] == '_')
+			continue;
+		memcpy(head, word, i);
+		head[i] = '\0';
+		if (kindex_lookup(kx, head) & kinds) {
+			snprintf(out, size, "%s", head);
+			return true;
+		}
+	}
+	if (!best.name)
+		return false;
+	snprintf(out, size, "%.*s", (int)best.len, best.name);
+	return true;
 }
 
 /* ---- the overlay ---- */
@@ -1131,90 +1160,62 @@ int kindex_add_headers(struct kindex *kx, const char *dir, size_t *added, struct
 
 /* ---- building from the tarball ---- */
 
+struct S_build {
+	struct kindex_builder *b;
+	struct kindex_stats st;
+};
+
+static int S_build_entry(void *ctx, const char *path, enum xref_tar_type type, long long size,
+			 struct kl_err *err)
+{
+	struct S_build *bd = ctx;
+
+	bd->st.files++;
+	S_add_path(bd->b, path, type == XREF_TAR_DIR ? KINDEX_DIR : KINDEX_FILE);
+	return type == XREF_TAR_FILE && kindex_scan_kind(path) != 0;
+}
+
+static int S_build_data(void *ctx, const char *path, const char *data, size_t len,
+			struct kl_err *err)
+{
+	struct S_build *bd = ctx;
+	int kind = kindex_scan_kind(path);
+
+	if (kind == 'c')
+		kindex_scan_c(bd->b, data, len);
+	else if (kind == 's')
+		kindex_scan_asm(bd->b, data, len);
+	else
+		kindex_scan_kconfig(bd->b, data, len);
+	bd->st.scanned++;
+	bd->st.bytes += len;
+	return 0;
+}
+
 int kindex_build(const char *tarball, const char *out_path, struct kindex_stats *stats,
 		 struct kl_err *err)
 {
-	struct kindex_builder *b = kindex_builder_new();
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	struct kl_buf data = KL_BUF_INIT;
-	struct kindex_stats st;
+	struct S_build bd = { kindex_builder_new(), { 0 } };
+	const struct xref_tar_cb cb = { &bd, S_build_entry, S_build_data };
 	double t0 = kl_now();
-	int rc = -1, r;
+	int rc = -1;
 
-	memset(&st, 0, sizeof(st));
-	if (!a)
-		abort();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_filename(a, tarball, 1 << 20) != ARCHIVE_OK) {
-		kl_err_set(err, "cannot open the kernel source %s: %s (run `make setup`)", tarball,
-			   archive_error_string(a));
+	if (xref_tarball_read(tarball, 64ll << 20, &cb, err) < 0)
 		goto out;
-	}
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(ent);
-		const char *path = name ? strchr(name, '/') : NULL;
-		mode_t type = archive_entry_filetype(ent);
-
-		if (!path || !path[1])
-			continue;
-		path++;
-		if (type == AE_IFDIR) {
-			S_add_path(b, path, KINDEX_DIR);
-			st.files++;
-			continue;
-		}
-		if (type != AE_IFREG && type != AE_IFLNK)
-			continue;
-		S_add_path(b, path, KINDEX_FILE);
-		st.files++;
-		int kind = type == AE_IFREG ? kindex_scan_kind(path) : 0;
-		if (!kind)
-			continue;
-		la_int64_t size = archive_entry_size(ent);
-		if (size < 0 || size > (64 << 20))
-			continue;
-		kl_buf_reset(&data);
-		kl_buf_grow(&data, (size_t)size);
-		la_ssize_t got = archive_read_data(a, data.ptr, (size_t)size);
-		if (got < 0) {
-			kl_err_set(err, "cannot read %s in %s: %s (reinstall linux-source-6.1 with "
-					"`make setup`)", name, tarball, archive_error_string(a));
-			goto out;
-		}
-		data.len = (size_t)got;
-		data.ptr[data.len] = '\0';
-		if (kind == 'c')
-			kindex_scan_c(b, data.ptr, data.len);
-		else if (kind == 's')
-			kindex_scan_asm(b, data.ptr, data.len);
-		else
-			kindex_scan_kconfig(b, data.ptr, data.len);
-		st.scanned++;
-		st.bytes += data.len;
-	}
-	if (r != ARCHIVE_EOF) {
-		kl_err_set(err, "cannot read %s: %s (reinstall linux-source-6.1 with `make setup`)",
-			   tarball, archive_error_string(a));
-		goto out;
-	}
-	if (st.files == 0) {
+	if (bd.st.files == 0) {
 		kl_err_set(err, "%s holds no files: reinstall linux-source-6.1 with `make setup`",
 			   tarball);
 		goto out;
 	}
-	if (kindex_builder_write(b, out_path, err) < 0)
+	if (kindex_builder_write(bd.b, out_path, err) < 0)
 		goto out;
-	st.names = b->count;
-	st.seconds = kl_now() - t0;
+	bd.st.names = kindex_builder_count(bd.b);
+	bd.st.seconds = kl_now() - t0;
 	if (stats)
-		*stats = st;
+		*stats = bd.st;
 	rc = 0;
 out:
-	archive_read_free(a);
-	kl_buf_release(&data);
-	kindex_builder_free(b);
+	kindex_builder_free(bd.b);
 	return rc;
 }
 
@@ -1271,73 +1272,26 @@ static bool S_index_ok(const char *path)
 	return ok;
 }
 
-/*
- * Under the build lock: removes what a killed build left (*.idx.tmp.*) and the
- * indexes of other versions of the same tarball (stem), all but keep.
- */
-static void S_tidy(const char *dir, const char *stem, const char *keep)
-{
-	const char *base = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
-	size_t n = strlen(stem);
-	DIR *d = opendir(dir);
-	struct dirent *de;
+struct S_ensure {
+	const char *tarball;
+	struct kindex_stats *stats;
+};
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		bool tmp = strstr(de->d_name, ".idx.tmp.") != NULL;
-		bool old = strcmp(de->d_name, base) != 0 && S_has_suffix(de->d_name, ".idx") &&
-			   strncmp(de->d_name, stem, n) == 0 && de->d_name[n] == '-';
-		if (tmp || old) {
-			char *path = kl_path_join(dir, de->d_name);
-			unlink(path);
-			free(path);
-		}
-	}
-	closedir(d);
+static int S_ensure_build(void *ctx, const char *path, struct kl_err *err)
+{
+	struct S_ensure *e = ctx;
+
+	return kindex_build(e->tarball, path, e->stats, err);
 }
 
 int kindex_ensure(const char *cache, const char *tarball, char **path, int *built,
 		  struct kindex_stats *stats, struct kl_err *err)
 {
-	char *dir = kl_path_join(cache, "kindex");
-	char *lock = NULL;
-	int fd = -1, rc = -1;
+	struct S_ensure e = { tarball, stats };
+	const struct xref_cache_build b = { ".idx", S_index_ok, S_ensure_build, &e };
 
 	*built = 0;
 	if (kindex_path(cache, tarball, path, err) < 0)
-		goto out;
-	if (S_index_ok(*path)) {
-		rc = 0;
-		goto out;
-	}
-	if (kl_mkdir_p(dir, 0755, err) < 0)
-		goto out;
-	lock = kl_path_join(dir, "build.lock");
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		kl_err_errno(err, "cannot lock %s", lock);
-		goto out;
-	}
-	/* someone else may have built it while we waited */
-	if (!S_index_ok(*path)) {
-		char stem[256];
-		S_stem(tarball, stem, sizeof(stem));
-		S_tidy(dir, stem, *path);
-		if (kindex_build(tarball, *path, stats, err) < 0)
-			goto out;
-		*built = 1;
-		S_tidy(dir, stem, *path);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0) {
-		free(*path);
-		*path = NULL;
-	}
-	free(lock);
-	free(dir);
-	return rc;
+		return -1;
+	return xref_cache_ensure(cache, "kindex", path, &b, built, err);
 }
