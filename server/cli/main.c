@@ -157,7 +157,7 @@ int cli_lab_exists(const struct kl_config *cfg, const char *id)
 	struct kl_err err = { "" };
 	int found = 0;
 
-	if (kl_lab_ids(cfg->root, &ids, &n, &err) < 0)
+	if (kl_lab_ids(cfg->content, &ids, &n, &err) < 0)
 		return cli_fail("%s", err.msg);
 	for (size_t i = 0; i < n && !found; i++)
 		found = strcmp(ids[i], id) == 0;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/catalog.h"
+#include "core/content.h"
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
 #include "core/markdown.h"
@@ -226,8 +227,11 @@ struct S_files {
 static void S_files_add(struct S_files *f, char *path, const char *kind, const char *ref)
 {
 	struct stat sb;
+	int shadowed = 0; /* an earlier content folder has it */
 
-	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+	for (size_t i = 0; i < f->n && !shadowed; i++)
+		shadowed = strcmp(f->v[i].kind, kind) == 0 && strcmp(f->v[i].ref, ref) == 0;
+	if (shadowed || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		free(path);
 		return;
 	}
@@ -259,7 +263,8 @@ static int S_cmp_file(const void *a, const void *b)
 	return strcmp(((const struct S_file *)a)->path, ((const struct S_file *)b)->path);
 }
 
-static void S_scan(const char *root, struct S_files *f)
+/* The notes and labs of one content folder; those an earlier folder has are skipped. */
+static void S_scan_dir(const char *root, struct S_files *f)
 {
 	char *dir = kl_path_join(root, "notes");
 	DIR *d = opendir(dir);
@@ -289,6 +294,17 @@ static void S_scan(const char *root, struct S_files *f)
 	if (d)
 		closedir(d);
 	free(dir);
+}
+
+/* Every note and lab of a content path (see core/content.h), first folder first. */
+static void S_scan(const char *path, struct S_files *f)
+{
+	char **dirs;
+	size_t n = kl_content_dirs(path, &dirs);
+
+	for (size_t i = 0; i < n; i++)
+		S_scan_dir(dirs[i], f);
+	kl_strv_free(dirs, n);
 	if (f->n)
 		qsort(f->v, f->n, sizeof(*f->v), S_cmp_file);
 }

@@ -501,7 +501,7 @@ int lab_run_record(const struct kl_config *cfg, struct lab_run_result *r, long l
 	struct kl_lab lab;
 	int rc;
 
-	if (kl_lab_load(cfg->root, r->lab, &lab, err) < 0)
+	if (kl_lab_load(cfg->content, r->lab, &lab, err) < 0)
 		return -1;
 	/* the kept folders are the caller's business, not part of the attempt's output */
 	char *dir = r->build_dir, *console = r->console_log;
@@ -596,7 +596,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
-	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0) {
+	if (kl_lab_load(cfg->content, o->lab, &lab, err) < 0) {
 		pthread_mutex_destroy(&live.mu);
 		return -1;
 	}

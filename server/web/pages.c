@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/frontmatter.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "web/handlers.h"
 #include "web/page.h"
@@ -96,8 +97,8 @@ char *web_hit_url(struct web_site *s, const struct search_hit *h)
 {
 	int note = strcmp(h->kind, "note") == 0;
 	char *url = kl_sprintf("/%s/%s", note ? "notes" : "labs", h->id);
-	char *path = note ? kl_sprintf("%s/notes/%s.md", s->cfg->root, h->id)
-			  : kl_sprintf("%s/labs/%s/README.md", s->cfg->root, h->id);
+	char *path = note ? kl_content_file(s->cfg->content, "notes/%s.md", h->id)
+			  : kl_content_file(s->cfg->content, "labs/%s/README.md", h->id);
 	struct kl_buf text = KL_BUF_INIT;
 	struct kl_fm fm;
 	struct kl_err err;
@@ -415,7 +416,7 @@ static const struct web_note *S_note_or_error(struct web_site *s, const struct w
 
 	if (n)
 		return n;
-	char *path = kl_valid_id(id) ? kl_sprintf("%s/notes/%s.md", s->cfg->root, id) : NULL;
+	char *path = kl_valid_id(id) ? kl_content_file(s->cfg->content, "notes/%s.md", id) : NULL;
 	if (path && kl_is_file(path)) {
 		for (size_t i = 0; i < s->nproblems; i++) {
 			if (strstr(s->problems[i], path)) {

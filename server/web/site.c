@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "xref/xref.h"
 
@@ -55,13 +56,14 @@ static int S_cmp_note(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
-static void S_catalog_load(struct web_site *s)
+/* The notes of one content folder but those an earlier one has; unreadable: a problem. */
+static void S_notes_load(struct web_site *s, const char *layer)
 {
 	struct kl_err err;
-	char *dir = kl_path_join(s->cfg->root, "notes");
+	char *dir = kl_path_join(layer, "notes");
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	size_t had = s->nnotes;
 
 	while (d && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
@@ -70,9 +72,14 @@ static void S_catalog_load(struct web_site *s)
 		char *id = strndup(de->d_name, len - 3);
 		char *path = kl_path_join(dir, de->d_name);
 		struct kl_note note;
+		int shadowed = 0; /* an earlier content folder has it */
 		if (!id)
 			abort();
-		if (!kl_valid_id(id)) {
+		for (size_t i = 0; i < had && !shadowed; i++)
+			shadowed = strcmp(s->notes[i].id, id) == 0;
+		if (shadowed) {
+			free(id);
+		} else if (!kl_valid_id(id)) {
 			char *msg = kl_sprintf("%s: a note's file name must be made of a-z, 0-9, "
 					       "'-' and '_'", path);
 			S_problem(s, msg);
@@ -95,16 +102,28 @@ static void S_catalog_load(struct web_site *s)
 	if (d)
 		closedir(d);
 	free(dir);
+}
+
+/* Reads every note and lab; one that cannot be read becomes a problem, not a failure. */
+static void S_catalog_load(struct web_site *s)
+{
+	struct kl_err err;
+	char **dirs;
+	size_t nd = kl_content_dirs(s->cfg->content, &dirs);
+
+	for (size_t i = 0; i < nd; i++)
+		S_notes_load(s, dirs[i]);
+	kl_strv_free(dirs, nd);
 	if (s->nnotes)
 		qsort(s->notes, s->nnotes, sizeof(*s->notes), S_cmp_note);
 
 	char **ids = NULL;
 	size_t n = 0;
-	if (kl_lab_ids(s->cfg->root, &ids, &n, &err) < 0)
+	if (kl_lab_ids(s->cfg->content, &ids, &n, &err) < 0)
 		S_problem(s, err.msg);
 	for (size_t i = 0; i < n; i++) {
 		struct kl_lab lab;
-		if (kl_lab_load(s->cfg->root, ids[i], &lab, &err) < 0) {
+		if (kl_lab_load(s->cfg->content, ids[i], &lab, &err) < 0) {
 			S_problem(s, err.msg);
 			continue;
 		}
@@ -130,7 +149,7 @@ static void S_catalog_load(struct web_site *s)
 static bool S_note_exists(void *ctx, const char *topic)
 {
 	struct web_site *s = ctx;
-	char *path = kl_sprintf("%s/notes/%s.md", s->cfg->root, topic);
+	char *path = kl_content_file(s->cfg->content, "notes/%s.md", topic);
 	bool ok = kl_is_file(path);
 
 	free(path);
@@ -140,7 +159,7 @@ static bool S_note_exists(void *ctx, const char *topic)
 static bool S_lab_exists(void *ctx, const char *id)
 {
 	struct web_site *s = ctx;
-	char *path = kl_sprintf("%s/labs/%s/README.md", s->cfg->root, id);
+	char *path = kl_content_file(s->cfg->content, "labs/%s/README.md", id);
 	bool ok = kl_is_file(path);
 
 	free(path);
@@ -206,9 +225,17 @@ static void S_watch_all(struct web_site *s)
 		fswatch_add(s->watch, p, 0);
 		free(p);
 	}
-	char *labs = kl_path_join(s->cfg->root, "labs");
-	fswatch_add(s->watch, labs, 1);
-	free(labs);
+	char **dirs;
+	size_t nd = kl_content_dirs(s->cfg->content, &dirs);
+	for (size_t i = 0; i < nd; i++) {
+		char *notes = kl_path_join(dirs[i], "notes"), *labs = kl_path_join(dirs[i], "labs");
+		if (strcmp(dirs[i], s->cfg->root) != 0)
+			fswatch_add(s->watch, notes, 0); /* the root's is watched above */
+		fswatch_add(s->watch, labs, 1);
+		free(notes);
+		free(labs);
+	}
+	kl_strv_free(dirs, nd);
 	if (s->diagram_dir)
 		fswatch_add(s->watch, s->diagram_dir, 0);
 }
@@ -225,7 +252,7 @@ static int S_load(struct web_site *s, struct kl_err *err)
 
 	S_catalog_free(s);
 	S_catalog_load(s);
-	if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
+	if (search_index_sync(s->search, s->cfg->content, &changed, err) < 0)
 		rc = -1;
 	else if (web_tpls_load(dir, &t, err) < 0)
 		rc = -1;
