@@ -65,6 +65,21 @@ static const struct cli_command S_commands[] = {
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace",
 	  "Puts the skeleton of LAB back in your workspace; your files are saved first\n"
 	  "(the command says where).\n" },
+	{ "verify", cmd_verify, "LAB [VARIANT...] [--kernel PROFILE] [--progress]",
+	  "prove a lab: skeleton fails, solution passes, wrong variants caught",
+	  "Runs LAB through the real pipeline (nothing recorded) and checks that the\n"
+	  "skeleton builds and fails below full score, that the reference solution passes\n"
+	  "with the full score, and that every wrong variant gets its expected verdict.\n"
+	  "The solution and the variants are in the lab's folder (solution/, wrong/NAME/)\n"
+	  "or, for klab's own labs, in tests/solutions/LAB and tests/wrong/LAB/NAME. A\n"
+	  "variant is change.patch (patch -p1 on the solution) and expect: the verdict\n"
+	  "(fail, fault, ... or fail|fault for a race: the tests named then must fail under\n"
+	  "the first), then the tests that must fail, one a line; `base: skeleton` first\n"
+	  "patches the skeleton instead. Exit status 0 when the lab holds, 1 when a check\n"
+	  "failed, 2 when it could not be verified.\n"
+	  "  VARIANT            check only these wrong variants (no skeleton, no solution)\n"
+	  "  --kernel PROFILE   kernel profile (default: debug)\n"
+	  "  --progress         each run's steps on stderr\n" },
 	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools",
 	  "Checks what `klab run` needs on this machine and says how to install what is\n"
 	  "missing.\n"
