@@ -65,6 +65,13 @@ static const struct cli_command S_commands[] = {
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace",
 	  "Puts the skeleton of LAB back in your workspace; your files are saved first\n"
 	  "(the command says where).\n" },
+	{ "new", cmd_new, "lab ID --topic TOPIC [--title TITLE]", "write a new lab for your team",
+	  "Writes lab ID into the first folder of KLAB_PATH (DIR/labs/ID): README.md with\n"
+	  "front matter, Kbuild, a skeleton module, a guest test on klab_test.h, hints.md,\n"
+	  "a reference solution (solution/) and a wrong variant (wrong/no-range-check/).\n"
+	  "The lab holds as written (`klab verify ID`); make it yours, then verify again.\n"
+	  "  --topic TOPIC   the topic it belongs to (a note's topic)\n"
+	  "  --title TITLE   its title (default: a placeholder)\n" },
 	{ "verify", cmd_verify, "LAB [VARIANT...] [--kernel PROFILE] [--progress]",
 	  "prove a lab: skeleton fails, solution passes, wrong variants caught",
 	  "Runs LAB through the real pipeline (nothing recorded) and checks that the\n"
