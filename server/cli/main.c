@@ -65,6 +65,16 @@ static const struct cli_command S_commands[] = {
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace",
 	  "Puts the skeleton of LAB back in your workspace; your files are saved first\n"
 	  "(the command says where).\n" },
+	{ "next", cmd_next, "[--track NAME] [--list] [--json]", "the next step of your track",
+	  "Names the first unfinished step of a track (tracks/NAME.yaml in a content folder,\n"
+	  "see KLAB_PATH): a lab not passed yet, or a note not marked read (`klab read`).\n"
+	  "  --track NAME   this track (default: the first, by name, of the first content\n"
+	  "                 folder that has tracks: your team's before klab's own)\n"
+	  "  --list         every track with its progress\n"
+	  "  --json         print {\"track\", \"title\", \"done\", \"steps\", \"next\"}\n" },
+	{ "read", cmd_read, "NOTE", "mark a note read (a track's step)",
+	  "Marks the note NOTE (its topic, e.g. modules) read: a track's step `- note:\n"
+	  "NOTE` is then done. The note's page has the same button.\n" },
 	{ "new", cmd_new, "lab ID --topic TOPIC [--title TITLE]", "write a new lab for your team",
 	  "Writes lab ID into the first folder of KLAB_PATH (DIR/labs/ID): README.md with\n"
 	  "front matter, Kbuild, a skeleton module, a guest test on klab_test.h, hints.md,\n"
