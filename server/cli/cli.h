@@ -31,6 +31,8 @@ int cmd_log(int argc, char **argv, const struct kl_config *cfg);
 int cmd_xref(int argc, char **argv, const struct kl_config *cfg);
 int cmd_next(int argc, char **argv, const struct kl_config *cfg);
 int cmd_read(int argc, char **argv, const struct kl_config *cfg);
+int cmd_push(int argc, char **argv, const struct kl_config *cfg);
+int cmd_team(int argc, char **argv, const struct kl_config *cfg);
 int cmd_new(int argc, char **argv, const struct kl_config *cfg);
 int cmd_verify(int argc, char **argv, const struct kl_config *cfg);
 

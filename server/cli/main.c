@@ -75,6 +75,22 @@ static const struct cli_command S_commands[] = {
 	{ "read", cmd_read, "NOTE", "mark a note read (a track's step)",
 	  "Marks the note NOTE (its topic, e.g. modules) read: a track's step `- note:\n"
 	  "NOTE` is then done. The note's page has the same button.\n" },
+	{ "push", cmd_push, "[--remote URL]", "share your progress with your mentor (git push)",
+	  "Writes progress.json (your labs' status, best score, attempts; the notes you\n"
+	  "read) into your attempts repository and pushes it, with every attempt's sources,\n"
+	  "to a git remote your mentor reads with `klab team`. Your name comes from\n"
+	  "KLAB_LEARNER, else git's user.name.\n"
+	  "  --remote URL   where to push (any git URL or a path); remembered for next time\n" },
+	{ "team", cmd_team, "[--json] [--stuck N] URL|DIR...", "your learners' progress (mentors)",
+	  "Reads each learner's pushed repository (a remote is fetched into $KLAB_CACHE/team)\n"
+	  "and prints, per learner and lab: status (passed, failed, not started), best\n"
+	  "score, max, attempts and last activity, and flags a learner stuck on a lab (at\n"
+	  "least N attempts, the last N with no better score; default 4). A repository\n"
+	  "that cannot be read is an error for that learner only.\n"
+	  "  --json      print {\"learners\": [{\"name\", \"source\", \"last_activity\",\n"
+	  "              \"labs\": {LAB: {\"status\", \"best\", \"max\", \"attempts\"}},\n"
+	  "              \"stuck\": [LAB...]} or {\"source\", \"error\"}]}\n"
+	  "  --stuck N   attempts without progress that flag a learner (default 4)\n" },
 	{ "new", cmd_new, "lab ID --topic TOPIC [--title TITLE]", "write a new lab for your team",
 	  "Writes lab ID into the first folder of KLAB_PATH (DIR/labs/ID): README.md with\n"
 	  "front matter, Kbuild, a skeleton module, a guest test on klab_test.h, hints.md,\n"

@@ -164,3 +164,146 @@ out:
 	git_libgit2_shutdown();
 	return rc;
 }
+
+int kl_attempts_put(const char *home, const char *branch, const char *name, const char *data,
+		    size_t len, const char *message, struct kl_err *err)
+{
+	git_repository *repo = NULL;
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_oid blob, tree_id, commit_id, parent_id;
+	char *lockpath = kl_path_join(home, "attempts.lock");
+	char *ref = kl_sprintf("refs/heads/%s", branch);
+	int rc = -1, lockfd;
+
+	git_libgit2_init();
+	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+		kl_err_errno(err, "cannot lock %s", lockpath);
+		goto out;
+	}
+	if (S_open_repo(home, &repo, err) < 0)
+		goto out;
+	if (git_treebuilder_new(&tb, repo, NULL) < 0 ||
+	    git_blob_create_from_buffer(&blob, repo, data, len) < 0 ||
+	    git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB) < 0 ||
+	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
+		S_git_err(err, "cannot write a tree");
+		goto out;
+	}
+	if (git_reference_name_to_id(&parent_id, repo, ref) == 0) {
+		if (git_commit_lookup(&parent, repo, &parent_id) < 0) {
+			S_git_err(err, "cannot read the branch tip");
+			goto out;
+		}
+		if (git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+			rc = 0; /* unchanged */
+			goto out;
+		}
+	}
+	const git_commit *parents[1] = { parent };
+	if (git_signature_now(&sig, "klab", "klab@localhost") < 0 ||
+	    git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message, tree, parent ? 1 : 0,
+			      parents) < 0) {
+		S_git_err(err, "cannot commit");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_commit_free(parent);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_treebuilder_free(tb);
+	git_repository_free(repo);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(lockpath);
+	free(ref);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+/* Every local branch as a push refspec (refs/heads/x:refs/heads/x). */
+static int S_branch_specs(git_repository *repo, git_strarray *specs, struct kl_err *err)
+{
+	git_branch_iterator *it = NULL;
+	git_reference *ref;
+	git_branch_t type;
+
+	specs->strings = NULL;
+	specs->count = 0;
+	if (git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL) < 0)
+		return S_git_err(err, "cannot list the branches");
+	while (git_branch_next(&ref, &type, it) == 0) {
+		char **v = realloc(specs->strings, (specs->count + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		specs->strings = v;
+		v[specs->count++] = kl_sprintf("%s:%s", git_reference_name(ref), git_reference_name(ref));
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	return 0;
+}
+
+int kl_attempts_push(const char *home, const char *url, char **pushed_to, struct kl_err *err)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_strarray specs = { NULL, 0 };
+	git_push_options po;
+	int rc = -1;
+
+	*pushed_to = NULL;
+	git_libgit2_init();
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	if (S_open_repo(home, &repo, err) < 0)
+		goto out;
+	if (url) {
+		if (git_remote_lookup(&remote, repo, "origin") == 0) {
+			if (strcmp(git_remote_url(remote), url) != 0 &&
+			    git_remote_set_url(repo, "origin", url) < 0) {
+				S_git_err(err, "cannot set the remote origin");
+				goto out;
+			}
+			git_remote_free(remote);
+			remote = NULL;
+		} else if (git_remote_create(&remote, repo, "origin", url) < 0) {
+			S_git_err(err, "cannot add the remote origin");
+			goto out;
+		} else {
+			git_remote_free(remote);
+			remote = NULL;
+		}
+	}
+	if (git_remote_lookup(&remote, repo, "origin") < 0) {
+		kl_err_set(err, "no remote to push to: `klab push --remote URL` (a git repository "
+				"your mentor can read; it is remembered)");
+		goto out;
+	}
+	if (S_branch_specs(repo, &specs, err) < 0)
+		goto out;
+	if (!specs.count) {
+		kl_err_set(err, "nothing to push yet: run a lab (`klab run LAB`) or read a note "
+				"(`klab read NOTE`) first");
+		goto out;
+	}
+	if (git_remote_push(remote, &specs, &po) < 0) {
+		const git_error *e = git_error_last();
+		kl_err_set(err, "cannot push to %s: %s", git_remote_url(remote),
+			   e ? e->message : "unknown error");
+		goto out;
+	}
+	*pushed_to = kl_strdup(git_remote_url(remote));
+	rc = 0;
+out:
+	for (size_t i = 0; i < specs.count; i++)
+		free(specs.strings[i]);
+	free(specs.strings);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
+}
