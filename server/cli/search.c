@@ -95,7 +95,7 @@ int cmd_search(int argc, char **argv, const struct kl_config *cfg)
 		return cli_usage("search", "what should I search for?");
 	}
 	query = kl_strdup(kl_buf_str(&text));
-	if (search_index_open(&idx, &err) < 0 || search_index_sync(idx, cfg->root, NULL, &err) < 0) {
+	if (search_index_open(&idx, &err) < 0 || search_index_sync(idx, cfg->content, NULL, &err) < 0) {
 		cli_fail("search: %s", err.msg);
 		goto out;
 	}
