@@ -84,9 +84,9 @@ static const struct cli_command S_commands[] = {
 	{ "team", cmd_team, "[--json] [--stuck N] URL|DIR...", "your learners' progress (mentors)",
 	  "Reads each learner's pushed repository (a remote is fetched into $KLAB_CACHE/team)\n"
 	  "and prints, per learner and lab: status (passed, failed, not started), best\n"
-	  "score, max, attempts and last activity, and flags a learner stuck on a lab (at\n"
-	  "least N attempts, the last N with no better score; default 4). A repository\n"
-	  "that cannot be read is an error for that learner only.\n"
+	  "score, max, attempts and last activity, and flags a learner stuck on a lab (N\n"
+	  "attempts or more, the last N-1 no better than the best before; default 4). A\n"
+	  "repository that cannot be read is an error for that learner only.\n"
 	  "  --json      print {\"learners\": [{\"name\", \"source\", \"last_activity\",\n"
 	  "              \"labs\": {LAB: {\"status\", \"best\", \"max\", \"attempts\"}},\n"
 	  "              \"stuck\": [LAB...]} or {\"source\", \"error\"}]}\n"

@@ -159,7 +159,7 @@ static int S_lab(json_t *e, const char *id, int stuck_after, struct kl_team_lab 
 	r->attempts = (int)v[2];
 	r->last_at = v[3];
 	r->stuck = strcmp(r->status, "failed") == 0 && r->attempts >= stuck_after &&
-		   since >= stuck_after;
+		   since >= stuck_after - 1;
 	if (r->last_at > l->last_activity)
 		l->last_activity = r->last_at;
 	return 0;

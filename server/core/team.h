@@ -24,7 +24,8 @@ struct kl_team_lab {
 	char status[16];     /* passed, failed, not started */
 	int best, max, attempts;
 	long long last_at;   /* 0 when never */
-	int stuck;           /* failed, and no better score in the last stuck_after attempts */
+	int stuck;           /* failed after stuck_after attempts or more, the last
+				* stuck_after - 1 of them no better than the one before */
 };
 
 struct kl_team_learner {

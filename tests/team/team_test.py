@@ -9,7 +9,8 @@ first folder winning a clash, KLAB_ROOT still alone); tracks (`klab next`,
 `klab team --json` over two learners; hostile learner repositories (huge
 numbers, wrong types, deep nesting, duplicate keys, a symlink, missing branch
 and file, a hostile name, over 1 MB): each an error for that learner alone,
-never a crash, never a wrong row for the good learner beside it.
+never a crash, never a wrong row for the good learner beside it; the CI
+examples parse as YAML and grade with `klab run --junit`.
 """
 import json
 import os
@@ -264,6 +265,30 @@ def test_hostile(env, tmp, good):
           "hostile: the human report shows no control characters, no symlink target", r.stdout)
 
 
+def test_ci_yaml():
+    import yaml
+    for name in ("github-actions.yml", "gitlab-ci.yml"):
+        path = os.path.join(ROOT, "examples", "ci", name)
+        try:
+            doc = yaml.safe_load(open(path))
+        except yaml.YAMLError as e:
+            check(False, "ci: %s parses as YAML" % name, e)
+            continue
+        check(isinstance(doc, dict), "ci: %s parses as YAML" % name)
+        text = open(path).read()
+        check("klab run" in text and "--junit" in text, "ci: %s grades with klab run --junit"
+              % name)
+    gl = yaml.safe_load(open(os.path.join(ROOT, "examples", "ci", "gitlab-ci.yml")))
+    check(gl["grade"]["artifacts"]["reports"]["junit"] == "junit-*.xml",
+          "ci: the GitLab job publishes the JUnit report")
+    gh = yaml.safe_load(open(os.path.join(ROOT, "examples", "ci", "github-actions.yml")))
+    steps = gh["jobs"]["grade"]["steps"]
+    check(any("junit" in str(s.get("uses", "")) for s in steps),
+          "ci: the GitHub workflow publishes the JUnit report")
+    r = subprocess.run([KLAB, "run", "--help"], capture_output=True, text=True)
+    check("--junit FILE" in r.stdout, "ci: klab run has --junit")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="klab-team-") as tmp:
         env = dict(os.environ, KLAB_HOME=os.path.join(tmp, "home"), NO_COLOR="1",
@@ -276,6 +301,7 @@ def main():
         test_tracks(env, layer)
         good = test_push_team(env, tmp)
         test_hostile(env, tmp, good)
+    test_ci_yaml()
     if failures:
         sys.exit("%d check(s) failed: %s" % (len(failures), "; ".join(failures)))
 
