@@ -117,12 +117,14 @@ static const struct cli_command S_commands[] = {
 	  "Checks what `klab run` needs on this machine and says how to install what is\n"
 	  "missing.\n"
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
-	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet]",
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--quiet] [--team URL|DIR...]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
 	  "Serves the notes, labs, search and your progress on the web.\n"
 	  "  --bind ADDR   address to listen on (default 127.0.0.1)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
-	  "  --quiet       no request log\n" },
+	  "  --quiet       no request log\n"
+	  "  --team URL|DIR...   show these learners' pushed progress at /team (as\n"
+	  "                      `klab team` does; remotes fetched at most once a minute)\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
 	  "Searches the notes and labs for WORDS (kernel identifiers are kept whole).\n"
 	  "  --json      print the hits as JSON\n"
@@ -228,7 +230,9 @@ static void S_usage(FILE *out)
 	fputs("\n`klab help COMMAND` (or `klab COMMAND --help`) explains a command and every "
 	      "option.\n`klab --version` prints the version.\n"
 	      "\nenvironment: KLAB_HOME (progress, workspace), KLAB_CACHE (kernels), "
-	      "KLAB_ROOT (labs and notes), NO_COLOR\n", out);
+	      "KLAB_ROOT (labs and notes),\n"
+	      "KLAB_PATH (your team's labs, notes and tracks first), KLAB_LEARNER (klab push), "
+	      "NO_COLOR\n", out);
 }
 
 /* `klab help CMD`: the command's usage and every option (cfg only for a command's own). */

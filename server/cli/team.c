@@ -130,7 +130,7 @@ int cmd_team(int argc, char **argv, const struct kl_config *cfg)
 	if (!v)
 		abort();
 	for (size_t i = 0; i < n; i++)
-		bad += kl_team_read(cfg->cache, argv[optind + (int)i], &cat, stuck, &v[i]) < 0;
+		bad += kl_team_read(cfg->cache, argv[optind + (int)i], &cat, stuck, 0, &v[i]) < 0;
 	if (json)
 		S_json(v, n);
 	else

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/catalog.h"
@@ -232,7 +233,7 @@ static int S_is_url(const char *s)
 }
 
 /* Fetches url's branch `progress` into cache/team/<hash>.git; *repo is that repository. */
-static int S_fetch(const char *cache, const char *url, git_repository **repo,
+static int S_fetch(const char *cache, const char *url, long max_age, git_repository **repo,
 		   struct kl_team_learner *l)
 {
 	char *path = kl_sprintf("%s/team/%016llx.git", cache,
@@ -247,6 +248,13 @@ static int S_fetch(const char *cache, const char *url, git_repository **repo,
 	if (git_repository_open_bare(repo, path) < 0 && git_repository_init(repo, path, 1) < 0) {
 		S_fail(l, "cannot make the cache repository %s: %s", path,
 		       git_error_last() ? git_error_last()->message : "unknown");
+		goto out;
+	}
+	char *fetched = kl_path_join(path, "FETCH_HEAD");
+	long long at = kl_mtime_ns(fetched);
+	free(fetched);
+	if (max_age > 0 && at > 0 && (long long)time(NULL) - at / 1000000000LL < max_age) {
+		rc = 0; /* fetched a moment ago */
 		goto out;
 	}
 	if (git_remote_create_anonymous(&remote, *repo, url) < 0 ||
@@ -307,7 +315,7 @@ out:
 }
 
 int kl_team_read(const char *cache, const char *source, const struct kl_team_catalog *c,
-		 int stuck_after, struct kl_team_learner *l)
+		 int stuck_after, long max_age, struct kl_team_learner *l)
 {
 	git_repository *repo = NULL;
 	struct kl_buf text = KL_BUF_INIT;
@@ -317,7 +325,7 @@ int kl_team_read(const char *cache, const char *source, const struct kl_team_cat
 	l->source = kl_strdup(source);
 	git_libgit2_init();
 	if (S_is_url(source)) {
-		if (S_fetch(cache, source, &repo, l) < 0)
+		if (S_fetch(cache, source, max_age, &repo, l) < 0)
 			goto out;
 	} else if (!kl_is_dir(source)) {
 		S_fail(l, "%s is not a folder or a git URL", source);

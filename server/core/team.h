@@ -54,10 +54,11 @@ int kl_team_parse(const char *text, size_t len, const struct kl_team_catalog *c,
 		  int stuck_after, struct kl_team_learner *l);
 /*
  * Reads one learner from source: a local git repository (bare or not), or a
- * remote URL fetched into cache/team/. Always fills l (l->error on failure).
+ * remote URL fetched into cache/team/ (unless fetched less than max_age seconds
+ * ago; 0: always). Always fills l (l->error on failure).
  */
 int kl_team_read(const char *cache, const char *source, const struct kl_team_catalog *c,
-		 int stuck_after, struct kl_team_learner *l);
+		 int stuck_after, long max_age, struct kl_team_learner *l);
 void kl_team_learner_release(struct kl_team_learner *l);
 
 #endif

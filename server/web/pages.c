@@ -14,6 +14,7 @@
 #include "core/fsutil.h"
 #include "web/handlers.h"
 #include "web/page.h"
+#include "web/post.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -510,8 +511,11 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 		  nu ? s->notes[at + 1].fm.title : NULL, &pager);
 	free(pu);
 	free(nu);
+	struct kl_buf read = KL_BUF_INIT;
+	web_note_read_html(s, n->id, &read);
 	const struct web_var v[] = {
 		WEB_HTML("pager", kl_buf_str(&pager)),
+		WEB_HTML("read", kl_buf_str(&read)),
 		WEB_TEXT("id", n->id),
 		WEB_TEXT("topic", n->fm.topic),
 		WEB_TEXT("title", n->fm.title),
@@ -525,6 +529,7 @@ void web_page_note(struct web_site *s, const struct web_request *rq, struct web_
 	web_page_finish(s, rp, 200, n->fm.title, NULL, toc.len ? "with-toc" : "page",
 			kl_buf_str(&body));
 	rp->cache = 1;
+	kl_buf_release(&read);
 	md_doc_release(&doc);
 	kl_buf_release(&body);
 	kl_buf_release(&labs);

@@ -28,6 +28,7 @@
 #include "core/fsutil.h"
 #include "core/markdown.h"
 #include "web/handlers.h"
+#include "web/post.h"
 #include "web/router.h"
 #include "web/site.h"
 
@@ -272,6 +273,36 @@ static enum MHD_Result S_dispatch(struct web_server *srv, struct MHD_Connection 
 	return ret;
 }
 
+/* A POST (web/post.h): same origin only, no body; answered with a redirect. */
+static enum MHD_Result S_post(struct web_server *srv, struct MHD_Connection *conn,
+			      struct S_req *r, const char *url)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *sfs = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	char *location = NULL;
+
+	if (!web_same_origin(origin, host, sfs))
+		return S_error(srv, conn, r, 403, "Not from this site",
+			       "This button works from klab's own pages only.");
+	int status = web_post(&srv->site, url, &location);
+	if (status != 303)
+		return S_error(srv, conn, r, status, status == 404 ? "No such page" : "Not saved",
+			       status == 404 ? "Nothing here takes a POST."
+					     : "klab could not save this; its log says why.");
+	S_cache_clear(srv); /* pages show what was just marked */
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
+								    MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		abort();
+	S_headers(resp, NULL);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	enum MHD_Result ret = S_queue(conn, r, MHD_HTTP_SEE_OTHER, resp, 0);
+	MHD_destroy_response(resp);
+	free(location);
+	return ret;
+}
+
 static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version,
 				const char *upload_data, size_t *upload_size, void **con_cls)
@@ -280,6 +311,7 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 	struct S_req *r = *con_cls;
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		   strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	enum MHD_Result ret;
 
 	(void)version;
@@ -299,7 +331,7 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		if ((cl && strtoull(cl, NULL, 10) > 0) || te) {
 			/* Refuse the body now; the connection closes after the answer. */
 			pthread_mutex_lock(&srv->lock);
-			ret = get ? S_error(srv, conn, r, 413, "No request body here",
+			ret = get || post ? S_error(srv, conn, r, 413, "No request body here",
 					    "klab's pages take no request body.")
 				  : S_error(srv, conn, r, 405, "Method not allowed",
 					    "klab's pages are read with GET.");
@@ -313,7 +345,9 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&srv->lock);
-	if (!get)
+	if (post)
+		ret = S_post(srv, conn, r, url);
+	else if (!get)
 		ret = S_error(srv, conn, r, 405, "Method not allowed",
 			      "klab's pages are read with GET.");
 	else
@@ -424,6 +458,8 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	}
 	if (web_site_open(&srv->site, cfg, err) < 0)
 		goto out_free;
+	srv->site.team = opt->team;
+	srv->site.nteam = opt->nteam;
 	if (!S_loopback(bind))
 		fprintf(stderr,
 			"klab: WARNING: serving on %s, not on loopback: anyone who can reach this "

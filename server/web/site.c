@@ -313,13 +313,28 @@ void web_site_close(struct web_site *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The newest change of the progress store (its WAL takes the writes). */
+static long long S_progress_ns(const struct web_site *s)
+{
+	char *db = kl_path_join(s->cfg->home, "progress.db");
+	char *wal = kl_path_join(s->cfg->home, "progress.db-wal");
+	long long a = kl_mtime_ns(db), b = kl_mtime_ns(wal);
+
+	free(db);
+	free(wal);
+	return a > b ? a : b;
+}
+
 int web_site_refresh(struct web_site *s)
 {
 	struct kl_err err;
 	unsigned long gen = fswatch_generation(s->watch);
+	long long pns = S_progress_ns(s);
+	int progress = pns != s->progress_ns;
 
+	s->progress_ns = pns;
 	if (gen == s->gen)
-		return 0;
+		return progress;
 	s->gen = gen;
 	if (S_load(s, &err) < 0)
 		fprintf(stderr, "klab: serve: %s (keeping what was loaded before)\n", err.msg);

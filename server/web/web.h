@@ -7,6 +7,8 @@
 #ifndef KLAB_WEB_H
 #define KLAB_WEB_H
 
+#include <stddef.h>
+
 #include "core/config.h"
 #include "core/err.h"
 
@@ -14,6 +16,8 @@ struct web_options {
 	const char *bind; /* address to listen on, "127.0.0.1" when NULL */
 	int port;         /* 0 picks a free port */
 	int quiet;        /* 1: no access log */
+	char *const *team; /* learners' repositories shown at /team (--team), may be NULL */
+	size_t nteam;
 };
 
 /*
