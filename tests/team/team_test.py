@@ -9,7 +9,8 @@ first folder winning a clash, KLAB_ROOT still alone); tracks (`klab next`,
 `klab team --json` over two learners; hostile learner repositories (huge
 numbers, wrong types, deep nesting, duplicate keys, a symlink, missing branch
 and file, a hostile name, over 1 MB): each an error for that learner alone,
-never a crash, never a wrong row for the good learner beside it; the CI
+never a crash, never a wrong row for the good learner beside it; the site's
+/tracks, the note's read button (same-origin POST) and /team; the CI
 examples parse as YAML and grade with `klab run --junit`.
 """
 import json
@@ -18,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 KLAB, ROOT = sys.argv[1], sys.argv[2]
 failures = []
@@ -265,6 +268,69 @@ def test_hostile(env, tmp, good):
           "hostile: the human report shows no control characters, no symlink target", r.stdout)
 
 
+def http(url, method="GET", headers=None):
+    req = urllib.request.Request(url, method=method, headers=headers or {},
+                                 data=b"" if method == "POST" else None)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def test_site(env, layer, team_repos):
+    """The site: tracks with progress, the note's read button (POST), /team."""
+    env = dict(env, KLAB_PATH=layer)
+    srv = subprocess.Popen([KLAB, "serve", "--port", "0", "--quiet", "--team", *team_repos],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = srv.stdout.readline()
+        base = line.split("serving ", 1)[1].strip().rstrip("/") if "serving" in line else None
+        check(base is not None, "site: klab serve --team starts", line + srv.stderr.read()
+              if base is None else "")
+        if base is None:
+            return
+        st, _, body = http(base + "/tracks")
+        check(st == 200 and "Acme onboarding" in body and "first-steps" in body,
+              "site: /tracks lists the team's track and klab's own", body[:300])
+        st, _, body = http(base + "/tracks/acme")
+        check(st == 200 and "2 of 3 steps done" in body and 'class="step next"' in body
+              and "/labs/acme-01" in body, "site: /tracks/acme shows progress and the next step")
+        check(http(base + "/tracks/nope")[0] == 404, "site: an unknown track is a 404")
+        st, _, body = http(base + "/notes/signals")
+        check(st == 200 and 'action="/notes/signals/read"' in body,
+              "site: a note not read has its Mark as read button")
+        st, _, _ = http(base + "/notes/signals/read", "POST")
+        check(st == 403, "site: a POST without Origin is refused", st)
+        st, _, _ = http(base + "/notes/signals/read", "POST",
+                        {"Origin": "http://evil.example"})
+        check(st == 403, "site: a POST from another origin is refused", st)
+        st, hdr, _ = http(base + "/notes/signals/read", "POST", {"Origin": base})
+        check(st == 303 and hdr.get("Location") == "/notes/signals#read",
+              "site: the button marks the note read and goes back", (st, hdr))
+        st, _, body = http(base + "/notes/signals")
+        check('class="read read-done"' in body, "site: the note page then says it was read")
+        check(http(base + "/notes/nope/read", "POST", {"Origin": base})[0] == 404,
+              "site: marking an unknown note is a 404")
+        r = klab(env, "next", "--track", "first-steps", "--json")
+        check('"signals","done":true' in r.stdout.replace(" ", ""),
+              "site: what the site marked, klab next sees")
+        klab(env, "read", "acme")
+        st, _, body = http(base + "/notes/acme")
+        check('class="read read-done"' in body, "site: a note read with `klab read` shows read "
+              "(cached pages follow the progress store)")
+        st, _, body = http(base + "/team")
+        check(st == 200 and ">Ada<" in body and ">Bob<" in body and "cannot read" in body,
+              "site: /team shows the learners and a per-learner error", body[-600:])
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+
+
 def test_ci_yaml():
     import yaml
     for name in ("github-actions.yml", "gitlab-ci.yml"):
@@ -301,6 +367,8 @@ def main():
         test_tracks(env, layer)
         good = test_push_team(env, tmp)
         test_hostile(env, tmp, good)
+        test_site(env, layer, [good, os.path.join(tmp, "b.git"),
+                               os.path.join(tmp, "not-git")])
     test_ci_yaml()
     if failures:
         sys.exit("%d check(s) failed: %s" % (len(failures), "; ".join(failures)))
