@@ -248,10 +248,27 @@ static int S_branch_specs(git_repository *repo, git_strarray *specs, struct kl_e
 	return 0;
 }
 
+/*
+ * An anonymous remote for url, without the config's url.*.insteadOf look-up:
+ * libgit2 1.5 leaks pcre2 match data on every regex config look-up that finds
+ * nothing (fixed upstream in libgit2#6382), and nothing here needs it.
+ */
+int kl_git_remote_for(git_remote **remote, git_repository *repo, const char *url)
+{
+	git_remote_create_options o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(remote, url, &o);
+}
+
 int kl_attempts_push(const char *home, const char *url, char **pushed_to, struct kl_err *err)
 {
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
+	git_config *gc = NULL;
+	git_buf saved = { 0 };
 	git_strarray specs = { NULL, 0 };
 	git_push_options po;
 	int rc = -1;
@@ -261,26 +278,24 @@ int kl_attempts_push(const char *home, const char *url, char **pushed_to, struct
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	if (S_open_repo(home, &repo, err) < 0)
 		goto out;
-	if (url) {
-		if (git_remote_lookup(&remote, repo, "origin") == 0) {
-			if (strcmp(git_remote_url(remote), url) != 0 &&
-			    git_remote_set_url(repo, "origin", url) < 0) {
-				S_git_err(err, "cannot set the remote origin");
-				goto out;
-			}
-			git_remote_free(remote);
-			remote = NULL;
-		} else if (git_remote_create(&remote, repo, "origin", url) < 0) {
-			S_git_err(err, "cannot add the remote origin");
-			goto out;
-		} else {
-			git_remote_free(remote);
-			remote = NULL;
-		}
+	/* the remote is remote.origin.url, so plain git sees it too */
+	if (git_repository_config(&gc, repo) < 0) {
+		S_git_err(err, "cannot read its config");
+		goto out;
 	}
-	if (git_remote_lookup(&remote, repo, "origin") < 0) {
+	if (url && git_config_set_string(gc, "remote.origin.url", url) < 0) {
+		S_git_err(err, "cannot remember the remote");
+		goto out;
+	}
+	if (!url && git_config_get_string_buf(&saved, gc, "remote.origin.url") == 0)
+		url = saved.ptr;
+	if (!url) {
 		kl_err_set(err, "no remote to push to: `klab push --remote URL` (a git repository "
 				"your mentor can read; it is remembered)");
+		goto out;
+	}
+	if (kl_git_remote_for(&remote, repo, url) < 0) {
+		S_git_err(err, "cannot use the remote");
 		goto out;
 	}
 	if (S_branch_specs(repo, &specs, err) < 0)
@@ -292,17 +307,18 @@ int kl_attempts_push(const char *home, const char *url, char **pushed_to, struct
 	}
 	if (git_remote_push(remote, &specs, &po) < 0) {
 		const git_error *e = git_error_last();
-		kl_err_set(err, "cannot push to %s: %s", git_remote_url(remote),
-			   e ? e->message : "unknown error");
+		kl_err_set(err, "cannot push to %s: %s", url, e ? e->message : "unknown error");
 		goto out;
 	}
-	*pushed_to = kl_strdup(git_remote_url(remote));
+	*pushed_to = kl_strdup(url);
 	rc = 0;
 out:
 	for (size_t i = 0; i < specs.count; i++)
 		free(specs.strings[i]);
 	free(specs.strings);
 	git_remote_free(remote);
+	git_buf_dispose(&saved);
+	git_config_free(gc);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return rc;

@@ -34,5 +34,12 @@ int kl_attempts_put(const char *home, const char *branch, const char *name, cons
  * url used (caller frees).
  */
 int kl_attempts_push(const char *home, const char *url, char **pushed_to, struct kl_err *err);
+/*
+ * An anonymous libgit2 remote for url, made without regex config look-ups
+ * (see attempts.c); git_remote_free frees it.
+ */
+struct git_remote;
+struct git_repository;
+int kl_git_remote_for(struct git_remote **remote, struct git_repository *repo, const char *url);
 
 #endif

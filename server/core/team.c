@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/attempts.h"
 #include "core/buf.h"
 #include "core/catalog.h"
 #include "core/fsutil.h"
@@ -257,7 +258,7 @@ static int S_fetch(const char *cache, const char *url, long max_age, git_reposit
 		rc = 0; /* fetched a moment ago */
 		goto out;
 	}
-	if (git_remote_create_anonymous(&remote, *repo, url) < 0 ||
+	if (kl_git_remote_for(&remote, *repo, url) < 0 ||
 	    git_remote_fetch(remote, &specs, &fo, "klab team") < 0) {
 		S_fail(l, "cannot fetch %s: %s", url,
 		       git_error_last() ? git_error_last()->message : "unknown");

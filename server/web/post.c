@@ -45,13 +45,21 @@ static int S_note_read(struct web_site *s, const char *topic, char **location)
 	return 303;
 }
 
+static const struct web_route S_routes[] = { { "/notes/:topic/read", NULL } };
+
+bool web_post_route(const char *path)
+{
+	struct web_request rq;
+
+	return web_path_check(path) == 0 && web_route_match(S_routes, 1, path, &rq) != NULL;
+}
+
 int web_post(struct web_site *s, const char *path, char **location)
 {
-	static const struct web_route routes[] = { { "/notes/:topic/read", NULL } };
 	struct web_request rq;
 
 	*location = NULL;
-	if (web_path_check(path) != 0 || !web_route_match(routes, 1, path, &rq))
+	if (web_path_check(path) != 0 || !web_route_match(S_routes, 1, path, &rq))
 		return 404;
 	return S_note_read(s, rq.params[0], location);
 }

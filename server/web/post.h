@@ -18,6 +18,8 @@
  * is same-origin.
  */
 bool web_same_origin(const char *origin, const char *host, const char *sec_fetch_site);
+/* True when path is a POST route (others answer 405, as before). */
+bool web_post_route(const char *path);
 /*
  * Runs the POST route for path. Returns 303 with *location (the caller frees)
  * where to go next, or the HTTP status of the error (404, 500).

@@ -345,7 +345,7 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *conn, const ch
 		return MHD_YES;
 	}
 	pthread_mutex_lock(&srv->lock);
-	if (post)
+	if (post && web_post_route(url))
 		ret = S_post(srv, conn, r, url);
 	else if (!get)
 		ret = S_error(srv, conn, r, 405, "Method not allowed",
