@@ -31,9 +31,15 @@ static int S_open_repo(const char *home, git_repository **repo, struct kl_err *e
 	return rc;
 }
 
-int kl_attempts_commit(const char *home, const char *lab, char *const *names,
-		       char *const *paths, size_t n, const char *message, char oid_hex[41],
-		       struct kl_err *err)
+/*
+ * Commits a tree of n files (names[i] holding data[i], len[i] bytes) on
+ * refs/heads/<branch>, parent the branch's tip, under the repository's lock.
+ * With skip_same, nothing is committed when the tip already has that tree.
+ * oid_hex (may be NULL) receives the commit (the tip when nothing was committed).
+ */
+static int S_commit(const char *home, const char *branch, char *const *names,
+		    const char *const *data, const size_t *len, size_t n, const char *message,
+		    int skip_same, char *oid_hex, struct kl_err *err)
 {
 	git_repository *repo = NULL;
 	git_treebuilder *tb = NULL;
@@ -41,9 +47,8 @@ int kl_attempts_commit(const char *home, const char *lab, char *const *names,
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
 	git_oid tree_id, commit_id, parent_id;
-	struct kl_buf data = KL_BUF_INIT;
 	char *lockpath = kl_path_join(home, "attempts.lock");
-	char *ref = kl_sprintf("refs/heads/%s", lab);
+	char *ref = kl_sprintf("refs/heads/%s", branch);
 	int rc = -1;
 	int lockfd;
 
@@ -61,13 +66,9 @@ int kl_attempts_commit(const char *home, const char *lab, char *const *names,
 	}
 	for (size_t i = 0; i < n; i++) {
 		git_oid blob;
-
-		kl_buf_reset(&data);
-		if (kl_read_file(paths[i], &data, 16 << 20, err) < 0)
-			goto out;
-		if (git_blob_create_from_buffer(&blob, repo, kl_buf_str(&data), data.len) < 0 ||
+		if (git_blob_create_from_buffer(&blob, repo, data[i], len[i]) < 0 ||
 		    git_treebuilder_insert(NULL, tb, names[i], &blob, GIT_FILEMODE_BLOB) < 0) {
-			S_git_err(err, "cannot store a source file");
+			S_git_err(err, "cannot store a file");
 			goto out;
 		}
 	}
@@ -85,13 +86,18 @@ int kl_attempts_commit(const char *home, const char *lab, char *const *names,
 		S_git_err(err, "cannot read the branch tip");
 		goto out;
 	}
-	const git_commit *parents[1] = { parent };
-	if (git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0, parents) < 0) {
-		S_git_err(err, "cannot commit the attempt");
-		goto out;
+	if (skip_same && parent && git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+		commit_id = parent_id; /* unchanged */
+	} else {
+		const git_commit *parents[1] = { parent };
+		if (git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message, tree,
+				      parent ? 1 : 0, parents) < 0) {
+			S_git_err(err, "cannot commit");
+			goto out;
+		}
 	}
-	git_oid_tostr(oid_hex, 41, &commit_id);
+	if (oid_hex)
+		git_oid_tostr(oid_hex, 41, &commit_id);
 	rc = 0;
 out:
 	git_commit_free(parent);
@@ -101,10 +107,35 @@ out:
 	git_repository_free(repo);
 	if (lockfd >= 0)
 		close(lockfd);
-	kl_buf_release(&data);
 	free(lockpath);
 	free(ref);
 	git_libgit2_shutdown();
+	return rc;
+}
+
+int kl_attempts_commit(const char *home, const char *lab, char *const *names,
+		       char *const *paths, size_t n, const char *message, char oid_hex[41],
+		       struct kl_err *err)
+{
+	struct kl_buf *bufs = calloc(n + 1, sizeof(*bufs));
+	const char **data = calloc(n + 1, sizeof(*data));
+	size_t *len = calloc(n + 1, sizeof(*len));
+	int rc = 0;
+
+	if (!bufs || !data || !len)
+		abort();
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = kl_read_file(paths[i], &bufs[i], 16 << 20, err);
+		data[i] = bufs[i].ptr ? bufs[i].ptr : "";
+		len[i] = bufs[i].len;
+	}
+	if (rc == 0)
+		rc = S_commit(home, lab, names, data, len, n, message, 0, oid_hex, err);
+	for (size_t i = 0; i < n; i++)
+		kl_buf_release(&bufs[i]);
+	free(bufs);
+	free(data);
+	free(len);
 	return rc;
 }
 
@@ -168,61 +199,9 @@ out:
 int kl_attempts_put(const char *home, const char *branch, const char *name, const char *data,
 		    size_t len, const char *message, struct kl_err *err)
 {
-	git_repository *repo = NULL;
-	git_treebuilder *tb = NULL;
-	git_signature *sig = NULL;
-	git_commit *parent = NULL;
-	git_tree *tree = NULL;
-	git_oid blob, tree_id, commit_id, parent_id;
-	char *lockpath = kl_path_join(home, "attempts.lock");
-	char *ref = kl_sprintf("refs/heads/%s", branch);
-	int rc = -1, lockfd;
+	char *names[1] = { (char *)name };
 
-	git_libgit2_init();
-	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		kl_err_errno(err, "cannot lock %s", lockpath);
-		goto out;
-	}
-	if (S_open_repo(home, &repo, err) < 0)
-		goto out;
-	if (git_treebuilder_new(&tb, repo, NULL) < 0 ||
-	    git_blob_create_from_buffer(&blob, repo, data, len) < 0 ||
-	    git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB) < 0 ||
-	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
-		S_git_err(err, "cannot write a tree");
-		goto out;
-	}
-	if (git_reference_name_to_id(&parent_id, repo, ref) == 0) {
-		if (git_commit_lookup(&parent, repo, &parent_id) < 0) {
-			S_git_err(err, "cannot read the branch tip");
-			goto out;
-		}
-		if (git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
-			rc = 0; /* unchanged */
-			goto out;
-		}
-	}
-	const git_commit *parents[1] = { parent };
-	if (git_signature_now(&sig, "klab", "klab@localhost") < 0 ||
-	    git_commit_create(&commit_id, repo, ref, sig, sig, NULL, message, tree, parent ? 1 : 0,
-			      parents) < 0) {
-		S_git_err(err, "cannot commit");
-		goto out;
-	}
-	rc = 0;
-out:
-	git_commit_free(parent);
-	git_tree_free(tree);
-	git_signature_free(sig);
-	git_treebuilder_free(tb);
-	git_repository_free(repo);
-	if (lockfd >= 0)
-		close(lockfd);
-	free(lockpath);
-	free(ref);
-	git_libgit2_shutdown();
-	return rc;
+	return S_commit(home, branch, names, &data, &len, 1, message, 1, NULL, err);
 }
 
 /* Every local branch as a push refspec (refs/heads/x:refs/heads/x). */

@@ -240,6 +240,12 @@ static int S_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void kl_strv_sort(char **v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), S_cmp_str);
+}
+
 /* Adds the lab ids under dir/labs to *ids, but those already there (an earlier layer's). */
 static int S_lab_ids_in(const char *dir, bool required, char ***ids, size_t *n,
 			struct kl_err *err)
@@ -294,8 +300,7 @@ int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
 		*n = 0;
 		return -1;
 	}
-	if (*n)
-		qsort(*ids, *n, sizeof(**ids), S_cmp_str);
+	kl_strv_sort(*ids, *n);
 	return 0;
 }
 

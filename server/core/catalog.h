@@ -88,5 +88,7 @@ int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl
 void kl_notes_free(struct kl_note *notes, size_t n);
 
 void kl_strv_free(char **v, size_t n);
+/* Sorts v by strcmp. */
+void kl_strv_sort(char **v, size_t n);
 
 #endif

@@ -95,30 +95,37 @@ static char *S_find(const char *path, const char *rel, int fallback)
 	return found;
 }
 
-char *kl_content_find(const char *path, const char *fmt, ...)
+/* S_find on the formatted rel. */
+static char *S_vfind(const char *path, int fallback, const char *fmt, va_list ap)
 {
 	struct kl_buf rel = KL_BUF_INIT;
+
+	kl_buf_vprintf(&rel, fmt, ap);
+	char *found = S_find(path, kl_buf_str(&rel), fallback);
+	if (!found && fallback)
+		found = kl_strdup(kl_buf_str(&rel)); /* an empty content path */
+	kl_buf_release(&rel);
+	return found;
+}
+
+char *kl_content_find(const char *path, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	kl_buf_vprintf(&rel, fmt, ap);
+	char *found = S_vfind(path, 0, fmt, ap);
 	va_end(ap);
-	char *found = S_find(path, kl_buf_str(&rel), 0);
-	kl_buf_release(&rel);
 	return found;
 }
 
 char *kl_content_file(const char *path, const char *fmt, ...)
 {
-	struct kl_buf rel = KL_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	kl_buf_vprintf(&rel, fmt, ap);
+	char *found = S_vfind(path, 1, fmt, ap);
 	va_end(ap);
-	char *found = S_find(path, kl_buf_str(&rel), 1);
-	kl_buf_release(&rel);
-	return found ? found : kl_strdup(kl_buf_str(&rel));
+	return found;
 }
 
 char *kl_content_first(const char *path)

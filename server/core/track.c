@@ -222,11 +222,6 @@ void kl_track_release(struct kl_track *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int S_cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int kl_track_names(const char *content, char ***names, size_t *n, struct kl_err *err)
 {
 	char **dirs;
@@ -262,7 +257,7 @@ int kl_track_names(const char *content, char ***names, size_t *n, struct kl_err 
 			closedir(d);
 		free(tdir);
 		if (*n > had)
-			qsort(*names + had, *n - had, sizeof(**names), S_cmp_str);
+			kl_strv_sort(*names + had, *n - had);
 	}
 	kl_strv_free(dirs, nd);
 	return 0;

@@ -212,11 +212,6 @@ out:
 	return rc;
 }
 
-static int S_cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The wrong variants under wrong (folders with an expect file), sorted. */
 static int S_variants(const char *wrong, char ***v, size_t *n, struct kl_err *err)
 {
@@ -238,7 +233,7 @@ static int S_variants(const char *wrong, char ***v, size_t *n, struct kl_err *er
 	if (!*n)
 		return kl_err_set(err, "no wrong variants in %s (folders with change.patch and "
 				       "expect)", wrong);
-	qsort(*v, *n, sizeof(**v), S_cmp_str);
+	kl_strv_sort(*v, *n);
 	return 0;
 }
 

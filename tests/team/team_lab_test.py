@@ -21,27 +21,12 @@ import xml.etree.ElementTree as ET
 
 import yaml
 
+from teamlib import check, finish, run_klab, write
+
 KLAB, ROOT = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail)[:3000])
-
-
 def klab(env, *args, timeout=900):
-    return subprocess.run([KLAB, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return run_klab(KLAB, env, *args, timeout=timeout)
 
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def new_and_verify(env, layer):
@@ -160,8 +145,7 @@ def main():
         learners(env, layer, lab, tmp)
         env.pop("KLAB_PATH")
         gitlab_job(env, tmp)
-    if failures:
-        sys.exit("%d check(s) failed: %s" % (len(failures), "; ".join(failures)))
+    finish()
 
 
 if __name__ == "__main__":

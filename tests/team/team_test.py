@@ -22,21 +22,11 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from teamlib import check, finish, run_klab, write
+
 KLAB, ROOT = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail)[:3000])
-
-
-def klab(env, *args, timeout=60):
-    return subprocess.run([KLAB, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def klab(env, *args, timeout=900):
+    return run_klab(KLAB, env, *args, timeout=timeout)
 
 
 def git(*args, cwd=None, input=None):
@@ -45,11 +35,6 @@ def git(*args, cwd=None, input=None):
                                                 GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
                                                 GIT_COMMITTER_EMAIL="t@t")).stdout
 
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def team_layer(tmp):
@@ -156,8 +141,6 @@ def progress_repo(path, files, branch="progress"):
     git("add", "-A", cwd=work)
     git("commit", "-q", "--allow-empty", "-m", "x", cwd=work)
     git("clone", "-q", "--bare", work, path)
-    git("branch", "-m", "master" if branch != "master" else "x", branch, cwd=path) \
-        if False else None
     git("update-ref", "refs/heads/" + branch, "HEAD", cwd=path)
     return path
 
@@ -370,8 +353,7 @@ def main():
         test_site(env, layer, [good, os.path.join(tmp, "b.git"),
                                os.path.join(tmp, "not-git")])
     test_ci_yaml()
-    if failures:
-        sys.exit("%d check(s) failed: %s" % (len(failures), "; ".join(failures)))
+    finish()
 
 
 if __name__ == "__main__":
