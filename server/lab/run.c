@@ -16,6 +16,7 @@
 #include "core/fsutil.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/summary.h"
 #include "core/term.h"
 #include "core/workspace.h"
 #include "lab/editor.h"
@@ -483,6 +484,13 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab, const
 		if (c < 0 || kl_progress_set_commit(p, a.id, r->commit, err) < 0)
 			goto out;
 	}
+	/* progress.json follows every attempt when the learner has a name (`klab push` also
+	 * writes it): a failure there is no failure of the run */
+	struct kl_err e2;
+	char *who = kl_summary_learner(&e2);
+	if (who && kl_summary_commit(cfg, who, &e2) < 0)
+		fprintf(stderr, "klab: progress.json not updated: %s\n", e2.msg);
+	free(who);
 	rc = 0;
 out:
 	for (size_t i = 0; i < n; i++)

@@ -74,6 +74,12 @@ def learners(env, layer, lab, tmp):
         e = dict(env, KLAB_HOME=os.path.join(tmp, "home-" + name), KLAB_LEARNER=name)
         for _ in range(runs):
             klab(e, "run", "acme-02", "--src", src)
+        shown = subprocess.run(["git", "--git-dir", os.path.join(e["KLAB_HOME"], "attempts.git"),
+                                "show", "progress:progress.json"], capture_output=True, text=True)
+        summary = json.loads(shown.stdout) if shown.returncode == 0 else {}
+        check(summary.get("labs", {}).get("acme-02", {}).get("attempts") == runs,
+              "run: %s's attempts repository carries progress.json after each run" % name,
+              shown.stdout + shown.stderr)
         repo = os.path.join(tmp, name + ".git")
         subprocess.run(["git", "init", "-q", "--bare", repo], check=True)
         r = klab(e, "push", "--remote", repo)
