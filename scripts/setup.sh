@@ -28,7 +28,7 @@ serve_packages=(
 # library, the fuzzers' clang, the web tests' browser, the load tests' wrk and nginx.
 packages=(
   "${serve_packages[@]}"
-  kmod cpio patch libcmocka-dev
+  kmod cpio patch diffutils git python3-yaml libcmocka-dev
   qemu-system-x86 busybox-static linux-source-6.1 universal-ctags flex bison bc lz4 libssl-dev strace
   clang libclang-rt-14-dev
   wrk nginx-light chromium fonts-dejavu-core nodejs curl

@@ -30,6 +30,12 @@ int cmd_watch(int argc, char **argv, const struct kl_config *cfg);
 int cmd_ktap(int argc, char **argv, const struct kl_config *cfg);
 int cmd_log(int argc, char **argv, const struct kl_config *cfg);
 int cmd_xref(int argc, char **argv, const struct kl_config *cfg);
+int cmd_next(int argc, char **argv, const struct kl_config *cfg);
+int cmd_read(int argc, char **argv, const struct kl_config *cfg);
+int cmd_push(int argc, char **argv, const struct kl_config *cfg);
+int cmd_team(int argc, char **argv, const struct kl_config *cfg);
+int cmd_new(int argc, char **argv, const struct kl_config *cfg);
+int cmd_verify(int argc, char **argv, const struct kl_config *cfg);
 
 /* Prints "klab: message" to stderr; returns 2 (usage or environment error). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

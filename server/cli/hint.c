@@ -76,7 +76,7 @@ int cmd_hint(int argc, char **argv, const struct kl_config *cfg)
 		return cli_usage("hint", "which lab? (`klab list` shows them)");
 	if (cli_lab_exists(cfg, id) != 0)
 		return 2;
-	if (kl_lab_load(cfg->root, id, &lab, &err) < 0)
+	if (kl_lab_load(cfg->content, id, &lab, &err) < 0)
 		return cli_fail("%s", err.msg);
 	char *path = kl_path_join(lab.dir, "hints.md");
 	if (kl_read_file(path, &text, 1 << 20, &err) < 0) {

@@ -84,7 +84,7 @@ int cmd_list(int argc, char **argv, const struct kl_config *cfg)
 		else
 			return cli_usage("list", "unknown argument `%s`", argv[i]);
 	}
-	if (kl_lab_ids_ordered(cfg->root, &ids, &n, &err) < 0 ||
+	if (kl_lab_ids_ordered(cfg->content, &ids, &n, &err) < 0 ||
 	    kl_progress_open_ro(cfg->home, &p, &err) < 0) {
 		cli_fail("%s", err.msg);
 		goto out;
@@ -94,7 +94,7 @@ int cmd_list(int argc, char **argv, const struct kl_config *cfg)
 	if (!labs || !sts)
 		abort();
 	for (nlabs = 0; nlabs < n; nlabs++) {
-		if (kl_lab_load(cfg->root, ids[nlabs], &labs[nlabs], &err) < 0 ||
+		if (kl_lab_load(cfg->content, ids[nlabs], &labs[nlabs], &err) < 0 ||
 		    kl_progress_lab_status(p, ids[nlabs], &sts[nlabs], &err) < 0) {
 			if (labs[nlabs].id)
 				kl_lab_release(&labs[nlabs]);

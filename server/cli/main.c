@@ -65,11 +65,59 @@ static const struct cli_command S_commands[] = {
 	{ "reset", cmd_reset, "LAB", "put the lab's skeleton back in your workspace",
 	  "Puts the skeleton of LAB back in your workspace; your files are saved first\n"
 	  "(the command says where).\n" },
+	{ "next", cmd_next, "[--track NAME] [--list] [--json]", "the next step of your track",
+	  "Names the first unfinished step of a track (tracks/NAME.yaml in a content folder,\n"
+	  "see KLAB_PATH): a lab not passed yet, or a note not marked read (`klab read`).\n"
+	  "  --track NAME   this track (default: the first, by name, of the first content\n"
+	  "                 folder that has tracks: your team's before klab's own)\n"
+	  "  --list         every track with its progress\n"
+	  "  --json         print {\"track\", \"title\", \"done\", \"steps\", \"next\"}\n" },
+	{ "read", cmd_read, "NOTE", "mark a note read (a track's step)",
+	  "Marks the note NOTE (its topic, e.g. modules) read: a track's step `- note:\n"
+	  "NOTE` is then done. The note's page has the same button.\n" },
+	{ "push", cmd_push, "[--remote URL]", "share your progress with your mentor (git push)",
+	  "Writes progress.json (your labs' status, best score, attempts; the notes you\n"
+	  "read) into your attempts repository and pushes it, with every attempt's sources,\n"
+	  "to a git remote your mentor reads with `klab team`. Your name comes from\n"
+	  "KLAB_LEARNER, else git's user.name.\n"
+	  "  --remote URL   where to push (any git URL or a path); remembered for next time\n" },
+	{ "team", cmd_team, "[--json] [--stuck N] URL|DIR...", "your learners' progress (mentors)",
+	  "Reads each learner's pushed repository (a remote is fetched into $KLAB_CACHE/team)\n"
+	  "and prints, per learner and lab: status (passed, failed, not started), best\n"
+	  "score, max, attempts and last activity, and flags a learner stuck on a lab (N\n"
+	  "attempts or more, the last N-1 no better than the best before; default 4). A\n"
+	  "repository that cannot be read is an error for that learner only.\n"
+	  "  --json      print {\"learners\": [{\"name\", \"source\", \"last_activity\",\n"
+	  "              \"labs\": {LAB: {\"status\", \"best\", \"max\", \"attempts\"}},\n"
+	  "              \"stuck\": [LAB...]} or {\"source\", \"error\"}]}\n"
+	  "  --stuck N   attempts without progress that flag a learner (default 4)\n" },
+	{ "new", cmd_new, "lab ID --topic TOPIC [--title TITLE]", "write a new lab for your team",
+	  "Writes lab ID into the first folder of KLAB_PATH (DIR/labs/ID): README.md with\n"
+	  "front matter, Kbuild, a skeleton module, a guest test on klab_test.h, hints.md,\n"
+	  "a reference solution (solution/) and a wrong variant (wrong/no-range-check/).\n"
+	  "The lab holds as written (`klab verify ID`); make it yours, then verify again.\n"
+	  "  --topic TOPIC   the topic it belongs to (a note's topic)\n"
+	  "  --title TITLE   its title (default: a placeholder)\n" },
+	{ "verify", cmd_verify, "LAB [VARIANT...] [--kernel PROFILE] [--progress]",
+	  "prove a lab: skeleton fails, solution passes, wrong variants caught",
+	  "Runs LAB through the real pipeline (nothing recorded) and checks that the\n"
+	  "skeleton builds and fails below full score, that the reference solution passes\n"
+	  "with the full score, and that every wrong variant gets its expected verdict.\n"
+	  "The solution and the variants are in the lab's folder (solution/, wrong/NAME/)\n"
+	  "or, for klab's own labs, in tests/solutions/LAB and tests/wrong/LAB/NAME. A\n"
+	  "variant is change.patch (patch -p1 on the solution) and expect: the verdict\n"
+	  "(fail, fault, ... or fail|fault for a race: the tests named then must fail under\n"
+	  "the first), then the tests that must fail, one a line; `base: skeleton` first\n"
+	  "patches the skeleton instead. Exit status 0 when the lab holds, 1 when a check\n"
+	  "failed, 2 when it could not be verified.\n"
+	  "  VARIANT            check only these wrong variants (no skeleton, no solution)\n"
+	  "  --kernel PROFILE   kernel profile (default: debug)\n"
+	  "  --progress         each run's steps on stderr\n" },
 	{ "doctor", cmd_doctor, "[--kernel PROFILE]", "check QEMU, kernel, headers and tools",
 	  "Checks what `klab run` needs on this machine and says how to install what is\n"
 	  "missing.\n"
 	  "  --kernel PROFILE   check this kernel profile (default: debug)\n" },
-	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--threads N] [--quiet]",
+	{ "serve", cmd_serve, "[--bind ADDR] [--port N] [--threads N] [--quiet] [--team URL|DIR...]",
 	  "browse notes and labs on http://127.0.0.1:8080/",
 	  "Serves the notes, labs, search, your progress and your own notes (/my/, edited\n"
 	  "in the browser) on the web. Requests whose Host is not the bound address and\n"
@@ -78,7 +126,9 @@ static const struct cli_command S_commands[] = {
 	  "                not loopback your notes are read-only (no editing)\n"
 	  "  --port N      port (default 8080; 0 picks a free one and prints it)\n"
 	  "  --threads N   request threads (default one per core)\n"
-	  "  --quiet       no request log\n" },
+	  "  --quiet       no request log\n"
+	  "  --team URL|DIR...   show these learners' pushed progress at /team (as\n"
+	  "                      `klab team` does; remotes fetched at most once a minute)\n" },
 	{ "search", cmd_search, "[--json] [--limit N] WORDS...", "full-text search of the notes and labs",
 	  "Searches the notes and labs, and your own notes ($KLAB_HOME/notes, marked\n"
 	  "`mine`), for WORDS (kernel identifiers are kept whole).\n"
@@ -174,7 +224,7 @@ int cli_lab_exists(const struct kl_config *cfg, const char *id)
 	struct kl_err err = { "" };
 	int found = 0;
 
-	if (kl_lab_ids(cfg->root, &ids, &n, &err) < 0)
+	if (kl_lab_ids(cfg->content, &ids, &n, &err) < 0)
 		return cli_fail("%s", err.msg);
 	for (size_t i = 0; i < n && !found; i++)
 		found = strcmp(ids[i], id) == 0;
@@ -197,7 +247,9 @@ static void S_usage(FILE *out)
 	fputs("\n`klab help COMMAND` (or `klab COMMAND --help`) explains a command and every "
 	      "option.\n`klab --version` prints the version.\n"
 	      "\nenvironment: KLAB_HOME (progress, workspace), KLAB_CACHE (kernels), "
-	      "KLAB_ROOT (labs and notes), NO_COLOR\n", out);
+	      "KLAB_ROOT (labs and notes),\n"
+	      "KLAB_PATH (your team's labs, notes and tracks first), KLAB_LEARNER (klab push), "
+	      "NO_COLOR\n", out);
 }
 
 /* `klab help CMD`: the command's usage and every option (cfg only for a command's own). */

@@ -22,7 +22,7 @@ int cmd_reset(int argc, char **argv, const struct kl_config *cfg)
 						   : "one lab at a time");
 	if (cli_lab_exists(cfg, argv[1]) != 0)
 		return 2;
-	if (kl_lab_load(cfg->root, argv[1], &lab, &err) < 0)
+	if (kl_lab_load(cfg->content, argv[1], &lab, &err) < 0)
 		return cli_fail("%s", err.msg);
 	int rc = kl_workspace_reset(cfg, &lab, &backup, &err);
 	if (rc < 0) {

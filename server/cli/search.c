@@ -98,14 +98,14 @@ int cmd_search(int argc, char **argv, const struct kl_config *cfg)
 	/* The index kept in $KLAB_CACHE (as the server keeps it): a sync reads only what changed. */
 	char *mine = kl_path_join(cfg->home, "notes"); /* your own notes, kind "mine" */
 	char *dir = kl_path_join(cfg->cache, "search");
-	char *path = search_index_path(cfg->cache, cfg->root, mine);
+	char *path = search_index_path(cfg->cache, cfg->content, mine);
 	int opened = kl_mkdir_p(dir, 0755, &err) == 0 && search_index_open_file(path, &idx, &err) == 0;
 	free(dir);
 	free(path);
 	if (opened)
 		search_index_set_mine(idx, mine);
 	free(mine);
-	if (!opened || search_index_sync(idx, cfg->root, NULL, &err) < 0) {
+	if (!opened || search_index_sync(idx, cfg->content, NULL, &err) < 0) {
 		cli_fail("search: %s", err.msg);
 		goto out;
 	}

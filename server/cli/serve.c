@@ -1,6 +1,6 @@
 /*
- * serve.c - `klab serve [--bind ADDR] [--port N] [--threads N] [--quiet]`: the knowledge base
- * on http://127.0.0.1:8080/ until Ctrl-C (see web/web.h).
+ * serve.c - `klab serve [--bind ADDR] [--port N] [--threads N] [--quiet] [--team URL|DIR...]`:
+ * the knowledge base on http://127.0.0.1:8080/ until Ctrl-C (see web/web.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 int cmd_serve(int argc, char **argv, const struct kl_config *cfg)
 {
-	struct web_options opt = { NULL, 8080, 0, 0 };
+	struct web_options opt = { NULL, 8080, 0, 0, NULL, 0 };
 	struct kl_err err = { "" };
 
 	for (int i = 1; i < argc; i++) {
@@ -33,6 +33,13 @@ int cmd_serve(int argc, char **argv, const struct kl_config *cfg)
 			opt.threads = (int)n;
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			opt.quiet = 1;
+		} else if (strcmp(argv[i], "--team") == 0 && i + 1 < argc) {
+			/* every argument up to the next option is a learner's repository */
+			opt.team = argv + i + 1;
+			while (i + 1 < argc && argv[i + 1][0] != '-') {
+				i++;
+				opt.nteam++;
+			}
 		} else {
 			return cli_usage("serve", "unknown or incomplete option `%s`", argv[i]);
 		}

@@ -114,7 +114,7 @@ int cmd_watch(int argc, char **argv, const struct kl_config *cfg)
 		return cli_usage("watch", "which lab? (`klab list` shows them)");
 	if (cli_lab_exists(cfg, id) != 0)
 		return 2;
-	if (kl_lab_load(cfg->root, id, &lab, &err) < 0)
+	if (kl_lab_load(cfg->content, id, &lab, &err) < 0)
 		return cli_fail("%s", err.msg);
 	if (kl_workspace_ensure(cfg, &lab, &err) < 0) {
 		cli_fail("%s", err.msg);

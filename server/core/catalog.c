@@ -4,11 +4,13 @@
 #include "core/catalog.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/frontmatter.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 
 bool kl_valid_id(const char *id)
@@ -105,12 +107,13 @@ int kl_lab_load(const char *root, const char *id, struct kl_lab *lab, struct kl_
 	if (!kl_valid_id(id))
 		return kl_err_set(err, "`%s` is not a lab id (letters, digits and '-'): "
 				       "`klab list` shows the labs", id);
-	lab->dir = kl_sprintf("%s/labs/%s", root, id);
-	readme = kl_path_join(lab->dir, "README.md");
-	if (!kl_is_file(readme)) {
-		kl_err_set(err, "no lab `%s` (no %s): `klab list` shows the labs", id, readme);
+	readme = kl_content_find(root, "labs/%s/README.md", id);
+	if (!readme) {
+		kl_err_set(err, "no lab `%s` (no labs/%s/README.md in %s): `klab list` shows the "
+				"labs", id, id, root);
 		goto out_free;
 	}
+	lab->dir = kl_strndup(readme, strlen(readme) - strlen("/README.md"));
 	if (S_read_fm(readme, &fm, err) < 0)
 		goto out_free;
 	if (S_need(&fm, "id", &lab->id, readme, err) < 0 ||
@@ -237,25 +240,36 @@ static int S_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
+void kl_strv_sort(char **v, size_t n)
 {
-	char *dir = kl_path_join(root, "labs");
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	if (n)
+		qsort(v, n, sizeof(*v), S_cmp_str);
+}
 
-	*ids = NULL;
-	*n = 0;
+/* Adds the lab ids under dir/labs to *ids, but those already there (an earlier layer's). */
+static int S_lab_ids_in(const char *dir, bool required, char ***ids, size_t *n,
+			struct kl_err *err)
+{
+	char *labs = kl_path_join(dir, "labs");
+	DIR *d = opendir(labs);
+	struct dirent *de;
+	size_t had = *n;
+
 	if (!d) {
-		kl_err_errno(err, "cannot list %s", dir);
-		free(dir);
-		return -1;
+		int skip = errno == ENOENT && !required; /* a team's layer need not have labs */
+		if (!skip)
+			kl_err_errno(err, "cannot list %s", labs);
+		free(labs);
+		return skip ? 0 : -1;
 	}
 	while ((de = readdir(d))) {
 		if (!kl_valid_id(de->d_name))
 			continue;
-		char *readme = kl_sprintf("%s/%s/README.md", dir, de->d_name);
+		char *readme = kl_sprintf("%s/%s/README.md", labs, de->d_name);
 		bool is_lab = kl_is_file(readme);
 		free(readme);
+		for (size_t i = 0; i < had && is_lab; i++)
+			is_lab = strcmp((*ids)[i], de->d_name) != 0;
 		if (!is_lab)
 			continue;
 		char **v = realloc(*ids, (*n + 1) * sizeof(*v));
@@ -265,9 +279,28 @@ int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
 		v[(*n)++] = kl_strdup(de->d_name);
 	}
 	closedir(d);
-	free(dir);
-	if (*n)
-		qsort(*ids, *n, sizeof(**ids), S_cmp_str);
+	free(labs);
+	return 0;
+}
+
+int kl_lab_ids(const char *root, char ***ids, size_t *n, struct kl_err *err)
+{
+	char **dirs;
+	size_t nd = kl_content_dirs(root, &dirs);
+	int rc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	for (size_t i = 0; i < nd && rc == 0; i++)
+		rc = S_lab_ids_in(dirs[i], i + 1 == nd, ids, n, err);
+	kl_strv_free(dirs, nd);
+	if (rc < 0) {
+		kl_strv_free(*ids, *n);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	kl_strv_sort(*ids, *n);
 	return 0;
 }
 
@@ -413,25 +446,35 @@ static int S_cmp_note(const void *a, const void *b)
 	return strcmp(x->topic, y->topic);
 }
 
-int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl_err *err)
+/* Adds the notes of dir/notes to *notes, but those an earlier layer has (same file name). */
+static int S_notes_in(const char *dir, bool required, struct kl_note **notes, size_t *n,
+		      struct kl_err *err)
 {
-	char *dir = kl_path_join(root, "notes");
-	DIR *d = opendir(dir);
+	char *nd = kl_path_join(dir, "notes");
+	DIR *d = opendir(nd);
 	struct dirent *de;
+	size_t had = *n;
 	int rc = 0;
 
-	*notes = NULL;
-	*n = 0;
 	if (!d) {
-		kl_err_errno(err, "cannot list %s", dir);
-		free(dir);
-		return -1;
+		int skip = errno == ENOENT && !required; /* a team's layer need not have notes */
+		if (!skip)
+			kl_err_errno(err, "cannot list %s", nd);
+		free(nd);
+		return skip ? 0 : -1;
 	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		if (len < 4 || strcmp(de->d_name + len - 3, ".md") != 0 || de->d_name[0] == '.')
 			continue;
-		char *path = kl_path_join(dir, de->d_name);
+		int shadowed = 0;
+		for (size_t i = 0; i < had && !shadowed; i++) {
+			const char *base = strrchr((*notes)[i].path, '/');
+			shadowed = base && strcmp(base + 1, de->d_name) == 0;
+		}
+		if (shadowed)
+			continue;
+		char *path = kl_path_join(nd, de->d_name);
 		struct kl_note note;
 		rc = kl_note_load(path, &note, err);
 		free(path);
@@ -444,7 +487,21 @@ int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl
 		v[(*n)++] = note;
 	}
 	closedir(d);
-	free(dir);
+	free(nd);
+	return rc;
+}
+
+int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl_err *err)
+{
+	char **dirs;
+	size_t nd = kl_content_dirs(root, &dirs);
+	int rc = 0;
+
+	*notes = NULL;
+	*n = 0;
+	for (size_t i = 0; i < nd && rc == 0; i++)
+		rc = S_notes_in(dirs[i], i + 1 == nd, notes, n, err);
+	kl_strv_free(dirs, nd);
 	if (rc < 0) {
 		kl_notes_free(*notes, *n);
 		*notes = NULL;

@@ -1,6 +1,8 @@
 /*
  * catalog.h - the labs (labs/<id>/README.md) and notes (notes/<topic>.md) of the
- * source tree, read from their front matter.
+ * source tree, read from their front matter. Every `root` below is a content
+ * path (core/content.h): folders joined by ':', searched in order, the first
+ * having a lab or note winning (a single folder is a content path too).
  *
  * Lab front matter:
  *   id, title, topic, difficulty       strings (id must match the folder)
@@ -91,5 +93,7 @@ int kl_notes_load(const char *root, struct kl_note **notes, size_t *n, struct kl
 void kl_notes_free(struct kl_note *notes, size_t n);
 
 void kl_strv_free(char **v, size_t n);
+/* Sorts v by strcmp. */
+void kl_strv_sort(char **v, size_t n);
 
 #endif

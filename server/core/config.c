@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/content.h"
 #include "core/fsutil.h"
 
 #ifndef KLAB_SOURCE_DIR
@@ -87,12 +88,17 @@ int kl_config_load(struct kl_config *cfg, struct kl_err *err)
 		kl_config_release(cfg);
 		return -1;
 	}
+	if (kl_content_path(getenv("KLAB_PATH"), cfg->root, &cfg->content, err) < 0) {
+		kl_config_release(cfg);
+		return -1;
+	}
 	return 0;
 }
 
 void kl_config_release(struct kl_config *cfg)
 {
 	free(cfg->root);
+	free(cfg->content);
 	free(cfg->home);
 	free(cfg->cache);
 	free(cfg->bindir);

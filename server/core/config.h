@@ -11,6 +11,8 @@
 struct kl_config {
 	char *root;   /* labs/, notes/, kernels/, static/, scripts/: $KLAB_ROOT, else
 		       * ../share/klab of an installed klab, else the source tree it was built from */
+	char *content; /* where labs/, notes/ and tracks/ are: $KLAB_PATH's folders, then
+			* root, joined by ':' (a content path, see core/content.h) */
 	char *home;   /* learner state: progress.db, workspace/, attempts.git ($KLAB_HOME) */
 	char *cache;  /* caches: kernels/, guest test binaries ($KLAB_CACHE) */
 	char *bindir; /* klab-init and the built diagrams: the build folder, or

@@ -37,7 +37,8 @@ static const char S_schema[] =
 	"  max_points INTEGER NOT NULL,"
 	"  diagnostic TEXT,"
 	"  PRIMARY KEY(attempt_id, seq));"
-	"CREATE TABLE IF NOT EXISTS hints(lab TEXT PRIMARY KEY, shown INTEGER NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS hints(lab TEXT PRIMARY KEY, shown INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS notes_read(topic TEXT PRIMARY KEY, read_at INTEGER NOT NULL);";
 
 static int S_db_err(struct kl_progress *p, struct kl_err *err, const char *what)
 {
@@ -429,6 +430,46 @@ int kl_progress_set_hints_shown(struct kl_progress *p, const char *lab, int show
 		rc = 0;
 	else
 		S_db_err(p, err, "cannot save hints");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int kl_progress_note_read(struct kl_progress *p, const char *topic, long long *at,
+			  struct kl_err *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	*at = 0;
+	if (sqlite3_prepare_v2(p->db, "SELECT read_at FROM notes_read WHERE topic=?", -1, &st,
+			       NULL) != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(p->db), "no such table"))
+			return 0; /* a store opened read-only from before notes were marked */
+		return S_db_err(p, err, "cannot read which notes were read");
+	}
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int kl_progress_mark_read(struct kl_progress *p, const char *topic, long long at,
+			  struct kl_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(p->db,
+			       "INSERT INTO notes_read(topic, read_at) VALUES(?1, ?2)"
+			       " ON CONFLICT(topic) DO UPDATE SET read_at=?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return S_db_err(p, err, "cannot mark a note read");
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, at);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	else
+		S_db_err(p, err, "cannot mark a note read");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -79,4 +79,11 @@ int kl_progress_hints_shown(struct kl_progress *p, const char *lab, int *shown,
 int kl_progress_set_hints_shown(struct kl_progress *p, const char *lab, int shown,
 				struct kl_err *err);
 
+/* When the note was marked read (unix seconds), 0 when never. */
+int kl_progress_note_read(struct kl_progress *p, const char *topic, long long *at,
+			  struct kl_err *err);
+/* Marks a note read at time at (unix seconds). */
+int kl_progress_mark_read(struct kl_progress *p, const char *topic, long long at,
+			  struct kl_err *err);
+
 #endif

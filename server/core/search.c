@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/catalog.h"
+#include "core/content.h"
 #include "core/frontmatter.h"
 #include "core/fsutil.h"
 #include "core/hash.h"
@@ -471,8 +472,11 @@ static void S_files_add(struct S_files *f, char *path, const struct search_sourc
 			size_t nsrc, const char *ref)
 {
 	struct stat sb;
+	int shadowed = 0; /* an earlier content folder has it */
 
-	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+	for (size_t i = 0; i < f->n && !shadowed; i++)
+		shadowed = strcmp(f->v[i].src->kind, src->kind) == 0 && strcmp(f->v[i].ref, ref) == 0;
+	if (shadowed || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		free(path);
 		return;
 	}
@@ -877,19 +881,30 @@ int search_index_files(struct search_index *idx, const char *kind,
 	return s == SQLITE_DONE ? 0 : S_db_err(idx, err, "cannot list its files");
 }
 
-int search_index_sync(struct search_index *idx, const char *root, int *changed,
+int search_index_sync(struct search_index *idx, const char *content, int *changed,
 		      struct kl_err *err)
 {
-	char *notes = kl_path_join(root, "notes"), *labs = kl_path_join(root, "labs");
-	const struct search_source src[] = {
-		{ "note", notes, SEARCH_MD_FILES },
-		{ "lab", labs, SEARCH_README_DIRS },
-		{ "mine", idx->mine, SEARCH_MINE_FILES },
-	};
-	int rc = search_index_sync_sources(idx, src, idx->mine ? 3 : 2, changed, err);
+	char **dirs;
+	size_t n = kl_content_dirs(content, &dirs), nsrc = 0;
+	struct search_source *src = calloc(2 * n + 1, sizeof(*src));
 
-	free(notes);
-	free(labs);
+	if (!src)
+		abort();
+	/* each content folder's notes and labs, first folder first (it wins a clash) */
+	for (size_t i = 0; i < n; i++) {
+		src[nsrc++] = (struct search_source){ "note", kl_path_join(dirs[i], "notes"),
+						      SEARCH_MD_FILES };
+		src[nsrc++] = (struct search_source){ "lab", kl_path_join(dirs[i], "labs"),
+						      SEARCH_README_DIRS };
+	}
+	if (idx->mine)
+		src[nsrc++] = (struct search_source){ "mine", idx->mine, SEARCH_MINE_FILES };
+	int rc = search_index_sync_sources(idx, src, nsrc, changed, err);
+
+	for (size_t i = 0; i < 2 * n; i++)
+		free((char *)src[i].dir);
+	free(src);
+	kl_strv_free(dirs, n);
 	return rc;
 }
 

@@ -43,12 +43,14 @@ char *search_index_path(const char *cache, const char *root, const char *mine);
 void search_index_close(struct search_index *idx);
 
 /*
- * Brings the index in line with root/notes/NAME.md and root/labs/ID/README.md:
+ * Brings the index in line with DIR/notes/NAME.md and DIR/labs/ID/README.md of
+ * every folder of the content path (core/content.h: DIR[:DIR...], the first
+ * folder winning a clash), and the learner's notes (search_index_set_mine):
  * files whose size or modification time changed are indexed again, files gone
  * are dropped. *changed (may be NULL) gets how many documents were touched.
  * A file with broken front matter is skipped, never an error.
  */
-int search_index_sync(struct search_index *idx, const char *root, int *changed,
+int search_index_sync(struct search_index *idx, const char *content, int *changed,
 		      struct kl_err *err);
 
 /*

@@ -16,6 +16,7 @@
 #include "core/fsutil.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/summary.h"
 #include "core/term.h"
 #include "core/workspace.h"
 #include "lab/editor.h"
@@ -483,6 +484,13 @@ static int S_record(const struct kl_config *cfg, const struct kl_lab *lab, const
 		if (c < 0 || kl_progress_set_commit(p, a.id, r->commit, err) < 0)
 			goto out;
 	}
+	/* progress.json follows every attempt when the learner has a name (`klab push` also
+	 * writes it): a failure there is no failure of the run */
+	struct kl_err e2;
+	char *who = kl_summary_learner(&e2);
+	if (who && kl_summary_commit(cfg, who, &e2) < 0)
+		fprintf(stderr, "klab: progress.json not updated: %s\n", e2.msg);
+	free(who);
 	rc = 0;
 out:
 	for (size_t i = 0; i < n; i++)
@@ -501,7 +509,7 @@ int lab_run_record(const struct kl_config *cfg, struct lab_run_result *r, long l
 	struct kl_lab lab;
 	int rc;
 
-	if (kl_lab_load(cfg->root, r->lab, &lab, err) < 0)
+	if (kl_lab_load(cfg->content, r->lab, &lab, err) < 0)
 		return -1;
 	/* the kept folders are the caller's business, not part of the attempt's output */
 	char *dir = r->build_dir, *console = r->console_log;
@@ -596,7 +604,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 	lab_ktap_init(&live.kt);
 	lab_fault_init(&live.fault);
 	live.o = o;
-	if (kl_lab_load(cfg->root, o->lab, &lab, err) < 0) {
+	if (kl_lab_load(cfg->content, o->lab, &lab, err) < 0) {
 		pthread_mutex_destroy(&live.mu);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "web/handlers.h"
 #include "web/page.h"
@@ -214,7 +215,7 @@ void web_api_lab(struct web_site *s, const struct web_request *rq, struct web_re
 		S_error(rp, 404, "no such lab: GET /api/labs lists them");
 		return;
 	}
-	char *readme = kl_sprintf("%s/labs/%s/README.md", s->cfg->root, l->id);
+	char *readme = kl_content_file(s->cfg->content, "labs/%s/README.md", l->id);
 	int rc = web_render_file(s, readme, MD_DROP_TITLE, &doc, NULL, &err);
 	free(readme);
 	if (rc < 0) {

@@ -24,6 +24,11 @@ void web_page_ident(struct web_site *site, const struct web_request *rq, struct 
 void web_page_source(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_api_ident(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 
+/* pages_team.c: tracks and the team of `klab serve --team` */
+void web_page_tracks(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_track(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+void web_page_team(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
+
 void web_api_topics(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_api_notes(struct web_site *site, const struct web_request *rq, struct web_reply *rp);
 void web_api_note(struct web_site *site, const struct web_request *rq, struct web_reply *rp);

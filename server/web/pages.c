@@ -11,9 +11,11 @@
 
 #include "check/check.h"
 #include "core/frontmatter.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "web/handlers.h"
 #include "web/page.h"
+#include "web/post.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -261,7 +263,7 @@ static const struct web_note *S_note_or_error(struct web_site *s, const struct w
 
 	if (n)
 		return n;
-	char *path = kl_valid_id(id) ? kl_sprintf("%s/notes/%s.md", s->cfg->root, id) : NULL;
+	char *path = kl_valid_id(id) ? kl_content_file(s->cfg->content, "notes/%s.md", id) : NULL;
 	if (path && kl_is_file(path)) {
 		for (size_t i = 0; i < s->nproblems; i++) {
 			if (strstr(s->problems[i], path)) {
@@ -382,12 +384,16 @@ void web_note_page(struct web_site *s, const struct web_note *n, const struct we
 		free(pu);
 		free(nu);
 	}
+	struct kl_buf read = KL_BUF_INIT;
+	if (view->pager)
+		web_note_read_html(s, n->id, &read); /* the course's notes only */
 	const struct web_var v[] = {
 		WEB_TEXT("base", view->base),
 		WEB_TEXT("home_url", view->home_url),
 		WEB_TEXT("home_title", view->home_title),
 		WEB_HTML("actions", view->actions),
 		WEB_HTML("pager", kl_buf_str(&pager)),
+		WEB_HTML("read", kl_buf_str(&read)),
 		WEB_TEXT("id", n->id),
 		WEB_TEXT("topic", n->fm.topic),
 		WEB_TEXT("title", n->fm.title),
@@ -401,6 +407,7 @@ void web_note_page(struct web_site *s, const struct web_note *n, const struct we
 	web_page_finish(s, rp, 200, n->fm.title, NULL, toc.len ? "with-toc" : "page",
 			kl_buf_str(&body));
 	rp->cache = 1;
+	kl_buf_release(&read);
 	md_doc_release(&doc);
 	kl_buf_release(&body);
 	kl_buf_release(&labs);

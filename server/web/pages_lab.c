@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/attempts.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "core/workspace.h"
 #include "web/handlers.h"
@@ -45,7 +46,7 @@ static const struct web_lab *S_lab_or_error(struct web_site *s, const struct web
 /* Splits hints.md at its `## ` headings (outside code fences) and renders each. */
 static void S_hints(struct web_site *s, const struct web_lab *lab, struct kl_buf *out)
 {
-	char *path = kl_sprintf("%s/labs/%s/hints.md", s->cfg->root, lab->id);
+	char *path = kl_content_file(s->cfg->content, "labs/%s/hints.md", lab->id);
 	struct kl_buf text = KL_BUF_INIT, items = KL_BUF_INIT;
 	struct kl_err err;
 	int count = 0;
@@ -238,7 +239,7 @@ void web_page_lab(struct web_site *s, const struct web_request *rq, struct web_r
 
 	if (!lab)
 		return;
-	char *readme = kl_sprintf("%s/labs/%s/README.md", s->cfg->root, lab->id);
+	char *readme = kl_content_file(s->cfg->content, "labs/%s/README.md", lab->id);
 	int rc = web_render_file(s, readme, MD_DROP_TITLE, &doc, NULL, &err);
 	free(readme);
 	if (rc < 0) {

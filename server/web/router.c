@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "web/handlers.h"
+#include "web/post.h"
 
 const struct web_route web_routes[] = {
 	{ "/", web_page_home },
@@ -22,6 +23,9 @@ const struct web_route web_routes[] = {
 	{ "/labs/:id", web_page_lab },
 	{ "/labs/:id/diff", web_page_lab_diff },
 	{ "/search", web_page_search },
+	{ "/tracks", web_page_tracks },
+	{ "/tracks/:name", web_page_track },
+	{ "/team", web_page_team },
 	{ "/ident/:name", web_page_ident },
 	{ "/source", web_page_source },
 	{ "/source/", web_page_source },
@@ -44,6 +48,7 @@ const struct web_route web_post_routes[] = {
 	{ "/my/new", web_post_my_new },
 	{ "/my/:name/edit", web_post_my_edit },
 	{ "/api/my/preview", web_post_my_preview },
+	{ "/notes/:topic/read", web_post_note_read },
 };
 const size_t web_npost_routes = sizeof(web_post_routes) / sizeof(web_post_routes[0]);
 

@@ -182,18 +182,25 @@ static bool S_not_modified(struct MHD_Connection *conn, const char *etag)
 	return inm && (strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL);
 }
 
-static enum MHD_Result S_queue_304(struct MHD_Connection *conn, struct S_req *r,
-				   const char *etag)
+/* An answer without a body: status and one header (304 with its ETag, 303 with Location). */
+static enum MHD_Result S_queue_empty(struct MHD_Connection *conn, struct S_req *r, int status,
+				     const char *header, const char *value)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"",
 								    MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		abort();
 	S_headers(resp, NULL);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	enum MHD_Result ret = S_queue(conn, r, MHD_HTTP_NOT_MODIFIED, resp, 0);
+	MHD_add_response_header(resp, header, value);
+	enum MHD_Result ret = S_queue(conn, r, status, resp, 0);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result S_queue_304(struct MHD_Connection *conn, struct S_req *r,
+				   const char *etag)
+{
+	return S_queue_empty(conn, r, MHD_HTTP_NOT_MODIFIED, MHD_HTTP_HEADER_ETAG, etag);
 }
 
 static enum MHD_Result S_queue_cached(struct MHD_Connection *conn, struct S_req *r,
@@ -670,6 +677,8 @@ int web_serve(const struct kl_config *cfg, const struct web_options *opt, struct
 	for (; srv->nhandles < nthreads; srv->nhandles++)
 		if (web_handles_open(&srv->site, &srv->handles[srv->nhandles], err) < 0)
 			goto out_site;
+	srv->site.team = opt->team;
+	srv->site.nteam = opt->nteam;
 	if (!S_loopback(bind))
 		fprintf(stderr,
 			"klab: WARNING: serving on %s, not on loopback: anyone who can reach this "

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "core/content.h"
 #include "core/fsutil.h"
 #include "core/mynotes.h"
 #include "xref/xref.h"
@@ -186,11 +187,10 @@ static void S_note_from_index(void *ctx, const struct search_file *f)
 		S_note_add(s, kl_strdup(f->ref), &note, f->mtime / 1000000000LL);
 }
 
-/* The notes: from the search index, synced just before; names that are no id are problems. */
-static void S_notes_load(struct web_site *s)
+/* The file names of one content folder's notes that are no id: problems. */
+static void S_notes_check(struct web_site *s, const char *layer)
 {
-	struct kl_err err;
-	char *dir = kl_path_join(s->cfg->root, "notes");
+	char *dir = kl_path_join(layer, "notes");
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
@@ -212,6 +212,21 @@ static void S_notes_load(struct web_site *s)
 	if (d)
 		closedir(d);
 	free(dir);
+}
+
+/*
+ * The notes: from the search index, synced just before over every content
+ * folder (the first one winning a clash); names that are no id are problems.
+ */
+static void S_notes_load(struct web_site *s)
+{
+	struct kl_err err;
+	char **dirs;
+	size_t nd = kl_content_dirs(s->cfg->content, &dirs);
+
+	for (size_t i = 0; i < nd; i++)
+		S_notes_check(s, dirs[i]);
+	kl_strv_free(dirs, nd);
 	if (search_index_files(s->search, "note", S_note_from_index, s, &err) < 0)
 		S_problem(s, err.msg);
 	if (s->nnotes)
@@ -226,11 +241,11 @@ static void S_catalog_load(struct web_site *s)
 	S_notes_load(s);
 	char **ids = NULL;
 	size_t n = 0;
-	if (kl_lab_ids(s->cfg->root, &ids, &n, &err) < 0)
+	if (kl_lab_ids(s->cfg->content, &ids, &n, &err) < 0)
 		S_problem(s, err.msg);
 	for (size_t i = 0; i < n; i++) {
 		struct kl_lab lab;
-		if (kl_lab_load(s->cfg->root, ids[i], &lab, &err) < 0) {
+		if (kl_lab_load(s->cfg->content, ids[i], &lab, &err) < 0) {
 			S_problem(s, err.msg);
 			continue;
 		}
@@ -258,7 +273,7 @@ static void S_catalog_load(struct web_site *s)
 static bool S_note_exists(void *ctx, const char *topic)
 {
 	struct web_site *s = ctx;
-	char *path = kl_sprintf("%s/notes/%s.md", s->cfg->root, topic);
+	char *path = kl_content_file(s->cfg->content, "notes/%s.md", topic);
 	bool ok = kl_is_file(path);
 
 	free(path);
@@ -268,7 +283,7 @@ static bool S_note_exists(void *ctx, const char *topic)
 static bool S_lab_exists(void *ctx, const char *id)
 {
 	struct web_site *s = ctx;
-	char *path = kl_sprintf("%s/labs/%s/README.md", s->cfg->root, id);
+	char *path = kl_content_file(s->cfg->content, "labs/%s/README.md", id);
 	bool ok = kl_is_file(path);
 
 	free(path);
@@ -354,9 +369,17 @@ static void S_watch_all(struct web_site *s)
 		fswatch_add(s->watch, p, 0);
 		free(p);
 	}
-	char *labs = kl_path_join(s->cfg->root, "labs");
-	fswatch_add(s->watch, labs, 1);
-	free(labs);
+	char **dirs;
+	size_t nd = kl_content_dirs(s->cfg->content, &dirs);
+	for (size_t i = 0; i < nd; i++) {
+		char *notes = kl_path_join(dirs[i], "notes"), *labs = kl_path_join(dirs[i], "labs");
+		if (strcmp(dirs[i], s->cfg->root) != 0)
+			fswatch_add(s->watch, notes, 0); /* the root's is watched above */
+		fswatch_add(s->watch, labs, 1);
+		free(notes);
+		free(labs);
+	}
+	kl_strv_free(dirs, nd);
 	if (s->diagram_dir)
 		fswatch_add(s->watch, s->diagram_dir, 0);
 	if (s->my)
@@ -398,7 +421,7 @@ static int S_load(struct web_site *s, struct kl_err *err)
 	/* the index first: the notes' front matter comes from it */
 	if (s->my && mynotes_commit_all(s->my, "Pick up changes made outside klab", NULL, err) < 0)
 		rc = -1;
-	else if (search_index_sync(s->search, s->cfg->root, &changed, err) < 0)
+	else if (search_index_sync(s->search, s->cfg->content, &changed, err) < 0)
 		rc = -1;
 	S_catalog_free(s);
 	S_catalog_load(s);
@@ -436,7 +459,7 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 	s->resolver.code_link = S_code_link;
 	s->resolver.ctx = s;
 	char *mine = kl_path_join(cfg->home, "notes"); /* as mynotes_dir() names it */
-	s->search_path = search_index_path(cfg->cache, cfg->root, mine);
+	s->search_path = search_index_path(cfg->cache, cfg->content, mine);
 	free(mine);
 	char *sdir = kl_path_join(cfg->cache, "search");
 	int made = kl_mkdir_p(sdir, 0755, err);
@@ -481,13 +504,28 @@ bool web_site_stale(struct web_site *s)
 	return fswatch_generation(s->watch) != s->gen;
 }
 
+/* The newest change of the progress store (its WAL takes the writes). */
+static long long S_progress_ns(const struct web_site *s)
+{
+	char *db = kl_path_join(s->cfg->home, "progress.db");
+	char *wal = kl_path_join(s->cfg->home, "progress.db-wal");
+	long long a = kl_mtime_ns(db), b = kl_mtime_ns(wal);
+
+	free(db);
+	free(wal);
+	return a > b ? a : b;
+}
+
 int web_site_refresh(struct web_site *s)
 {
 	struct kl_err err;
 	unsigned long gen = fswatch_generation(s->watch);
+	long long pns = S_progress_ns(s);
+	int progress = pns != s->progress_ns;
 
+	s->progress_ns = pns;
 	if (gen == s->gen)
-		return 0;
+		return progress;
 	s->gen = gen;
 	if (S_load(s, &err) < 0)
 		fprintf(stderr, "klab: serve: %s (keeping what was loaded before)\n", err.msg);

@@ -79,6 +79,9 @@ struct web_site {
 	struct md_resolver resolver;
 	struct xref *xref;       /* the kernel source index, NULL until built (pages_xref.c) */
 	struct check_kernel *check; /* `klab check`'s name index, NULL until built */
+	long long progress_ns;   /* newest change of the progress store the pages saw */
+	char *const *team;       /* learners' repositories for /team (klab serve --team) */
+	size_t nteam;
 };
 
 /* Loads everything; web_site_close() frees. */
@@ -86,8 +89,9 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 void web_site_close(struct web_site *s);
 
 /*
- * Takes in changes on disk (cheap when there are none). Returns 1 when
- * something changed and cached pages must go, else 0.
+ * Takes in changes on disk (cheap when there are none), and in the progress
+ * store (a note marked read by `klab read`, a run). Returns 1 when something
+ * changed and cached pages must go, else 0.
  */
 int web_site_refresh(struct web_site *s);
 /* True when something changed on disk since the last load (web_site_refresh would reload). */

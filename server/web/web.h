@@ -7,6 +7,8 @@
 #ifndef KLAB_WEB_H
 #define KLAB_WEB_H
 
+#include <stddef.h>
+
 #include "core/config.h"
 #include "core/err.h"
 
@@ -15,6 +17,8 @@ struct web_options {
 	int port;         /* 0 picks a free port */
 	int quiet;        /* 1: no access log */
 	int threads;      /* request threads; 0: one per core */
+	char *const *team; /* learners' repositories shown at /team (--team), may be NULL */
+	size_t nteam;
 };
 
 /*
