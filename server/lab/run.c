@@ -652,6 +652,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		goto grade_done;
 	}
 	have_build = 1;
+	b.cache = cfg->cache;
 	t = kl_now();
 	if (lab_build_tests(cfg, &lab, &b, &e2) < 0) {
 		S_verdict(r, "infra", kl_strdup(e2.msg));
