@@ -301,8 +301,10 @@ static void S_job_join(struct S_job *job, struct lab_run_result *r)
 		return;
 	S_job_wait(job);
 	job->reported = 1;
+	r->build_by = job->b->replayed ? "replay" : "kbuild";
 	S_time(r, "build", job->seconds);
-	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
+	S_step(job->o, "build", job->result == 0, job->seconds,
+	       job->b->replayed ? "replayed, beside the boot" : "beside the boot");
 }
 
 /*
@@ -678,8 +680,9 @@ again:
 	if (job.nexpect == 0 && !job.joined) {
 		t = kl_now();
 		int built = lab_build_module(&prof, &lab, &b, &e2);
+		r->build_by = b.replayed ? "replay" : "kbuild";
 		S_time(r, "build", kl_now() - t);
-		S_step(o, "build", built == 0, kl_now() - t, NULL);
+		S_step(o, "build", built == 0, kl_now() - t, b.replayed ? "replayed" : NULL);
 		if (S_build_verdict(r, &b, built, &e2))
 			goto grade_done;
 	} else if (job.nexpect == 0) {
