@@ -38,7 +38,10 @@
  * clock), then records (see the host's pack.h): KLAB-FILE PATH MODE SIZE and
  * SIZE bytes, KLAB-LINK PATH TARGET, and KLAB-END; during the run, KLAB-LAG MS:
  * how long the VM waited for a host CPU so far (the host's lag.h), which the
- * timeouts here do not count. /klab/plan, one of the
+ * timeouts here do not count. The records may come while the host still
+ * builds the lab's modules (they come last; KLAB-LAG only after KLAB-END), so
+ * /init checks its clean start and takes its tamper baseline before reading
+ * them. /klab/plan, one of the
  * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
@@ -815,11 +818,12 @@ int main(void)
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
-	if (recv_records() < 0)
-		goto out;
+	/* before the records: the host sends the lab's modules once they are built */
 	report_clean();
 	taint = read_taint();
 	klab_tamper_baseline(&tamper, "", emit);
+	if (recv_records() < 0)
+		goto out;
 	if (read_plan() < 0)
 		goto out;
 	for (int i = 0; i < nsteps; i++) {

@@ -58,6 +58,7 @@ struct S_live {
 	struct S_job *job;
 	const struct lab_run_opts *o;
 	struct kl_buf bundle; /* the run's records known before the build ends (pack.h) */
+	int bundle_given;     /* payload() gave the bundle; the build's files come next */
 	struct lab_ktap kt;
 	struct lab_fault fault;
 	struct lab_run_result *result;
@@ -308,8 +309,9 @@ static void S_job_join(struct S_job *job, struct lab_run_result *r)
 }
 
 /*
- * The run's records for the guest: what was packed, then the built files
- * (once the build beside the restore ends). -1 aborts the VM.
+ * The run's records for the guest: what was packed, at once (the guest takes
+ * them while the build beside the restore goes on: 1), then the built files
+ * once the build ends (0). -1 aborts the VM.
  */
 static int S_payload(void *ctx, struct kl_buf *out)
 {
@@ -319,7 +321,12 @@ static int S_payload(void *ctx, struct kl_buf *out)
 	struct kl_buf data = KL_BUF_INIT;
 	int rc = -1;
 
-	kl_buf_add(out, l->bundle.ptr, l->bundle.len);
+	if (!l->bundle_given) {
+		kl_buf_add(out, l->bundle.ptr, l->bundle.len);
+		l->bundle_given = 1;
+		if (job->nexpect && !__atomic_load_n(&job->finished, __ATOMIC_ACQUIRE))
+			return 1;
+	}
 	if (job->nexpect) {
 		S_job_wait(job); /* not under the lock: the ticker shows the build meanwhile */
 		pthread_mutex_lock(&l->mu);
@@ -738,6 +745,7 @@ again:
 		have_snap = 1;
 	}
 	live.job = &job;
+	live.bundle_given = 0;
 	live.step_start = kl_now();
 	live.test_timeout = (double)(lab.test_timeout > 0 ? lab.test_timeout : 10) + 2;
 	live.ticker = (struct lab_ticker){ .out = o->progress, .live = o->live, .color = o->color,

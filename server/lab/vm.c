@@ -244,6 +244,7 @@ struct S_run {
 	FILE *console_log, *channel_log;
 	struct kl_buf send;   /* header and records; filled once, sent to every boot */
 	int have_payload;
+	int payload_more;     /* payload() has more records to give (at the next wake) */
 	char seed[65];
 	char answer[64];      /* "# klab-run: ID" */
 	char sync[64];        /* "klab-sync: ID" */
@@ -259,6 +260,7 @@ struct S_watch {
 	double deadline;     /* of the phase */
 	double ready_at;     /* the guest waits for its run */
 	double answer_at;
+	double sent_at;      /* the last record was sent */
 	size_t sent;
 	int chan_done;       /* the channel said KLAB-DONE */
 	int synced;          /* the console showed klab-sync */
@@ -295,7 +297,26 @@ static int S_get_payload(struct S_run *run)
 	kl_buf_add(&run->send, records.ptr, records.len);
 	kl_buf_release(&records);
 	run->have_payload = 1;
+	run->payload_more = pr == 1;
 	return 0;
+}
+
+/* The rest of the records, once payload() said there was more. -1: payload gave up. */
+static int S_more_payload(struct S_run *run)
+{
+	const struct lab_vm_opts *o = run->o;
+	struct kl_buf records = KL_BUF_INIT;
+
+	if (!run->have_payload || !run->payload_more)
+		return 0;
+	double t = kl_now();
+	int pr = o->payload(o->ctx, &records);
+	run->r->wait_s += kl_now() - t;
+	if (pr >= 0)
+		kl_buf_add(&run->send, records.ptr, records.len);
+	kl_buf_release(&records);
+	run->payload_more = pr == 1;
+	return pr < 0 ? -1 : 0;
 }
 
 /*
@@ -509,8 +530,10 @@ static void S_send(struct S_watch *w)
 		w->sent += (size_t)n;
 	else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		w->sent = run->send.len; /* QEMU went away: its exit ends the run */
-	if (w->sent == run->send.len)
-		run->r->send_s = kl_now() - w->ready_at;
+	if (w->sent == run->send.len && !run->payload_more) {
+		w->sent_at = kl_now();
+		run->r->send_s = w->sent_at - w->ready_at;
+	}
 }
 
 static void S_read_stderr(struct S_watch *w)
@@ -570,6 +593,8 @@ static void S_lag_tick(struct S_watch *w)
 	w->lag_at = now;
 	double lag = lab_lag_read(&w->lag);
 	w->run->r->lag_s = lag;
+	if (w->sent < w->run->send.len || w->run->payload_more)
+		return; /* a line now would land inside the run's records */
 	if (w->lag_off == w->lag_len && lag - w->lag_sent >= 0.05) {
 		int n = snprintf(w->lag_line, sizeof(w->lag_line), "KLAB-LAG %ld\n",
 				 (long)(lag * 1000));
@@ -625,6 +650,10 @@ static void S_watch_loop(struct S_watch *w)
 			char c;
 			ssize_t drained = read(o->wake_fd, &c, 1);
 			(void)drained; /* stop() decides either way */
+			if (S_more_payload(w->run) < 0) {
+				w->outcome = S_ABORTED;
+				break;
+			}
 			if (w->phase != S_PH_RUN && o->stop && o->stop(o->ctx)) {
 				w->outcome = S_ABORTED;
 				break;
@@ -652,7 +681,7 @@ static void S_watch_loop(struct S_watch *w)
 		}
 	}
 	if (w->phase == S_PH_RUN)
-		r->run_s = kl_now() - w->answer_at;
+		r->run_s = kl_now() - (w->sent_at > w->answer_at ? w->sent_at : w->answer_at);
 	else if (w->outcome == S_OK)
 		w->outcome = S_HUNG;
 }
