@@ -756,8 +756,10 @@ again:
 	if (vmrc == 0 && vm.end == LAB_VM_TIMEOUT && live.kt.step)
 		S_step(o, live.kt.step, 0, kl_now() - live.step_start, "still running at the timeout");
 	S_job_join(&job, r);
-	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
+	if (job.started && S_build_verdict(r, &b, job.result, &job.err)) {
+		lab_vm_result_release(&vm); /* the guest may have started on the packed records */
 		goto grade_done;
+	}
 	if (job.mismatch) {
 		/* Kbuild made other modules than its file said: build first, then boot */
 		lab_vm_result_release(&vm);

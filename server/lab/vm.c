@@ -30,6 +30,8 @@
 #define S_SAVE_TIMEOUT 60.0 /* seconds for a snapshot to be written */
 #define S_BOOT_CAP 3.0      /* a boot that keeps printing gets this many boot timeouts */
 #define S_SYNC_WAIT 5.0     /* seconds the console may lag behind the channel's end */
+/* a guest waiting for the build's records: the build's own timeout bounds the wait */
+#define S_NO_DEADLINE 3600.0
 
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
@@ -408,6 +410,12 @@ static void S_check_end(struct S_watch *w)
 	}
 }
 
+/* The guest has every record of its run. */
+static int S_all_sent(const struct S_watch *w)
+{
+	return w->sent == w->run->send.len && !w->run->payload_more;
+}
+
 static int S_is(const char *line, size_t len, const char *word)
 {
 	return len == strlen(word) && memcmp(line, word, len) == 0;
@@ -444,7 +452,11 @@ static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 		w->answer_at = kl_now();
 		if (!r->boot_s)
 			r->boot_s = w->answer_at - w->start; /* a restore: to the guest's answer */
-		w->deadline = w->answer_at + o->run_timeout;
+		/*
+		 * The run's time starts once the guest has all its records: until the
+		 * build beside it ends, nothing runs (the build has its own timeout).
+		 */
+		w->deadline = S_all_sent(w) ? w->answer_at + o->run_timeout : w->answer_at + S_NO_DEADLINE;
 		lab_lag_start(&w->lag, w->q->pid);
 		w->lag_at = w->answer_at;
 		return;
@@ -520,6 +532,17 @@ static int S_read_stream(struct S_watch *w, struct S_stream *st, int is_channel)
 	return 1;
 }
 
+/* Once the guest has every record: the send's time, and the run's time starts. */
+static void S_check_sent(struct S_watch *w)
+{
+	if (!S_all_sent(w) || w->sent_at)
+		return;
+	w->sent_at = kl_now();
+	w->run->r->send_s = w->sent_at - w->ready_at;
+	if (w->phase == S_PH_RUN)
+		w->deadline = w->sent_at + w->run->o->run_timeout;
+}
+
 /* Writes what it can of the run to the channel. */
 static void S_send(struct S_watch *w)
 {
@@ -530,10 +553,7 @@ static void S_send(struct S_watch *w)
 		w->sent += (size_t)n;
 	else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		w->sent = run->send.len; /* QEMU went away: its exit ends the run */
-	if (w->sent == run->send.len && !run->payload_more) {
-		w->sent_at = kl_now();
-		run->r->send_s = w->sent_at - w->ready_at;
-	}
+	S_check_sent(w);
 }
 
 static void S_read_stderr(struct S_watch *w)
@@ -654,6 +674,7 @@ static void S_watch_loop(struct S_watch *w)
 				w->outcome = S_ABORTED;
 				break;
 			}
+			S_check_sent(w);
 			if (w->phase != S_PH_RUN && o->stop && o->stop(o->ctx)) {
 				w->outcome = S_ABORTED;
 				break;
