@@ -613,7 +613,7 @@ static void S_lag_tick(struct S_watch *w)
 	w->lag_at = now;
 	double lag = lab_lag_read(&w->lag);
 	w->run->r->lag_s = lag;
-	if (w->sent < w->run->send.len || w->run->payload_more)
+	if (!S_all_sent(w))
 		return; /* a line now would land inside the run's records */
 	if (w->lag_off == w->lag_len && lag - w->lag_sent >= 0.05) {
 		int n = snprintf(w->lag_line, sizeof(w->lag_line), "KLAB-LAG %ld\n",
