@@ -413,7 +413,8 @@ static void S_check_end(struct S_watch *w)
 /* The guest has every record of its run. */
 static int S_all_sent(const struct S_watch *w)
 {
-	return w->sent == w->run->send.len && !w->run->payload_more;
+	return w->phase >= S_PH_SEND && w->run->have_payload && w->sent == w->run->send.len &&
+	       !w->run->payload_more;
 }
 
 static int S_is(const char *line, size_t len, const char *word)
