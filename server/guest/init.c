@@ -40,8 +40,7 @@
  * how long the VM waited for a host CPU so far (the host's lag.h), which the
  * timeouts here do not count. The records may come while the host still
  * builds the lab's modules (they come last; KLAB-LAG only after KLAB-END), so
- * /init checks its clean start and takes its tamper baseline before reading
- * them. /klab/plan, one of the
+ * /init checks its clean start before reading them. /klab/plan, one of the
  * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
@@ -820,10 +819,11 @@ int main(void)
 		goto out;
 	/* before the records: the host sends the lab's modules once they are built */
 	report_clean();
-	taint = read_taint();
-	klab_tamper_baseline(&tamper, "", emit);
 	if (recv_records() < 0)
 		goto out;
+	/* after them: what the kernel did while the guest waited is not a step's */
+	taint = read_taint();
+	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
 	for (int i = 0; i < nsteps; i++) {
