@@ -457,7 +457,7 @@ static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 		 * The run's time starts once the guest has all its records: until the
 		 * build beside it ends, nothing runs (the build has its own timeout).
 		 */
-		w->deadline = S_all_sent(w) ? w->answer_at + o->run_timeout : w->answer_at + S_NO_DEADLINE;
+		w->deadline = w->answer_at + (S_all_sent(w) ? o->run_timeout : S_NO_DEADLINE);
 		lab_lag_start(&w->lag, w->q->pid);
 		w->lag_at = w->answer_at;
 		return;
