@@ -45,6 +45,22 @@ static int S_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * With MODVERSIONS, modpost reads the symbol CRCs Kbuild writes into each
+ * object's .cmd file (Debian's kernels): not a build a replay can make.
+ */
+static int S_modversions(const char *headers)
+{
+	struct kl_buf config = KL_BUF_INIT;
+	char *path = kl_path_join(headers, ".config");
+	int yes = kl_read_file(path, &config, 16 << 20, NULL) == 0 &&
+		  strstr(kl_buf_str(&config), "\nCONFIG_MODVERSIONS=y\n") != NULL;
+
+	free(path);
+	kl_buf_release(&config);
+	return yes;
+}
+
 char *lab_replay_key(const char *cache, const char *headers, const char *lab_id, const char *dir,
 		     char *const *names, size_t n)
 {
@@ -53,7 +69,7 @@ char *lab_replay_key(const char *cache, const char *headers, const char *lab_id,
 	char *real = realpath(headers, NULL);
 	char *key = NULL;
 
-	if (kl_read_file(path, &kbuild, 1 << 20, NULL) < 0 || !real)
+	if (kl_read_file(path, &kbuild, 1 << 20, NULL) < 0 || !real || S_modversions(real))
 		goto out;
 	uint64_t h = kl_hash_str(KL_HASH_INIT, S_MAGIC);
 	h = kl_hash_str(h, real);

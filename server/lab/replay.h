@@ -23,7 +23,8 @@
  * The folder of the recipe for building the files names[0..n) of dir with the
  * lab's Kbuild file against headers: $cache/kbuild/<lab_id>-<hash>. Computed
  * before the build (later the folder holds more files). The caller frees it;
- * NULL when dir has no readable Kbuild file.
+ * NULL when dir has no readable Kbuild file, or the headers' kernel has
+ * MODVERSIONS (modpost then reads what Kbuild writes into the .cmd files).
  */
 char *lab_replay_key(const char *cache, const char *headers, const char *lab_id, const char *dir,
 		     char *const *names, size_t n);
