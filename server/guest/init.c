@@ -38,7 +38,9 @@
  * clock), then records (see the host's pack.h): KLAB-FILE PATH MODE SIZE and
  * SIZE bytes, KLAB-LINK PATH TARGET, and KLAB-END; during the run, KLAB-LAG MS:
  * how long the VM waited for a host CPU so far (the host's lag.h), which the
- * timeouts here do not count. /klab/plan, one of the
+ * timeouts here do not count. The records may come while the host still
+ * builds the lab's modules (they come last; KLAB-LAG only after KLAB-END), so
+ * /init checks its clean start before reading them. /klab/plan, one of the
  * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
@@ -815,9 +817,11 @@ int main(void)
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
+	/* before the records: the host sends the lab's modules once they are built */
+	report_clean();
 	if (recv_records() < 0)
 		goto out;
-	report_clean();
+	/* after them: what the kernel did while the guest waited is not a step's */
 	taint = read_taint();
 	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)

@@ -2,6 +2,7 @@
  * build.c - Kbuild and guest-test builds for a lab run (see build.h).
  */
 #include "lab/build.h"
+#include "lab/replay.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -303,14 +304,66 @@ static int S_build_programs(const struct kl_lab *lab, struct lab_build *b, struc
 	return 0;
 }
 
-int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, struct lab_build *b,
-		     struct kl_err *err)
+/* Runs Kbuild in b->dir: 0 built, 1 the learner's code did not compile, -1 infra. */
+static int S_kbuild(const struct lab_profile *p, struct lab_build *b, struct kl_err *err)
 {
 	struct kl_buf out = KL_BUF_INIT;
 	struct kl_proc_result res;
 	char *mflag = kl_sprintf("M=%s", b->dir);
 	char *argv[] = { "make", "-C", p->headers, mflag, "modules", NULL };
 	char *env[] = { "LC_ALL=C", "KBUILD_VERBOSE=0", NULL };
+	int rc = -1;
+
+	if (kl_proc_run(argv, b->dir, env, S_BUILD_TIMEOUT, &out, S_LOG_MAX, &res, err) < 0)
+		goto out;
+	b->module_s = res.seconds;
+	char *mapped = S_map_paths(b, kl_buf_str(&out));
+	kl_buf_puts(&b->log, mapped);
+	lab_build_parse_diags(b, mapped);
+	free(mapped);
+	rc = 0;
+	if (res.timed_out) {
+		kl_err_set(err, "the module build took longer than %.0f s and was stopped",
+			   S_BUILD_TIMEOUT);
+		rc = 1;
+	} else if (!res.exited || res.status != 0) {
+		rc = 1;
+	}
+out:
+	kl_buf_release(&out);
+	free(mflag);
+	return rc;
+}
+
+/*
+ * The lab's modules: Kbuild's recorded commands replayed when they run silently,
+ * else Kbuild itself (whose commands are then kept for the next build).
+ */
+static int S_build_kbuild(const struct lab_profile *p, const struct kl_lab *lab,
+			  struct lab_build *b, struct kl_err *err)
+{
+	char *recipe = b->cache ? lab_replay_key(b->cache, p->headers, lab->id, b->dir, b->names,
+						 b->nfiles)
+				: NULL;
+	double t = kl_now();
+	int rc = 0;
+
+	b->replayed = recipe && lab_replay_build(recipe, p->headers, b->dir) == 0;
+	if (b->replayed) {
+		b->module_s = kl_now() - t;
+	} else {
+		rc = S_kbuild(p, b, err);
+		/* a recipe not kept only costs the next build its speed */
+		if (rc == 0 && recipe)
+			lab_replay_record(recipe, b->dir, NULL);
+	}
+	free(recipe);
+	return rc;
+}
+
+int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, struct lab_build *b,
+		     struct kl_err *err)
+{
 	char *kbuild = kl_path_join(b->dir, "Kbuild");
 	char **kos = NULL;
 	size_t nkos = 0;
@@ -324,23 +377,10 @@ int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, stru
 		rc = S_build_programs(lab, b, err);
 		goto out;
 	}
-	if (kl_proc_run(argv, b->dir, env, S_BUILD_TIMEOUT, &out, S_LOG_MAX, &res, err) < 0)
+	rc = S_build_kbuild(p, lab, b, err);
+	if (rc != 0)
 		goto out;
-	b->module_s = res.seconds;
-	char *mapped = S_map_paths(b, kl_buf_str(&out));
-	kl_buf_puts(&b->log, mapped);
-	lab_build_parse_diags(b, mapped);
-	free(mapped);
-	if (res.timed_out) {
-		kl_err_set(err, "the module build took longer than %.0f s and was stopped",
-			   S_BUILD_TIMEOUT);
-		rc = 1;
-		goto out;
-	}
-	if (!res.exited || res.status != 0) {
-		rc = 1;
-		goto out;
-	}
+	rc = -1;
 	if (S_list_files(b->dir, ".ko", &kos, &nkos, err) < 0)
 		goto out;
 	if (nkos == 0) {
@@ -361,9 +401,7 @@ int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, stru
 	rc = S_build_programs(lab, b, err);
 out:
 	kl_strv_free(kos, nkos);
-	kl_buf_release(&out);
 	free(kbuild);
-	free(mflag);
 	return rc;
 }
 

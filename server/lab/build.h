@@ -38,6 +38,8 @@ struct lab_build {
 	struct lab_diag *diags;
 	size_t ndiags;
 	double module_s, tests_s;
+	const char *cache; /* $KLAB_CACHE, not owned: Kbuild's commands kept for a replay (NULL: none) */
+	int replayed;      /* 1 when the module was built by replaying them (lab/replay.h) */
 };
 
 /*
@@ -47,8 +49,10 @@ struct lab_build {
 int lab_build_prepare(const struct kl_lab *lab, const char *srcdir, struct lab_build *b,
 		      struct kl_err *err);
 /*
- * Runs Kbuild when the lab has a Kbuild file, then builds the lab's `programs`
- * static. 0 built, 1 the learner's code did not compile (see b->diags), -1 infra.
+ * Builds the lab's modules when it has a Kbuild file (by replaying the commands
+ * Kbuild ran for the same lab before, when b->cache holds them and they run
+ * silently; otherwise with Kbuild), then the lab's `programs` static. 0 built,
+ * 1 the learner's code did not compile (see b->diags), -1 infra.
  */
 int lab_build_module(const struct lab_profile *p, const struct kl_lab *lab, struct lab_build *b,
 		     struct kl_err *err);

@@ -348,6 +348,8 @@ void lab_report_json(const struct lab_run_result *r, struct kl_buf *b)
 	kl_buf_printf(b, "%d", r->boots);
 	S_key(b, "vm_start", &f);
 	kl_buf_put_json(b, r->vm_start);
+	S_key(b, "build_by", &f);
+	kl_buf_put_json(b, r->build_by);
 	S_key(b, "vm_notes", &f);
 	kl_buf_put_json(b, r->vm_notes);
 	S_key(b, "run_id", &f);

@@ -59,6 +59,7 @@ struct S_live {
 	struct S_job *job;
 	const struct lab_run_opts *o;
 	struct kl_buf bundle; /* the run's records known before the build ends (pack.h) */
+	int bundle_given;     /* payload() gave the bundle; the build's files come next */
 	struct lab_ktap kt;
 	struct lab_fault fault;
 	struct lab_run_result *result;
@@ -302,13 +303,16 @@ static void S_job_join(struct S_job *job, struct lab_run_result *r)
 		return;
 	S_job_wait(job);
 	job->reported = 1;
+	r->build_by = job->b->replayed ? "replay" : "kbuild";
 	S_time(r, "build", job->seconds);
-	S_step(job->o, "build", job->result == 0, job->seconds, "beside the boot");
+	S_step(job->o, "build", job->result == 0, job->seconds,
+	       job->b->replayed ? "replayed, beside the boot" : "beside the boot");
 }
 
 /*
- * The run's records for the guest: what was packed, then the built files
- * (once the build beside the restore ends). -1 aborts the VM.
+ * The run's records for the guest: what was packed, at once (the guest takes
+ * them while the build beside the restore goes on: 1), then the built files
+ * once the build ends (0). -1 aborts the VM.
  */
 static int S_payload(void *ctx, struct kl_buf *out)
 {
@@ -318,7 +322,12 @@ static int S_payload(void *ctx, struct kl_buf *out)
 	struct kl_buf data = KL_BUF_INIT;
 	int rc = -1;
 
-	kl_buf_add(out, l->bundle.ptr, l->bundle.len);
+	if (!l->bundle_given) {
+		kl_buf_add(out, l->bundle.ptr, l->bundle.len);
+		l->bundle_given = 1;
+		if (job->nexpect && !__atomic_load_n(&job->finished, __ATOMIC_ACQUIRE))
+			return 1;
+	}
 	if (job->nexpect) {
 		S_job_wait(job); /* not under the lock: the ticker shows the build meanwhile */
 		pthread_mutex_lock(&l->mu);
@@ -660,6 +669,7 @@ int lab_run(const struct kl_config *cfg, const struct lab_run_opts *o, struct la
 		goto grade_done;
 	}
 	have_build = 1;
+	b.cache = cfg->cache;
 	t = kl_now();
 	if (lab_build_tests(cfg, &lab, &b, &e2) < 0) {
 		S_verdict(r, "infra", kl_strdup(e2.msg));
@@ -685,8 +695,9 @@ again:
 	if (job.nexpect == 0 && !job.joined) {
 		t = kl_now();
 		int built = lab_build_module(&prof, &lab, &b, &e2);
+		r->build_by = b.replayed ? "replay" : "kbuild";
 		S_time(r, "build", kl_now() - t);
-		S_step(o, "build", built == 0, kl_now() - t, NULL);
+		S_step(o, "build", built == 0, kl_now() - t, b.replayed ? "replayed" : NULL);
 		if (S_build_verdict(r, &b, built, &e2))
 			goto grade_done;
 	} else if (job.nexpect == 0) {
@@ -742,6 +753,7 @@ again:
 		have_snap = 1;
 	}
 	live.job = &job;
+	live.bundle_given = 0;
 	live.step_start = kl_now();
 	live.test_timeout = (double)(lab.test_timeout > 0 ? lab.test_timeout : 10) + 2;
 	live.ticker = (struct lab_ticker){ .out = o->progress, .live = o->live, .color = o->color,
@@ -752,8 +764,10 @@ again:
 	if (vmrc == 0 && vm.end == LAB_VM_TIMEOUT && live.kt.step)
 		S_step(o, live.kt.step, 0, kl_now() - live.step_start, "still running at the timeout");
 	S_job_join(&job, r);
-	if (job.started && S_build_verdict(r, &b, job.result, &job.err))
+	if (job.started && S_build_verdict(r, &b, job.result, &job.err)) {
+		lab_vm_result_release(&vm); /* the guest may have started on the packed records */
 		goto grade_done;
+	}
 	if (job.mismatch) {
 		/* Kbuild made other modules than its file said: build first, then boot */
 		lab_vm_result_release(&vm);

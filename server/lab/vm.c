@@ -30,6 +30,8 @@
 #define S_SAVE_TIMEOUT 60.0 /* seconds for a snapshot to be written */
 #define S_BOOT_CAP 3.0      /* a boot that keeps printing gets this many boot timeouts */
 #define S_SYNC_WAIT 5.0     /* seconds the console may lag behind the channel's end */
+/* a guest waiting for the build's records: the build's own timeout bounds the wait */
+#define S_NO_DEADLINE 3600.0
 
 const char *lab_vm_end_name(enum lab_vm_end end)
 {
@@ -244,6 +246,7 @@ struct S_run {
 	FILE *console_log, *channel_log;
 	struct kl_buf send;   /* header and records; filled once, sent to every boot */
 	int have_payload;
+	int payload_more;     /* payload() has more records to give (at the next wake) */
 	char seed[65];
 	char answer[64];      /* "# klab-run: ID" */
 	char sync[64];        /* "klab-sync: ID" */
@@ -259,6 +262,7 @@ struct S_watch {
 	double deadline;     /* of the phase */
 	double ready_at;     /* the guest waits for its run */
 	double answer_at;
+	double sent_at;      /* the last record was sent */
 	size_t sent;
 	int chan_done;       /* the channel said KLAB-DONE */
 	int synced;          /* the console showed klab-sync */
@@ -295,7 +299,26 @@ static int S_get_payload(struct S_run *run)
 	kl_buf_add(&run->send, records.ptr, records.len);
 	kl_buf_release(&records);
 	run->have_payload = 1;
+	run->payload_more = pr == 1;
 	return 0;
+}
+
+/* The rest of the records, once payload() said there was more. -1: payload gave up. */
+static int S_more_payload(struct S_run *run)
+{
+	const struct lab_vm_opts *o = run->o;
+	struct kl_buf records = KL_BUF_INIT;
+
+	if (!run->have_payload || !run->payload_more)
+		return 0;
+	double t = kl_now();
+	int pr = o->payload(o->ctx, &records);
+	run->r->wait_s += kl_now() - t;
+	if (pr >= 0)
+		kl_buf_add(&run->send, records.ptr, records.len);
+	kl_buf_release(&records);
+	run->payload_more = pr == 1;
+	return pr < 0 ? -1 : 0;
 }
 
 /*
@@ -387,6 +410,13 @@ static void S_check_end(struct S_watch *w)
 	}
 }
 
+/* The guest has every record of its run. */
+static int S_all_sent(const struct S_watch *w)
+{
+	return w->phase >= S_PH_SEND && w->run->have_payload && w->sent == w->run->send.len &&
+	       !w->run->payload_more;
+}
+
 static int S_is(const char *line, size_t len, const char *word)
 {
 	return len == strlen(word) && memcmp(line, word, len) == 0;
@@ -423,7 +453,11 @@ static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 		w->answer_at = kl_now();
 		if (!r->boot_s)
 			r->boot_s = w->answer_at - w->start; /* a restore: to the guest's answer */
-		w->deadline = w->answer_at + o->run_timeout;
+		/*
+		 * The run's time starts once the guest has all its records: until the
+		 * build beside it ends, nothing runs (the build has its own timeout).
+		 */
+		w->deadline = w->answer_at + (S_all_sent(w) ? o->run_timeout : S_NO_DEADLINE);
 		lab_lag_start(&w->lag, w->q->pid);
 		w->lag_at = w->answer_at;
 		return;
@@ -499,6 +533,17 @@ static int S_read_stream(struct S_watch *w, struct S_stream *st, int is_channel)
 	return 1;
 }
 
+/* Once the guest has every record: the send's time, and the run's time starts. */
+static void S_check_sent(struct S_watch *w)
+{
+	if (!S_all_sent(w) || w->sent_at)
+		return;
+	w->sent_at = kl_now();
+	w->run->r->send_s = w->sent_at - w->ready_at;
+	if (w->phase == S_PH_RUN)
+		w->deadline = w->sent_at + w->run->o->run_timeout;
+}
+
 /* Writes what it can of the run to the channel. */
 static void S_send(struct S_watch *w)
 {
@@ -509,8 +554,7 @@ static void S_send(struct S_watch *w)
 		w->sent += (size_t)n;
 	else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		w->sent = run->send.len; /* QEMU went away: its exit ends the run */
-	if (w->sent == run->send.len)
-		run->r->send_s = kl_now() - w->ready_at;
+	S_check_sent(w);
 }
 
 static void S_read_stderr(struct S_watch *w)
@@ -570,6 +614,8 @@ static void S_lag_tick(struct S_watch *w)
 	w->lag_at = now;
 	double lag = lab_lag_read(&w->lag);
 	w->run->r->lag_s = lag;
+	if (!S_all_sent(w))
+		return; /* a line now would land inside the run's records */
 	if (w->lag_off == w->lag_len && lag - w->lag_sent >= 0.05) {
 		int n = snprintf(w->lag_line, sizeof(w->lag_line), "KLAB-LAG %ld\n",
 				 (long)(lag * 1000));
@@ -625,6 +671,11 @@ static void S_watch_loop(struct S_watch *w)
 			char c;
 			ssize_t drained = read(o->wake_fd, &c, 1);
 			(void)drained; /* stop() decides either way */
+			if (S_more_payload(w->run) < 0) {
+				w->outcome = S_ABORTED;
+				break;
+			}
+			S_check_sent(w);
 			if (w->phase != S_PH_RUN && o->stop && o->stop(o->ctx)) {
 				w->outcome = S_ABORTED;
 				break;
@@ -652,7 +703,7 @@ static void S_watch_loop(struct S_watch *w)
 		}
 	}
 	if (w->phase == S_PH_RUN)
-		r->run_s = kl_now() - w->answer_at;
+		r->run_s = kl_now() - (w->sent_at > w->answer_at ? w->sent_at : w->answer_at);
 	else if (w->outcome == S_OK)
 		w->outcome = S_HUNG;
 }

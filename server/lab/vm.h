@@ -70,7 +70,9 @@ struct lab_vm_opts {
 	int (*done)(void *ctx);
 	/*
 	 * When the guest waits for its run: fills out with the run's records
-	 * (pack.h; may block, e.g. until a build ends). -1 aborts the run.
+	 * (pack.h). 0: all of them; 1: those ready now (the guest starts on them),
+	 * asked again for more each time wake_fd becomes readable (e.g. when a
+	 * build ends); -1 aborts the run.
 	 */
 	int (*payload)(void *ctx, struct kl_buf *out);
 	/*
@@ -79,7 +81,7 @@ struct lab_vm_opts {
 	 * timeout to make progress, not the whole run's. May be NULL.
 	 */
 	double (*deadline)(void *ctx);
-	/* A descriptor that becomes readable when stop() should be asked again, or -1. */
+	/* A descriptor that becomes readable when stop() and payload() should be asked again, or -1. */
 	int wake_fd;
 	void *ctx;
 };
@@ -94,9 +96,9 @@ struct lab_vm_result {
 	double boot_s;       /* QEMU start to the guest waiting for its run (boot or restore) */
 	double save_s;       /* saving the snapshot */
 	double wait_s;       /* time payload() blocked */
-	double send_s;       /* the guest ready to its answer to the header */
-	double run_s;        /* the answer to the end */
-	double lag_s;        /* of run_s, the time the vCPUs waited for a host CPU (lag.h) */
+	double send_s;       /* the guest ready to the last record sent */
+	double run_s;        /* the answer, or the last record if later, to the end */
+	double lag_s;        /* of the run, the time the vCPUs waited for a host CPU (lag.h) */
 	double total_s;      /* everything, retries included */
 	size_t console_bytes; /* console and channel */
 	struct kl_buf tail;  /* the last console and channel lines (for timeouts) */

@@ -8,7 +8,8 @@ Checks, through the real `klab run` (QEMU under TCG):
   - a WARN_ON in init gives `fault` at its line;
   - an init that never returns gives `timeout` within the timeout plus 2 s and
     leaves no QEMU process behind;
-  - a syntax error gives `build-error` with the file and line;
+  - a syntax error gives `build-error` with the file and line (Kbuild's own output,
+    though a lab built before is otherwise rebuilt by replaying Kbuild's commands);
   - --junit writes JUnit XML; --json output has a duration for every step;
   - attempts are recorded in the progress store and the attempts repository;
   - runs in a row share no state: each has its own run id, starts clean, and a
@@ -100,10 +101,14 @@ def main():
               and diags[0]["line"] == 9,
               "syntax error: build-error at syntax/hello.c:9 (the line after the missing ';')", r)
         check("syntax/hello.c:9" in r["message"], "build-error message names file:line", r)
+        check(r.get("build_by") == "kbuild",
+              "a compile error is Kbuild's own output, even with Kbuild's commands kept", r)
 
         junit = os.path.join(home, "junit.xml")
         r = run(SOLUTION, home, "--junit", junit)
         check(r["verdict"] == "pass" and r["score"] == r["max"], "reference solution passes", r)
+        check(r.get("build_by") == "replay",
+              "a lab built before is rebuilt by replaying Kbuild's commands", r)
         for step in ("build", "tests", "pack", "boot", "run", "record", "total"):
             check(step in r["durations"], f"--json has the duration of step {step}", r)
         suite = ET.parse(junit).getroot().find("testsuite")
