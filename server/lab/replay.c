@@ -172,6 +172,24 @@ static char *S_line_command(char *line, const char *dir, char **target)
 	return kl_buf_detach(&cmd);
 }
 
+/*
+ * Writes dir/.TARGET.cmd as Kbuild does ("cmd_TARGET := COMMAND"), so what
+ * reads Kbuild's .cmd files (the workspace's compile_commands.json, editor.c)
+ * finds them after a replay too. Best effort: the build stands without it.
+ */
+static void S_write_cmd(const char *dir, const char *target, const char *command)
+{
+	const char *slash = strrchr(target, '/');
+	char *path = slash ? kl_sprintf("%s/%.*s/.%s.cmd", dir, (int)(slash - target), target,
+					slash + 1)
+			   : kl_sprintf("%s/.%s.cmd", dir, target);
+	char *text = kl_sprintf("cmd_%s := %s\n", target, command);
+
+	kl_write_file(path, text, strlen(text), NULL);
+	free(text);
+	free(path);
+}
+
 int lab_replay_build(const char *recipe, const char *headers, const char *dir)
 {
 	struct kl_buf text = KL_BUF_INIT;
@@ -192,6 +210,8 @@ int lab_replay_build(const char *recipe, const char *headers, const char *dir)
 		int r = S_ends(target, ".mod.o") && S_reuse_mod_o(recipe, dir, target) == 0
 				? 0
 				: S_run(command, headers);
+		if (r == 0)
+			S_write_cmd(dir, target, command);
 		free(command);
 		if (r != 0)
 			goto out;
