@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,24 +315,34 @@ struct xref *web_site_xref(struct web_site *s)
 	return s->xref;
 }
 
+/* The name index behind web_site_check, shared by the site and its views. */
+struct web_check_slot {
+	pthread_mutex_t lock;
+	struct check_kernel *k; /* NULL until the index exists */
+};
+
 const struct check_kernel *web_site_check(struct web_site *s)
 {
+	struct web_check_slot *slot = s->check;
 	struct kl_err err;
 	char *path = NULL;
 
 	/* never built here: a request must not wait for it */
-	if (!s->check && kindex_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
+	pthread_mutex_lock(&slot->lock);
+	if (!slot->k && kindex_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
 	    kl_is_file(path)) {
 		struct check_kernel *k = calloc(1, sizeof(*k));
 		if (!k)
 			abort();
 		if (check_kernel_open(s->cfg->cache, XREF_DEFAULT_SOURCE, NULL, NULL, k, &err) == 0)
-			s->check = k;
+			slot->k = k;
 		else
 			free(k);
 	}
+	const struct check_kernel *k = slot->k;
+	pthread_mutex_unlock(&slot->lock);
 	free(path);
-	return s->check;
+	return k;
 }
 
 /* A code span of a note or README as a link into the kernel's source (md_resolver). */
@@ -441,6 +452,10 @@ int web_site_open(struct web_site *s, const struct kl_config *cfg, struct kl_err
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->check = calloc(1, sizeof(*s->check));
+	if (!s->check)
+		abort();
+	pthread_mutex_init(&s->check->lock, NULL);
 	char *st = kl_path_join(cfg->root, "static");
 	if (!realpath(st, real)) {
 		kl_err_errno(err, "cannot open %s (set KLAB_ROOT to the klab source tree)", st);
@@ -489,9 +504,13 @@ void web_site_close(struct web_site *s)
 	mynotes_close(s->my);
 	free(s->my_problem);
 	xref_close(s->xref);
-	if (s->check)
-		check_kernel_release(s->check);
-	free(s->check);
+	if (s->check) {
+		if (s->check->k)
+			check_kernel_release(s->check->k);
+		free(s->check->k);
+		pthread_mutex_destroy(&s->check->lock);
+		free(s->check);
+	}
 	fswatch_close(s->watch);
 	free(s->static_dir);
 	free(s->diagram_dir);

@@ -25,6 +25,7 @@
 
 struct mynotes;
 struct web_guard;
+struct web_check_slot;
 struct xref;
 struct check_kernel;
 
@@ -78,7 +79,9 @@ struct web_site {
 	char *diagram_dir;       /* real path of bindir/diagrams, NULL when missing */
 	struct md_resolver resolver;
 	struct xref *xref;       /* the kernel source index, NULL until built (pages_xref.c) */
-	struct check_kernel *check; /* `klab check`'s name index, NULL until built */
+	/* `klab check`'s name index, opened once by the first request that needs it
+	 * (web_site_check); a pointer, so that every request's view shares it */
+	struct web_check_slot *check;
 	long long progress_ns;   /* newest change of the progress store the pages saw */
 	char *const *team;       /* learners' repositories for /team (klab serve --team) */
 	size_t nteam;

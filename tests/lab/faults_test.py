@@ -34,16 +34,22 @@ def kernel_frames(r):
                f["url"] == f"/source/init/main.c#L{f['line']}" for f in frames)
 
 
+def ran(r):
+    """The run's time less its lag: what the guest really ran while the host was busy
+    (server/lab/lag.c); a deadline counts only that."""
+    return r["durations"]["run"] - r["durations"].get("lag", 0)
+
+
 # variant: (verdict, decoded line or None, extra check on the result, what it proves)
 MATRIX = {
     "null-deref": ("fault", 12, kernel_frames, "NULL write in init (kernel frames: source links)"),
     "warn": ("fault", 10, None, "WARN_ON in init"),
     "oops-in-test": ("fault", 20, None, "oops in a test's system call (param getter)"),
-    "panic": ("fault", None, lambda r: r["durations"]["run"] < 3, "panic() in init, ends at once"),
+    "panic": ("fault", None, lambda r: ran(r) < 3, "panic() in init, ends at once"),
     "hang": ("timeout", None, lambda r: r["step"] == "load:hello", "init never returns"),
-    "irqoff-hang": ("timeout", None, lambda r: r["durations"]["run"] <= TIMEOUT + 2,
+    "irqoff-hang": ("timeout", None, lambda r: ran(r) <= TIMEOUT + 2,
                     "spins with interrupts off"),
-    "printk-flood": (("timeout", "fail"), None, lambda r: r["durations"]["run"] <= TIMEOUT + 2,
+    "printk-flood": (("timeout", "fail"), None, lambda r: ran(r) <= TIMEOUT + 2,
                      "floods the console with pr_err"),
     "refuse-unload": ("fail", None,
                       lambda r: any(t["name"] == "unload:hello" and not t["ok"] for t in r["tests"]),
@@ -68,7 +74,7 @@ MATRIX = {
                     "strlen(NULL) in init: the learner's line, not fortify-string.h", None),
     # the lab's own timeout (30 s): the run must end a test timeout (15 s) after the fault
     "refcount-hang": ("fault", 33, lambda r: r["fault"]["finding"] == "refcount error"
-                      and r["durations"]["run"] <= 15 + 2 + 4,
+                      and ran(r) <= 15 + 2 + 4,
                       "refcount underflow, then every CPU hangs: ends 15 s after", None),
     "bug-on": ("fault", 15, lambda r: "kernel BUG at " in r["fault"]["title"] and
                r["fault"]["title"].endswith("bug-on/hello.c:15!"),
