@@ -6,6 +6,7 @@
 #include "lab/fault.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,16 @@ const char *lab_fault_kind_name(enum lab_fault_kind kind)
 static const char *S_find(const char *s, size_t n, const char *needle)
 {
 	return memmem(s, n, needle, strlen(needle));
+}
+
+/* The decimal number at p, read no further than end (lines are not NUL-terminated); 0: none. */
+static long S_num(const char *p, const char *end)
+{
+	long v = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && v < LONG_MAX / 10)
+		v = v * 10 + (*p++ - '0');
+	return v;
 }
 
 static int S_starts(const char *s, size_t n, const char *prefix)
@@ -280,7 +291,7 @@ static int S_chain_header(struct lab_fault *f, const char *s, size_t n)
 		close = memchr(open, ')', (size_t)(s + n - open));
 	free(f->chain_lock);
 	f->chain_lock = close ? kl_sprintf("%.*s", (int)(close - open - 1), open + 1) : NULL;
-	f->chain = atoi(s + 4);
+	f->chain = (int)S_num(s + 4, s + n);
 	f->stack = LAB_STACK_CHAIN;
 	f->in_trace = 1;
 	return 1;
@@ -353,7 +364,7 @@ static void S_open(struct lab_fault *f, enum lab_fault_kind kind, const char *s,
 		/* the next object of the same scan: its frames count too */
 		if (f->leaks < LAB_FAULT_MAX_LEAKS) {
 			const char *size = S_find(s, n, "(size ");
-			f->leak[f->leaks].bytes = size ? atol(size + 6) : 0;
+			f->leak[f->leaks].bytes = size ? S_num(size + 6, s + n) : 0;
 		}
 		f->leaks++;
 		f->in_trace = 0;
@@ -372,7 +383,7 @@ static void S_open(struct lab_fault *f, enum lab_fault_kind kind, const char *s,
 		S_message(f);
 		if (kind == LAB_FAULT_LEAK) {
 			const char *size = S_find(s, n, "(size ");
-			f->leak[0].bytes = size ? atol(size + 6) : 0;
+			f->leak[0].bytes = size ? S_num(size + 6, s + n) : 0;
 			f->leaks = 1;
 		}
 	} else if (f->kind == LAB_FAULT_PANIC && kind != LAB_FAULT_PANIC && !f->rip.func) {
