@@ -332,6 +332,38 @@ static void test_stacks(void **state)
 	lab_fault_release(&f);
 }
 
+/* Feeds line as the console gives it: exactly its bytes, no NUL after them (ASan sees a read past). */
+static void feed_exact(struct lab_fault *f, const char *line)
+{
+	size_t n = strlen(line);
+	char *copy = malloc(n);
+
+	assert_non_null(copy);
+	memcpy(copy, line, n);
+	lab_fault_feed(f, copy, n);
+	free(copy);
+}
+
+/* A line cut right after a number's label: nothing is read past its end (fuzz.fault found it). */
+static void test_cut_lines(void **state)
+{
+	struct lab_fault f;
+
+	(void)state;
+	lab_fault_init(&f);
+	feed_exact(&f, "[    6.2] klab: kmemleak: unreferenced object 0xffff888004c2c000 (size ");
+	feed_exact(&f, "[    6.2] klab: kmemleak: unreferenced object 0xffff888004c30000 (size 64");
+	assert_int_equal(f.kind, LAB_FAULT_LEAK);
+	assert_int_equal(f.leak[0].bytes, 0);
+	assert_int_equal(f.leak[1].bytes, 64);
+	lab_fault_release(&f);
+	lab_fault_init(&f);
+	feed_exact(&f, "WARNING: possible circular locking dependency detected");
+	feed_exact(&f, "-> #");
+	feed_exact(&f, "-> #12");
+	lab_fault_release(&f);
+}
+
 /* kmemleak's report as klab's guest prints it, with the module's raw addresses. */
 static void test_leak_records(void **state)
 {
@@ -484,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_findings),
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_leak_records),
+		cmocka_unit_test(test_cut_lines),
 		cmocka_unit_test(test_inline_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
