@@ -210,7 +210,8 @@ static void S_lockdep(struct lab_fault *f, const struct lab_frame *place, struct
 		}
 		kl_buf_puts(b, ": an interrupt can deadlock on it");
 	} else {
-		const char *t = f->title + strlen("WARNING:");
+		const char *t = strstr(f->title, "WARNING:"); /* a panic line may be the title */
+		t = t ? t + strlen("WARNING:") : f->title;
 		while (*t == ' ')
 			t++;
 		f->finding = kl_sprintf("%.*s", (int)strcspn(t, "!"), t);
@@ -303,7 +304,8 @@ static void S_by_title(struct lab_fault *f, const struct lab_frame *place, struc
 	    (f->detail && strstr(f->detail, "KASAN: null-ptr-deref")))
 		f->finding = kl_strdup("NULL pointer dereference");
 	else if (f->kind == LAB_FAULT_UBSAN) {
-		const char *k = t + strlen("UBSAN:");
+		const char *k = strstr(t, "UBSAN:"); /* the title may not start with it */
+		k = k ? k + strlen("UBSAN:") : t;
 		while (*k == ' ')
 			k++;
 		f->finding = kl_sprintf("%.*s", (int)strcspn(k, " "), k);
