@@ -203,7 +203,18 @@ int main(void)
 			 "each work item sleeps 30 ms, and a work item that is already queued is "
 			 "not queued twice: expected 8 to 50 ticks a second, got %.1f to %.1f (%ld "
 			 "ticks)", r.low, r.high, r.ticks);
-		check_unload("unload_while_busy", "while a work item sleeps");
+		/*
+		 * Unloading must wait for the work item: one that sleeps 1 s is surely
+		 * running when the module's code is freed (a 30 ms one may end first).
+		 */
+		unload(5000);
+		rc = load("period_ms=10 work_ms=1000");
+		kt_msleep(100);
+		if (rc < 0)
+			kt_check("unload_while_busy", 0, "loading with period_ms=10 work_ms=1000 "
+				 "failed: %s", strerror(-rc));
+		else
+			check_unload("unload_while_busy", "while a work item sleeps 1 s");
 	}
 	return kt_done();
 }
