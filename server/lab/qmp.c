@@ -163,14 +163,21 @@ void lab_qmp_close(struct lab_qmp *q)
 	kl_buf_release(&q->in);
 }
 
-int lab_qmp_cont(struct lab_qmp *q, struct kl_err *err)
-{
-	return S_command(q, "cont", NULL, NULL, err);
-}
-
 int lab_qmp_migrate(struct lab_qmp *q, const char *uri, struct kl_err *err)
 {
 	return S_command(q, "migrate", json_pack("{s:s}", "uri", uri), NULL, err);
+}
+
+int lab_qmp_migrate_incoming(struct lab_qmp *q, const char *uri, struct kl_err *err)
+{
+	return S_command(q, "migrate-incoming", json_pack("{s:s}", "uri", uri), NULL, err);
+}
+
+int lab_qmp_set_capability(struct lab_qmp *q, const char *name, int on, struct kl_err *err)
+{
+	return S_command(q, "migrate-set-capabilities",
+			 json_pack("{s:[{s:s,s:b}]}", "capabilities", "capability", name, "state", on),
+			 NULL, err);
 }
 
 int lab_qmp_query_migrate(struct lab_qmp *q, char *status, size_t size, struct kl_err *err)

@@ -3,7 +3,7 @@
  * QEMU gets one end as `-chardev socket,id=qmp,fd=N -mon chardev=qmp,mode=control`,
  * klab keeps the other. One function per command; one reader frames messages
  * (a JSON object a line) and skips asynchronous events; every wait has a deadline.
- * The snapshot of a booted lab VM is made with it: migrate, query-migrate, cont.
+ * The snapshot of a booted lab VM is made and restored with it (lab/vm.c).
  */
 #ifndef KLAB_LAB_QMP_H
 #define KLAB_LAB_QMP_H
@@ -23,10 +23,12 @@ struct lab_qmp {
 int lab_qmp_open(struct lab_qmp *q, int fd, double timeout, struct kl_err *err);
 void lab_qmp_close(struct lab_qmp *q);
 
-/* Resumes the guest's vCPUs (also after a completed outgoing migration). */
-int lab_qmp_cont(struct lab_qmp *q, struct kl_err *err);
 /* Starts an outgoing migration to uri ("exec:zstd -1 > FILE"); it runs in the background. */
 int lab_qmp_migrate(struct lab_qmp *q, const char *uri, struct kl_err *err);
+/* Starts taking the VM's state from uri; QEMU must have been started with `-incoming defer`. */
+int lab_qmp_migrate_incoming(struct lab_qmp *q, const char *uri, struct kl_err *err);
+/* Turns a migration capability ("x-ignore-shared") on or off, before a migration. */
+int lab_qmp_set_capability(struct lab_qmp *q, const char *name, int on, struct kl_err *err);
 /*
  * The migration's status ("active", "completed", "failed", ...) into status;
  * on "failed", err holds QEMU's reason.

@@ -795,7 +795,7 @@ again:
 	}
 	have_vm = 1;
 	r->boots = vm.boots;
-	r->vm_start = vm.restored ? "restore" : vm.saved ? "cold+save" : "cold";
+	r->vm_start = vm.saved ? "cold+save" : vm.restored ? "restore" : "cold";
 	S_time(r, "boot", vm.boot_s);
 	if (vm.saved)
 		S_time(r, "save", vm.save_s);

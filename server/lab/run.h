@@ -53,7 +53,7 @@ struct lab_run_result {
 	size_t ntimes;
 	double total_s;
 	int boots;          /* cold VM boots started (more than 1: a hung boot was retried) */
-	const char *vm_start; /* "restore" (from a snapshot), "cold", "cold+save", NULL before */
+	const char *vm_start; /* "restore" (from a snapshot), "cold", "cold+save" (booted, saved, restored), NULL before */
 	const char *build_by; /* "replay" (Kbuild's recorded commands, lab/replay.h), "kbuild", NULL */
 	char *vm_notes;     /* what went wrong with snapshots, NULL when nothing */
 	char *run_id;       /* the run's id, sent by the host and echoed by the guest */

@@ -116,7 +116,7 @@ out:
 int lab_snapshot_open(const char *cache, const char *profile, char *const *argv,
 		      struct lab_snapshot *s, struct kl_err *err)
 {
-	uint64_t h = kl_hash_str(KL_HASH_INIT, "klab-snapshot-1");
+	uint64_t h = kl_hash_str(KL_HASH_INIT, "klab-snapshot-2"); /* 2: RAM in a file */
 
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
@@ -137,6 +137,7 @@ int lab_snapshot_open(const char *cache, const char *profile, char *const *argv,
 	s->key = kl_sprintf("%016" PRIx64, h);
 	char *base = kl_sprintf("%s/%s-%s", s->dir, profile, s->key);
 	s->path = kl_sprintf("%s.vm.zst", base);
+	s->ram = kl_sprintf("%s.ram", base);
 	s->lock = kl_sprintf("%s.lock", base);
 	free(base);
 	return 0;
@@ -150,6 +151,7 @@ void lab_snapshot_close(struct lab_snapshot *s)
 	free(s->dir);
 	free(s->key);
 	free(s->path);
+	free(s->ram);
 	free(s->lock);
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
@@ -157,7 +159,7 @@ void lab_snapshot_close(struct lab_snapshot *s)
 
 bool lab_snapshot_exists(const struct lab_snapshot *s)
 {
-	return kl_is_file(s->path);
+	return kl_is_file(s->path) && kl_is_file(s->ram);
 }
 
 int lab_snapshot_lock(struct lab_snapshot *s)
@@ -186,13 +188,42 @@ char *lab_snapshot_restore_uri(struct lab_snapshot *s)
 	return uri;
 }
 
+/* path for a QEMU option value: its commas doubled (caller frees). */
+static char *S_option_value(const char *path)
+{
+	struct kl_buf b = KL_BUF_INIT;
+
+	for (; *path; path++) {
+		if (*path == ',')
+			kl_buf_putc(&b, ',');
+		kl_buf_putc(&b, *path);
+	}
+	return kl_buf_detach(&b);
+}
+
+char *lab_snapshot_ram_option(struct lab_snapshot *s, long memory_mb, int save)
+{
+	if (save) {
+		free(s->ram_tmp);
+		s->ram_tmp = kl_sprintf("%s.tmp.%ld", s->ram, (long)getpid());
+		unlink(s->ram_tmp); /* QEMU makes it, sized, and maps it shared */
+	}
+	char *v = S_option_value(save ? s->ram_tmp : s->ram);
+	char *opt = kl_sprintf("memory-backend-file,id=" LAB_SNAPSHOT_RAM_ID ",size=%ldM,"
+			       "mem-path=%s,share=%s", memory_mb, v, save ? "on" : "off");
+	free(v);
+	return opt;
+}
+
 void lab_snapshot_discard(struct lab_snapshot *s)
 {
 	struct stat st;
 	int locked = lab_snapshot_lock(s);
 
-	if (locked && s->restored && stat(s->path, &st) == 0 && st.st_ino == s->restored)
+	if (locked && s->restored && stat(s->path, &st) == 0 && st.st_ino == s->restored) {
 		unlink(s->path);
+		unlink(s->ram); /* the state goes first: without it the RAM is never read */
+	}
 	s->restored = 0;
 }
 
@@ -210,6 +241,21 @@ char *lab_snapshot_save_uri(struct lab_snapshot *s)
 #define S_SEAL_MAGIC 0x184D2A5Bu
 #define S_SEAL_LEN 16
 
+/* The seal's hash: the saved state's bytes and the RAM file's identity. */
+static int S_seal_hash(const struct kl_buf *state, size_t len, const char *ram, uint64_t *h,
+		       struct kl_err *err)
+{
+	struct stat st;
+
+	if (stat(ram, &st) < 0)
+		return kl_err_errno(err, "cannot read %s", ram);
+	*h = kl_hash(KL_HASH_INIT, state->ptr, len);
+	*h = kl_hash(*h, &st.st_size, sizeof(st.st_size));
+	*h = kl_hash(*h, &st.st_mtim, sizeof(st.st_mtim));
+	*h = kl_hash(*h, &st.st_ino, sizeof(st.st_ino));
+	return 0;
+}
+
 static void S_seal_bytes(uint64_t h, unsigned char out[S_SEAL_LEN])
 {
 	uint32_t magic = S_SEAL_MAGIC, len = 8;
@@ -222,15 +268,18 @@ static void S_seal_bytes(uint64_t h, unsigned char out[S_SEAL_LEN])
 		out[8 + i] = (unsigned char)(h >> (8 * i));
 }
 
-/* Appends the seal to a finished save. */
-static int S_seal(const char *path, struct kl_err *err)
+/* Appends the seal to a finished save whose RAM is the file ram. */
+static int S_seal(const char *path, const char *ram, struct kl_err *err)
 {
 	struct kl_buf data = KL_BUF_INIT;
 	unsigned char seal[S_SEAL_LEN];
+	uint64_t h = 0;
 	int rc = kl_read_file(path, &data, 4u << 30, err);
 
+	if (rc == 0)
+		rc = S_seal_hash(&data, data.len, ram, &h, err);
 	if (rc == 0) {
-		S_seal_bytes(kl_hash(KL_HASH_INIT, data.ptr, data.len), seal);
+		S_seal_bytes(h, seal);
 		FILE *f = fopen(path, "ae");
 		if (!f || fwrite(seal, 1, sizeof(seal), f) != sizeof(seal))
 			rc = kl_err_errno(err, "cannot write %s", path);
@@ -245,16 +294,18 @@ int lab_snapshot_verify(const struct lab_snapshot *s, struct kl_err *err)
 {
 	struct kl_buf data = KL_BUF_INIT;
 	unsigned char seal[S_SEAL_LEN];
+	uint64_t h = 0;
 	int rc = kl_read_file(s->path, &data, 4u << 30, err);
 
+	if (rc == 0 && data.len < S_SEAL_LEN)
+		rc = kl_err_set(err, "%s is truncated", s->path);
+	if (rc == 0)
+		rc = S_seal_hash(&data, data.len - S_SEAL_LEN, s->ram, &h, err);
 	if (rc == 0) {
-		if (data.len < S_SEAL_LEN) {
-			rc = kl_err_set(err, "%s is truncated", s->path);
-		} else {
-			S_seal_bytes(kl_hash(KL_HASH_INIT, data.ptr, data.len - S_SEAL_LEN), seal);
-			if (memcmp(seal, data.ptr + data.len - S_SEAL_LEN, S_SEAL_LEN) != 0)
-				rc = kl_err_set(err, "%s does not match its hash (damaged)", s->path);
-		}
+		S_seal_bytes(h, seal);
+		if (memcmp(seal, data.ptr + data.len - S_SEAL_LEN, S_SEAL_LEN) != 0)
+			rc = kl_err_set(err, "%s or its RAM file %s changed since it was saved "
+					"(damaged)", s->path, s->ram);
 	}
 	kl_buf_release(&data);
 	return rc;
@@ -281,7 +332,8 @@ static void S_prune(const char *dir)
 		const char *tmp = strstr(de->d_name, ".tmp.");
 		int old = stat(path, &st) == 0 && now - st.st_atime > S_PRUNE_AGE &&
 			  now - st.st_mtime > S_PRUNE_AGE;
-		int mine = strstr(de->d_name, ".vm.zst") || (strncmp(de->d_name, "base-", 5) == 0);
+		int mine = strstr(de->d_name, ".vm.zst") || strstr(de->d_name, ".ram") ||
+			   strncmp(de->d_name, "base-", 5) == 0;
 		if (tmp && kill((pid_t)atol(tmp + 5), 0) < 0 && errno == ESRCH)
 			unlink(path);
 		else if (mine && !tmp && old)
@@ -295,16 +347,26 @@ int lab_snapshot_finish(struct lab_snapshot *s, int commit, struct kl_err *err)
 {
 	int rc = 0;
 
-	if (!s->tmp)
+	if (!s->tmp && !s->ram_tmp)
 		return 0;
-	if (commit)
-		rc = S_seal(s->tmp, err);
+	if (commit && (!s->tmp || !s->ram_tmp))
+		rc = kl_err_set(err, "a snapshot's save needs its state and its RAM file");
+	if (commit && rc == 0)
+		rc = S_seal(s->tmp, s->ram_tmp, err);
+	/* the RAM first: a state file in place always has its RAM beside it */
+	if (commit && rc == 0 && rename(s->ram_tmp, s->ram) < 0)
+		rc = kl_err_errno(err, "cannot rename %s", s->ram_tmp);
 	if (commit && rc == 0 && rename(s->tmp, s->path) < 0)
 		rc = kl_err_errno(err, "cannot rename %s", s->tmp);
-	if (!commit || rc < 0)
-		unlink(s->tmp);
+	if (!commit || rc < 0) {
+		if (s->tmp)
+			unlink(s->tmp);
+		if (s->ram_tmp)
+			unlink(s->ram_tmp);
+	}
 	free(s->tmp);
-	s->tmp = NULL;
+	free(s->ram_tmp);
+	s->tmp = s->ram_tmp = NULL;
 	if (commit && rc == 0)
 		S_prune(s->dir);
 	return rc;

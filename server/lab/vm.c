@@ -237,7 +237,7 @@ enum S_phase {
 	S_PH_RUN,   /* the run */
 };
 
-enum S_outcome { S_OK, S_HUNG, S_EXITED, S_ABORTED };
+enum S_outcome { S_OK, S_HUNG, S_EXITED, S_ABORTED, S_SAVED };
 
 /* State shared by all boots of one run. */
 struct S_run {
@@ -247,6 +247,7 @@ struct S_run {
 	struct kl_buf send;   /* header and records; filled once, sent to every boot */
 	int have_payload;
 	int payload_more;     /* payload() has more records to give (at the next wake) */
+	int no_save;          /* a save failed: later boots of this run don't try again */
 	char seed[65];
 	char answer[64];      /* "# klab-run: ID" */
 	char sync[64];        /* "klab-sync: ID" */
@@ -322,27 +323,29 @@ static int S_more_payload(struct S_run *run)
 }
 
 /*
- * Saves the VM (the guest waits for its run) with QMP: migrate to the
- * snapshot's file, wait for it to complete, cont. The guest is left running
- * while its RAM is copied (it sleeps in read(), so little is dirtied): QEMU
- * stops it for the last pages itself, and since the saved VM was running, a
- * restore starts running at once, with no command to wait for. A failed save
- * only costs the next run a cold boot. -1 when the VM could not be resumed.
+ * Saves the VM (the guest waits for its run) with QMP: x-ignore-shared, so the
+ * migration skips the RAM (it is the shared file the VM runs on), then migrate
+ * the devices' state to the snapshot's file and wait for it to complete. The
+ * guest is left running meanwhile (it sleeps in read()): QEMU stops it for the
+ * last of its state itself, and since the saved VM was running, a restore
+ * starts running at once, with no command to wait for. The VM stays stopped:
+ * it is killed, the save committed (snapshot.h: once QEMU is gone) and the
+ * run restored from it. A failed save only costs this run another cold boot.
  */
-static int S_save(struct S_watch *w)
+static void S_save(struct S_watch *w)
 {
 	struct S_run *run = w->run;
 	struct lab_snapshot *snap = run->o->snap;
 	struct lab_qmp qmp;
-	struct kl_err e = { "" }, e2 = { "" };
+	struct kl_err e = { "" };
 	char status[32] = "";
 	double t = kl_now();
-	int saved = 0, rc = 0;
 
 	char *uri = lab_snapshot_save_uri(snap);
 	int opened = lab_qmp_open(&qmp, w->q->mon, S_QMP_TIMEOUT, &e) == 0;
 	w->q->mon = -1; /* qmp owns it now */
-	if (opened && lab_qmp_migrate(&qmp, uri, &e) == 0) {
+	if (opened && lab_qmp_set_capability(&qmp, "x-ignore-shared", 1, &e) == 0 &&
+	    lab_qmp_migrate(&qmp, uri, &e) == 0) {
 		while (kl_now() - t < S_SAVE_TIMEOUT) {
 			if (lab_qmp_query_migrate(&qmp, status, sizeof(status), &e) < 0 ||
 			    strcmp(status, "failed") == 0 || strcmp(status, "completed") == 0 ||
@@ -350,26 +353,39 @@ static int S_save(struct S_watch *w)
 				break;
 			usleep(5000);
 		}
-		if (strcmp(status, "completed") == 0) {
-			saved = lab_snapshot_finish(snap, 1, &e) == 0;
-			/* after a completed migration the VM stays paused until told */
-			if (lab_qmp_cont(&qmp, &e2) < 0) {
-				kl_buf_printf(&run->r->notes, "the VM did not continue after its save: "
-					      "%s\n", e2.msg);
-				rc = -1;
-			}
-		} else if (!e.msg[0]) {
+		if (strcmp(status, "completed") != 0 && !e.msg[0])
 			kl_err_set(&e, "the migration ended %s after %.0f s",
 				   status[0] ? status : "never", kl_now() - t);
-		}
 	}
-	lab_snapshot_finish(snap, 0, NULL); /* an unfinished save */
 	lab_qmp_close(&qmp);
-	if (!saved)
-		kl_buf_printf(&run->r->notes, "snapshot not saved: %s\n", e.msg);
-	run->r->saved = saved;
-	run->r->save_s = kl_now() - t;
 	free(uri);
+	run->r->save_s = kl_now() - t;
+	w->stop = 1;
+	if (strcmp(status, "completed") == 0) {
+		w->outcome = S_SAVED;
+		return;
+	}
+	kl_buf_printf(&run->r->notes, "snapshot not saved: %s\n", e.msg);
+	lab_snapshot_finish(snap, 0, NULL);
+	run->no_save = 1;
+	w->outcome = S_HUNG; /* the VM may be stuck stopped: boot again */
+}
+
+/*
+ * A restore: QEMU waits (-incoming defer) until told to take the devices'
+ * state, with x-ignore-shared as when it was saved (the RAM is the file).
+ */
+static int S_incoming(struct S_qemu *q, const char *uri, struct kl_err *err)
+{
+	struct lab_qmp qmp;
+	int rc = lab_qmp_open(&qmp, q->mon, S_QMP_TIMEOUT, err);
+
+	q->mon = -1; /* qmp owns it now */
+	if (rc == 0)
+		rc = lab_qmp_set_capability(&qmp, "x-ignore-shared", 1, err);
+	if (rc == 0)
+		rc = lab_qmp_migrate_incoming(&qmp, uri, err);
+	lab_qmp_close(&qmp); /* the VM runs on without its monitor */
 	return rc;
 }
 
@@ -437,9 +453,8 @@ static void S_channel_line(struct S_watch *w, const char *line, size_t ll)
 		if (!S_is(line, ll, "KLAB-READY"))
 			return;
 		r->boot_s = kl_now() - w->start;
-		if (w->save && S_save(w) < 0) {
-			w->outcome = S_HUNG; /* the VM is stuck stopped: boot again */
-			w->stop = 1;
+		if (w->save) {
+			S_save(w); /* and this VM ends: the run restores what it saved */
 			return;
 		}
 		S_enter_send(w);
@@ -710,12 +725,40 @@ static void S_watch_loop(struct S_watch *w)
 
 enum S_mode { S_COLD, S_COLD_SAVE, S_RESTORE };
 
+/* What QEMU said on stderr before it was killed, for the run's notes (waits up to 1 s). */
+static void S_drain_stderr(struct S_watch *w)
+{
+	double until = kl_now() + 1.0;
+
+	while (w->q->err >= 0 && kl_now() < until) {
+		struct pollfd p = { .fd = w->q->err, .events = POLLIN };
+		if (poll(&p, 1, 100) > 0)
+			S_read_stderr(w);
+	}
+}
+
+/* The restored VM takes its saved state; 0, or -1 when it can't (the reason in notes). */
+static int S_restore_start(struct S_watch *w, const char *incoming)
+{
+	struct S_run *run = w->run;
+	struct kl_err e = { "" };
+
+	/* a damaged snapshot may restore "fine": its seal is checked first */
+	if (lab_snapshot_verify(run->o->snap, &e) == 0 && S_incoming(w->q, incoming, &e) == 0)
+		return 0;
+	kl_buf_printf(&run->r->notes, "%s\n", e.msg);
+	kill(w->q->pid, SIGKILL);
+	S_drain_stderr(w);
+	return -1;
+}
+
 /*
  * One boot (cold, maybe saving) or restore of the VM, watched to its end.
- * -1 only when QEMU could not be started.
+ * incoming: the restore's migrate-incoming URI (S_RESTORE). -1 only when QEMU
+ * could not be started.
  */
-static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, enum S_outcome *outcome,
-		     struct kl_err *err)
+static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, const char *incoming,
+		     enum S_outcome *outcome, struct kl_err *err)
 {
 	struct S_qemu q = { 0, -1, -1, -1, -1, -1 };
 	struct S_watch w;
@@ -732,10 +775,7 @@ static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, enum S_ou
 	w.channel = (struct S_stream){ .fd = q.chan, .open = 1, .log = run->channel_log };
 	w.phase = S_PH_BOOT;
 	if (mode == S_RESTORE) {
-		struct kl_err ve = { "" };
-		/* checked while QEMU restores: a damaged snapshot may restore "fine" */
-		if (lab_snapshot_verify(run->o->snap, &ve) < 0) {
-			kl_buf_printf(&run->r->notes, "%s\n", ve.msg);
+		if (S_restore_start(&w, incoming) < 0) {
 			w.outcome = S_EXITED;
 			w.stop = 1;
 		} else {
@@ -745,6 +785,16 @@ static int S_attempt(struct S_run *run, char **argv, enum S_mode mode, enum S_ou
 	if (!w.stop)
 		S_watch_loop(&w);
 	S_kill(&q);
+	if (w.outcome == S_SAVED) {
+		struct kl_err e = { "" };
+		/* QEMU is gone: the RAM file is final */
+		run->r->saved = lab_snapshot_finish(run->o->snap, 1, &e) == 0;
+		if (!run->r->saved) {
+			kl_buf_printf(&run->r->notes, "snapshot not saved: %s\n", e.msg);
+			run->no_save = 1;
+			w.outcome = S_HUNG; /* boot again, without saving */
+		}
+	}
 	*outcome = w.outcome;
 	return 0;
 }
@@ -788,6 +838,30 @@ static void S_reset(struct S_run *run, const char *what, int n)
 }
 
 /*
+ * argv, on the snapshot's RAM file (snapshot.h): shared and new to save it, or
+ * private and waiting for its state (-incoming defer) to restore it. Release
+ * with kl_strv_free(v, *n).
+ */
+static char **S_snapshot_argv(const struct S_run *run, char **argv, size_t argc, int save,
+			      size_t *n)
+{
+	char **v = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < argc; i++)
+		S_push(&v, n, kl_strdup(argv[i]));
+	S_push(&v, n, kl_strdup("-object"));
+	S_push(&v, n, lab_snapshot_ram_option(run->o->snap, run->o->profile->memory_mb, save));
+	S_push(&v, n, kl_strdup("-machine"));
+	S_push(&v, n, kl_strdup("memory-backend=" LAB_SNAPSHOT_RAM_ID));
+	if (!save) {
+		S_push(&v, n, kl_strdup("-incoming"));
+		S_push(&v, n, kl_strdup("defer"));
+	}
+	return v;
+}
+
+/*
  * Restores the run's VM from its snapshot. 1 when the run happened there
  * (or was aborted), 0 when it must boot cold (the snapshot is deleted), -1
  * when QEMU could not start.
@@ -798,15 +872,11 @@ static int S_restore(struct S_run *run, char **argv, size_t argc, struct kl_err 
 	struct lab_vm_result *r = run->r;
 	enum S_outcome b = S_HUNG;
 	char *uri = lab_snapshot_restore_uri(o->snap);
-	char **v = calloc(argc + 3, sizeof(char *));
+	size_t n;
+	char **v = S_snapshot_argv(run, argv, argc, 0, &n);
+	int rc = S_attempt(run, v, S_RESTORE, uri, &b, err);
 
-	if (!v)
-		abort();
-	memcpy(v, argv, argc * sizeof(char *));
-	v[argc] = "-incoming";
-	v[argc + 1] = uri;
-	int rc = S_attempt(run, v, S_RESTORE, &b, err);
-	free(v);
+	kl_strv_free(v, n);
 	free(uri);
 	if (rc < 0)
 		return -1;
@@ -826,8 +896,12 @@ static int S_restore(struct S_run *run, char **argv, size_t argc, struct kl_err 
 	return 0;
 }
 
-/* Cold boots, retried when one hangs before its marker. */
-static int S_cold(struct S_run *run, char **argv, struct kl_err *err)
+/*
+ * Cold boots, retried when one hangs before its marker. 1 when a boot saved
+ * the snapshot (the run is to restore it), 0 when the run happened (or can't),
+ * -1 when QEMU could not start.
+ */
+static int S_cold(struct S_run *run, char **argv, size_t argc, struct kl_err *err)
 {
 	const struct lab_vm_opts *o = run->o;
 	struct lab_vm_result *r = run->r;
@@ -836,15 +910,23 @@ static int S_cold(struct S_run *run, char **argv, struct kl_err *err)
 		enum S_outcome b = S_HUNG;
 		enum S_mode mode = S_COLD;
 
-		if (o->snap && !lab_snapshot_exists(o->snap) && lab_snapshot_lock(o->snap))
+		if (o->snap && !run->no_save && !lab_snapshot_exists(o->snap) &&
+		    lab_snapshot_lock(o->snap))
 			mode = S_COLD_SAVE;
 		r->boots++;
 		if (boot)
 			S_reset(run, "boot", boot);
-		if (S_attempt(run, argv, mode, &b, err) < 0) {
+		size_t n = argc;
+		char **v = mode == S_COLD_SAVE ? S_snapshot_argv(run, argv, argc, 1, &n) : argv;
+		int rc = S_attempt(run, v, mode, NULL, &b, err);
+		if (v != argv)
+			kl_strv_free(v, n);
+		if (rc < 0) {
 			r->end = LAB_VM_ERROR;
 			return -1;
 		}
+		if (b == S_SAVED)
+			return 1;
 		if (b == S_OK)
 			return 0;
 		if (b == S_ABORTED) {
@@ -895,7 +977,22 @@ int lab_vm_run(const struct lab_vm_opts *o, struct lab_vm_result *r, struct kl_e
 			goto out;
 		}
 	}
-	rc = done ? 0 : S_cold(&run, argv, err);
+	if (done) {
+		rc = 0;
+		goto out;
+	}
+	rc = S_cold(&run, argv, argc, err);
+	if (rc == 1) {
+		/* the boot saved the snapshot: the run starts from it, as every later one will */
+		done = S_restore(&run, argv, argc, err);
+		rc = done < 0 ? -1 : 0;
+		if (done < 0)
+			r->end = LAB_VM_ERROR;
+		if (done == 0) {
+			run.no_save = 1; /* what it saved did not restore: not again in this run */
+			rc = S_cold(&run, argv, argc, err);
+		}
+	}
 out:
 	r->total_s = kl_now() - t0;
 	if (run.console_log)

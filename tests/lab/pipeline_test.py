@@ -192,9 +192,26 @@ def snapshot_checks():
               f"a corrupted snapshot: a cold boot that passes ({r['vm_start']}: {r['vm_notes']})", r)
         check(snapshots(cache) == [snap] and os.stat(snap).st_ino != before,
               "the corrupted snapshot was replaced by a new one")
+        # the RAM is a file beside the state (snapshot.h): a restored run never writes it,
+        # and a RAM file written since the save is a damaged snapshot too
+        ram = snapshots(cache)[0][:-len(".vm.zst")] + ".ram"
+        saved = os.stat(ram).st_mtime_ns
         r = run(SOLUTION, home, cache=cache)
         check(r["verdict"] == "pass" and r["vm_start"] == "restore",
               f"and the run after restores the new one ({r['vm_start']})", r)
+        st = os.stat(ram)
+        check(st.st_size >= 256 << 20 and st.st_mtime_ns == saved,
+              f"the RAM file is the guest's memory ({st.st_size >> 20} MB, "
+              f"{st.st_blocks * 512 >> 20} MB on disk) and the restored runs left it as saved")
+        with open(ram, "r+b") as f:
+            f.seek(st.st_size // 2)
+            f.write(os.urandom(4096))
+        r = run(SOLUTION, home, cache=cache)
+        check(r["verdict"] == "pass" and r["vm_start"] == "cold+save"
+              and "changed since it was saved" in (r["vm_notes"] or ""),
+              f"a RAM file written since the save: a cold boot that passes ({r['vm_start']}: "
+              f"{r['vm_notes']})", r)
+        snap = snapshots(cache)[0]
 
         # another klab-init (the same program with a byte more) is another key
         with tempfile.TemporaryDirectory(prefix="klab-bin-") as bindir:

@@ -21,9 +21,10 @@
 
 /*
  * Forks a fake QEMU: for each command read, it writes the next reply of
- * replies (NULL: stay silent). Returns klab's end of the socket.
+ * replies (NULL: stay silent), or an error naming what it got when expects
+ * (if given) has a text the command lacks. Returns klab's end of the socket.
  */
-static int fake_qemu(const char *const *replies, pid_t *pid)
+static int fake_qemu_expecting(const char *const *replies, const char *const *expects, pid_t *pid)
 {
 	int sv[2];
 
@@ -36,9 +37,21 @@ static int fake_qemu(const char *const *replies, pid_t *pid)
 		if (write(sv[1], GREETING, strlen(GREETING)) < 0)
 			_exit(1);
 		for (size_t i = 0; replies[i]; i++) {
-			if (read(sv[1], buf, sizeof(buf)) <= 0)
-				_exit(0);
+			size_t got = 0; /* a command is a line, maybe in several writes */
+			while (got == 0 || buf[got - 1] != '\n') {
+				ssize_t r = read(sv[1], buf + got, sizeof(buf) - 1 - got);
+				if (r <= 0 || got + (size_t)r >= sizeof(buf) - 1)
+					_exit(0);
+				got += (size_t)r;
+			}
+			buf[got] = '\0';
 			const char *r = replies[i];
+			char wrong[4200];
+			if (expects && expects[i] && !strstr(buf, expects[i])) {
+				snprintf(wrong, sizeof(wrong), "{\"error\": {\"desc\": \"unexpected %.*s\"}}\r\n",
+					 (int)strcspn(buf, "\"\r\n"), buf);
+				r = wrong;
+			}
 			size_t half = strlen(r) / 2; /* in two writes: the reader must frame */
 			if (write(sv[1], r, half) < 0)
 				_exit(1);
@@ -51,6 +64,11 @@ static int fake_qemu(const char *const *replies, pid_t *pid)
 	}
 	close(sv[1]);
 	return sv[0];
+}
+
+static int fake_qemu(const char *const *replies, pid_t *pid)
+{
+	return fake_qemu_expecting(replies, NULL, pid);
 }
 
 static void reap(pid_t pid)
@@ -66,8 +84,13 @@ static void test_migrate_and_query(void **state)
 		"{\"timestamp\": {}, \"event\": \"STOP\"}\r\n{\"return\": {}}\r\n",
 		"{\"return\": {\"status\": \"active\"}}\r\n",
 		"{\"event\": \"MIGRATION\"}\r\n{\"return\": {\"status\": \"completed\"}}\r\n",
-		"{\"return\": {}}\r\n",
 		NULL,
+	};
+	const char *const expects[] = {
+		"qmp_capabilities",
+		"\"migrate\"",
+		"query-migrate",
+		"query-migrate",
 	};
 	struct lab_qmp q;
 	struct kl_err err = { "" };
@@ -75,14 +98,40 @@ static void test_migrate_and_query(void **state)
 	pid_t pid;
 
 	(void)state;
-	int fd = fake_qemu(replies, &pid);
+	int fd = fake_qemu_expecting(replies, expects, &pid);
 	assert_int_equal(lab_qmp_open(&q, fd, 5, &err), 0);
 	assert_int_equal(lab_qmp_migrate(&q, "exec:cat > /dev/null", &err), 0);
 	assert_int_equal(lab_qmp_query_migrate(&q, status, sizeof(status), &err), 0);
 	assert_string_equal(status, "active");
 	assert_int_equal(lab_qmp_query_migrate(&q, status, sizeof(status), &err), 0);
 	assert_string_equal(status, "completed");
-	assert_int_equal(lab_qmp_cont(&q, &err), 0);
+	lab_qmp_close(&q);
+	reap(pid);
+}
+
+/* A restore's commands (lab/vm.c): the capability, then the incoming migration. */
+static void test_incoming(void **state)
+{
+	const char *const replies[] = {
+		"{\"return\": {}}\r\n",
+		"{\"return\": {}}\r\n",
+		"{\"return\": {}}\r\n",
+		NULL,
+	};
+	const char *const expects[] = {
+		"qmp_capabilities",
+		"{\"capability\":\"x-ignore-shared\",\"state\":true}",
+		"\"uri\":\"exec:zstd -dcq x\"",
+	};
+	struct lab_qmp q;
+	struct kl_err err = { "" };
+	pid_t pid;
+
+	(void)state;
+	int fd = fake_qemu_expecting(replies, expects, &pid);
+	assert_int_equal(lab_qmp_open(&q, fd, 5, &err), 0);
+	assert_int_equal(lab_qmp_set_capability(&q, "x-ignore-shared", 1, &err), 0);
+	assert_int_equal(lab_qmp_migrate_incoming(&q, "exec:zstd -dcq x", &err), 0);
 	lab_qmp_close(&q);
 	reap(pid);
 }
@@ -110,7 +159,7 @@ static void test_errors(void **state)
 	assert_int_equal(lab_qmp_query_migrate(&q, status, sizeof(status), &err), 0);
 	assert_string_equal(status, "failed");
 	assert_non_null(strstr(err.msg, "disk full"));
-	assert_int_equal(lab_qmp_cont(&q, &err), -1);
+	assert_int_equal(lab_qmp_migrate_incoming(&q, "defer", &err), -1);
 	assert_non_null(strstr(err.msg, "not a JSON object"));
 	lab_qmp_close(&q);
 	reap(pid);
@@ -126,7 +175,7 @@ static void test_silence_times_out(void **state)
 	(void)state;
 	int fd = fake_qemu(replies, &pid);
 	assert_int_equal(lab_qmp_open(&q, fd, 0.3, &err), 0);
-	assert_int_equal(lab_qmp_cont(&q, &err), -1);
+	assert_int_equal(lab_qmp_set_capability(&q, "x-ignore-shared", 1, &err), -1);
 	assert_non_null(strstr(err.msg, "did not answer"));
 	lab_qmp_close(&q);
 	reap(pid);
@@ -152,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_and_query),
+		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_silence_times_out),
 		cmocka_unit_test(test_qemu_gone),
