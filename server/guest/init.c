@@ -74,6 +74,7 @@
 #include "tamper.h"
 
 #include "leaks.h"
+#include "warm.h"
 
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
@@ -803,12 +804,14 @@ static void sync_console(void)
 		close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	long taint;
 	int modules_ok = 1;
 	int total = 0, modules = 0, unloaded = 0;
 
+	if (argc > 1 && strcmp(argv[1], WARM_ARG) == 0)
+		return warm_main();
 	mount_fs();
 	if (open_channel() < 0)
 		goto out_off;
@@ -817,6 +820,7 @@ int main(void)
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
+	warm_start(argv[0]);
 	/* before the records: the host sends the lab's modules once they are built */
 	report_clean();
 	if (recv_records() < 0)
@@ -826,6 +830,7 @@ int main(void)
 	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
+	warm_wait(); /* the steps run alone */
 	for (int i = 0; i < nsteps; i++) {
 		total += steps[i].kind == STEP_MODULE ? 2 : 1;
 		modules += steps[i].kind == STEP_MODULE;
