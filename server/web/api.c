@@ -1,6 +1,10 @@
 /*
  * api.c - the JSON API under /api/: topics, notes, labs, progress and search,
  * from the same data as the pages. Errors are JSON too: {"error": "..."}.
+ * The lists that grow with the knowledge base (/api/topics, /api/notes) are
+ * paged, ?page=N&per_page=M (100 by default, at most 1000): the body stays an
+ * array, the Link header names the next and previous pages and X-Total-Count
+ * the whole list's length, as GitHub's API does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,56 @@ static void S_error(struct web_reply *rp, int status, const char *msg)
 	kl_buf_put_json(&rp->body, msg);
 	kl_buf_puts(&rp->body, "}\n");
 	S_json(rp, status);
+}
+
+#define S_PER_PAGE 100      /* items on a page of a list, unless asked */
+#define S_PER_PAGE_MAX 1000 /* the most a page may hold */
+
+/* A whole number argument from 1 to max; def when absent; 0 when nonsense. */
+static size_t S_count_arg(const struct web_request *rq, const char *name, size_t def, size_t max)
+{
+	const char *a = rq->arg(rq->arg_ctx, name);
+	char *end = NULL;
+
+	if (!a)
+		return def;
+	long long n = strtoll(a, &end, 10);
+	return end == a || *end || n < 1 || (unsigned long long)n > max ? 0 : (size_t)n;
+}
+
+/*
+ * The slice [*from, *to) of a list of total items at path that the request
+ * asks for, with the Link and X-Total-Count headers. -1 (a 400 answered) when
+ * page or per_page is not a whole number in range.
+ */
+static int S_page(const struct web_request *rq, struct web_reply *rp, const char *path,
+		  size_t total, size_t *from, size_t *to)
+{
+	size_t per = S_count_arg(rq, "per_page", S_PER_PAGE, S_PER_PAGE_MAX);
+	size_t page = S_count_arg(rq, "page", 1, (size_t)1 << 40);
+	size_t n = 0;
+
+	if (!per || !page) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "page must be a whole number from 1, and per_page one "
+			 "from 1 to %d", S_PER_PAGE_MAX);
+		S_error(rp, 400, msg);
+		return -1;
+	}
+	size_t pages = total ? (total + per - 1) / per : 1;
+	*from = page <= pages ? (page - 1) * per : total;
+	*to = *from + per < total ? *from + per : total;
+	if (page < pages)
+		n += (size_t)snprintf(rp->link + n, sizeof(rp->link) - n,
+				      "<%s?page=%zu&per_page=%zu>; rel=\"next\", ", path, page + 1, per);
+	if (page > 1 && n < sizeof(rp->link))
+		n += (size_t)snprintf(rp->link + n, sizeof(rp->link) - n,
+				      "<%s?page=%zu&per_page=%zu>; rel=\"prev\", ", path,
+				      page - 1 < pages ? page - 1 : pages, per);
+	if (n >= 2 && n < sizeof(rp->link))
+		rp->link[n - 2] = '\0';
+	snprintf(rp->total, sizeof(rp->total), "%zu", total);
+	return 0;
 }
 
 static void S_strv(struct kl_buf *b, char *const *v, size_t n)
@@ -79,14 +133,16 @@ void web_api_topics(struct web_site *s, const struct web_request *rq, struct web
 	struct kl_progress *p = NULL;
 	struct kl_err err;
 	struct kl_buf *b = &rp->body;
+	size_t from, to;
 
-	(void)rq;
+	if (S_page(rq, rp, "/api/topics", s->nnotes, &from, &to) < 0)
+		return;
 	if (kl_progress_open_ro(s->cfg->home, &p, &err) < 0)
 		p = NULL;
 	kl_buf_putc(b, '[');
-	for (size_t i = 0; i < s->nnotes; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct web_note *n = &s->notes[i];
-		if (i)
+		if (i > from)
 			kl_buf_putc(b, ',');
 		kl_buf_puts(b, "{\"topic\":");
 		kl_buf_put_json(b, n->id);
@@ -118,10 +174,13 @@ void web_api_topics(struct web_site *s, const struct web_request *rq, struct web
 
 void web_api_notes(struct web_site *s, const struct web_request *rq, struct web_reply *rp)
 {
-	(void)rq;
+	size_t from, to;
+
+	if (S_page(rq, rp, "/api/notes", s->nnotes, &from, &to) < 0)
+		return;
 	kl_buf_putc(&rp->body, '[');
-	for (size_t i = 0; i < s->nnotes; i++) {
-		if (i)
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
 			kl_buf_putc(&rp->body, ',');
 		S_note_json(&rp->body, &s->notes[i]);
 	}

@@ -32,6 +32,8 @@ struct web_reply {
 	struct kl_buf body;  /* the body; the reply owns it */
 	int cache;           /* 1: may be kept until something changes on disk */
 	char location[512];  /* Location header when not empty (a 303 after a POST) */
+	char link[512];      /* Link header (a list's next and previous pages) when not empty */
+	char total[24];      /* X-Total-Count header (a paged list's length) when not empty */
 };
 
 /* A handler fills rp (status, type, body); it always answers something. */

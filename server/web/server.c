@@ -162,6 +162,10 @@ static struct MHD_Response *S_response(struct web_reply *rp, const char *etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (rp->location[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp->location);
+	if (rp->link[0])
+		MHD_add_response_header(resp, "Link", rp->link);
+	if (rp->total[0])
+		MHD_add_response_header(resp, "X-Total-Count", rp->total);
 	return resp;
 }
 

@@ -200,6 +200,30 @@ class ServeTest(unittest.TestCase):
         topics = self.api("/api/topics")
         self.assertEqual([t["topic"] for t in topics][:2], ["alpha", "beta"])
 
+    def test_lists_are_paged(self):
+        # /api/notes and /api/topics grow with the knowledge base: a page at a time
+        notes = self.api("/api/notes")
+        self.assertGreaterEqual(len(notes), 3)
+        st, hdr, body = self.get("/api/notes?per_page=1&page=2")
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(body), notes[1:2])
+        self.assertEqual(hdr["x-total-count"], str(len(notes)))
+        self.assertIn('</api/notes?page=3&per_page=1>; rel="next"', hdr["link"])
+        self.assertIn('</api/notes?page=1&per_page=1>; rel="prev"', hdr["link"])
+        st, hdr, body = self.get("/api/notes?per_page=%d&page=1" % len(notes))
+        self.assertEqual(json.loads(body), notes)
+        self.assertNotIn("link", hdr)                       # one page: no other
+        st, hdr, body = self.get("/api/notes?page=99")
+        self.assertEqual((st, json.loads(body)), (200, []))  # past the end: empty
+        self.assertIn('rel="prev"', hdr["link"])
+        topics = self.api("/api/topics?per_page=2")
+        self.assertEqual([t["topic"] for t in topics], ["alpha", "beta"])
+        for bad in ["page=0", "page=x", "page=-1", "page=1e3", "per_page=0", "per_page=1001",
+                    "per_page="]:
+            for path in ["/api/notes?", "/api/topics?"]:
+                err = self.api(path + bad, 400)
+                self.assertIn("per_page", err["error"], path + bad)
+
     # ------------------------------------------------------------ search
 
     def test_search(self):
