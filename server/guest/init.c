@@ -504,7 +504,7 @@ static int in_child(struct step *s, const char *what, int (*fn)(struct step *), 
 			emit("# klab-timeout: %s:%s", what, s->name);
 			return -1;
 		}
-		usleep(10000);
+		usleep(2000); /* a load or unload takes 20-100 ms: 10 ms steps lost 5 ms a step */
 	}
 	if (WIFSIGNALED(status)) {
 		emit("# %s:%s: killed by signal %d (%s): see the kernel report", what, s->name,
