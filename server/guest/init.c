@@ -74,7 +74,6 @@
 #include "tamper.h"
 
 #include "leaks.h"
-#include "warm.h"
 
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
@@ -804,14 +803,12 @@ static void sync_console(void)
 		close(fd);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
 	long taint;
 	int modules_ok = 1;
 	int total = 0, modules = 0, unloaded = 0;
 
-	if (argc > 1 && strcmp(argv[1], WARM_ARG) == 0)
-		return warm_main();
 	mount_fs();
 	if (open_channel() < 0)
 		goto out_off;
@@ -820,7 +817,6 @@ int main(int argc, char **argv)
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
-	warm_start(argv[0]);
 	/* before the records: the host sends the lab's modules once they are built */
 	report_clean();
 	if (recv_records() < 0)
@@ -830,7 +826,6 @@ int main(int argc, char **argv)
 	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
-	warm_wait(); /* the steps run alone */
 	for (int i = 0; i < nsteps; i++) {
 		total += steps[i].kind == STEP_MODULE ? 2 : 1;
 		modules += steps[i].kind == STEP_MODULE;
