@@ -15,6 +15,9 @@
  *   inits(type, member, file, line, value_name, variable, value)
  *                                          value_name: the value's id when it is one name
  *   docs(name, file, line)                 kernel-doc comments
+ *   kinds(len, name, kinds)                every name `klab check` knows (names.h): what
+ *                                          the tree defines, its Kconfig symbols, every
+ *                                          file and folder; kinds: enum xref_name_kind bits
  */
 #ifndef KLAB_XREF_DB_H
 #define KLAB_XREF_DB_H
@@ -22,10 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XREF_FORMAT 2 /* bump when the layout or what is recorded changes */
+#define XREF_FORMAT 3 /* bump when the layout or what is recorded changes */
+
+/* The part of the layout `klab check` reads (names.h): meta and the kinds of names. */
+#define XREF_NAMES_SCHEMA                                                                   \
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"                \
+	"CREATE TABLE kinds(len INTEGER, name TEXT, kinds INTEGER, "                        \
+	"PRIMARY KEY(len, name)) WITHOUT ROWID;"
 
 #define XREF_SCHEMA                                                                         \
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"                \
+	XREF_NAMES_SCHEMA                                                                   \
 	"CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"                   \
 	"CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, lines INTEGER, "    \
 	"size INTEGER);"                                                                    \
