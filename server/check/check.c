@@ -203,11 +203,37 @@ static bool S_header_exists(const struct xref_names *kx, const char *path)
 	return false;
 }
 
+/*
+ * GNU C's own words, which the kernel uses but never defines: `__attribute__`,
+ * `__builtin_expect()`, `__typeof__` ... (the old name index took some of them
+ * for names by mistake; ctags does not).
+ */
+static bool S_compiler_word(const char *name)
+{
+	static const char *const words[] = {
+		"__attribute__", "__attribute", "__typeof__", "__typeof", "__asm__", "__asm",
+		"__volatile__", "__extension__", "__inline__", "__inline", "__label__",
+		"__auto_type", "__alignof__", "__restrict__", "__signed__", "__const__",
+		"__int128", "_Static_assert", "__has_attribute", "__has_builtin",
+	};
+
+	if (S_starts_with(name, "__builtin_") || S_starts_with(name, "__sync_") ||
+	    S_starts_with(name, "__atomic_"))
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(name, words[i]) == 0)
+			return true;
+	return false;
+}
+
 bool check_span_exists(const struct xref_names *kx, const struct check_span *sp, const char *text,
 		       const char *version, char *msg, size_t size)
 {
 	unsigned k;
 
+	if ((sp->kind == CHECK_SPAN_FUNC || sp->kind == CHECK_SPAN_IDENT) &&
+	    S_compiler_word(sp->name) && !xref_names_lookup(kx, sp->name))
+		return true;
 	switch (sp->kind) {
 	case CHECK_SPAN_NONE:
 		return true;

@@ -204,6 +204,7 @@ enum S_macro_kind {
 };
 
 struct S_macro {
+	int dot_macro; /* assembler: 1 after '.', 2 after ".macro" */
 	enum S_macro_kind kind;
 	bool open;    /* its ( seen */
 	int paren;    /* ( ) depth inside its arguments */
@@ -295,6 +296,13 @@ static void S_macro_end(const struct S_macro *m, const struct xref_scan_cb *cb)
 static void S_macro_token(struct S_macro *m, const struct xref_tok *t, int depth,
 			  const struct xref_scan_cb *cb)
 {
+	/* .macro NAME: an assembler macro */
+	if (m->dot_macro == 2 && t->type == XREF_T_IDENT)
+		cb->def(cb->ctx, t->s, t->n, XREF_N_MACRO);
+	if (m->dot_macro == 1 && S_is(t, XREF_T_IDENT, "macro"))
+		m->dot_macro = 2;
+	else
+		m->dot_macro = xref_tok_is(t, ".") && depth == 0 ? 1 : 0;
 	if (m->kind != S_M_NONE && !m->open) {
 		if (xref_tok_is(t, "(")) {
 			m->open = true;

@@ -21,6 +21,7 @@
  *                  DEFINE_*(..., name), DECLARE_*(..., name), LIST_HEAD(name)  a variable
  *                  SYM_*START*(name), SYM_INNER_LABEL*(name), ENTRY(name),
  *                      GLOBAL(name) (assembler)  a function
+ *                  .macro name (assembler)  a macro
  */
 #ifndef KLAB_XREF_SCAN_H
 #define KLAB_XREF_SCAN_H

@@ -351,7 +351,8 @@ static void test_scan_macros_kconfig(void **state)
 			"COMPAT_SYSCALL_DEFINE1(sigpending, compat_old_sigset_t __user *, set)\n{\n}\n"
 			"static DEFINE_SPINLOCK(thing_lock);\nstatic LIST_HEAD(thing_list);\n"
 			"DECLARE_IDTENTRY(X86_TRAP_DE, exc_divide_error);\n"
-			"#define DEFINE_NOT_THIS(x) x\n";
+			"#define DEFINE_NOT_THIS(x) x\n"
+			".macro PUSH_THING rdx=%rdx\n.endm\n";
 	const char *kconfig = "menu \"x\"\nconfig KPROBES\n\tbool \"Kprobes\"\n"
 			      "menuconfig FTRACE\n  bool\n# config NOT_THIS\n";
 	struct S_defs d = { "" };
@@ -366,10 +367,11 @@ static void test_scan_macros_kconfig(void **state)
 		 "sys_kill:%#x __ia32_compat_sys_sigpending:%#x __x64_compat_sys_sigpending:%#x "
 		 "__se_compat_sys_sigpending:%#x __do_compat_sys_sigpending:%#x "
 		 "compat_sys_sigpending:%#x thing_lock:%#x thing_list:%#x "
-		 "exc_divide_error:%#x asm_exc_divide_error:%#x DEFINE_NOT_THIS:%#x ",
+		 "exc_divide_error:%#x asm_exc_divide_error:%#x DEFINE_NOT_THIS:%#x "
+		 "PUSH_THING:%#x ",
 		 XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC,
 		 XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_VAR, XREF_N_VAR,
-		 XREF_N_FUNC_DECL, XREF_N_FUNC_DECL, XREF_N_MACRO);
+		 XREF_N_FUNC_DECL, XREF_N_FUNC_DECL, XREF_N_MACRO, XREF_N_MACRO);
 	assert_string_equal(d.names, want);
 	xref_names_scan_kconfig(b, kconfig, strlen(kconfig));
 	assert_int_equal(xref_names_builder_get(b, "CONFIG_KPROBES"), XREF_N_KCONFIG);
@@ -628,6 +630,16 @@ static void test_span_exists(void **state)
 	check_span_classify("kernel/nothing/", &sp);
 	assert_false(check_span_exists(t->kernel.kx, &sp, "kernel/nothing/", "6.1", msg,
 				       sizeof(msg)));
+	/* GNU C's own words are not the kernel's to define */
+	check_span_classify("__attribute__((...))", &sp);
+	assert_true(check_span_exists(t->kernel.kx, &sp, "__attribute__((...))", "6.1", msg,
+				      sizeof(msg)));
+	check_span_classify("__builtin_expect()", &sp);
+	assert_true(check_span_exists(t->kernel.kx, &sp, "__builtin_expect()", "6.1", msg,
+				      sizeof(msg)));
+	check_span_classify("__builtin_expcet_thing_unknown", &sp);
+	assert_true(check_span_exists(t->kernel.kx, &sp, "__builtin_expcet_thing_unknown", "6.1",
+				      msg, sizeof(msg)));
 }
 
 /* The problem at file:line whose message contains needle, or fail. */
