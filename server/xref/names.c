@@ -260,8 +260,8 @@ int xref_names_open(const char *path, struct xref_names **out, struct kl_err *er
 				       "('version', 'names')", -1, &meta, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(nx->db, "SELECT kinds FROM kinds WHERE len = ?1 AND name = ?2", -1,
 			       SQLITE_PREPARE_PERSISTENT, &nx->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(nx->db, "SELECT name, kinds FROM kinds WHERE len = ?1 AND "
-				       "name >= ?2 ORDER BY len, name", -1,
+	    sqlite3_prepare_v3(nx->db, "SELECT name FROM kinds WHERE len = ?1 AND name >= ?2 "
+				       "AND name < ?3 AND kinds & ?4 ORDER BY len, name", -1,
 			       SQLITE_PREPARE_PERSISTENT, &nx->range, NULL) != SQLITE_OK) {
 		kl_err_set(err, "%s is not a source index of this klab: delete it and run `klab "
 				"xref --build` (%s)", path, sqlite3_errmsg(nx->db));
@@ -346,14 +346,22 @@ struct S_best {
 static void S_range(struct xref_names *nx, size_t len, const char *prefix, size_t plen,
 		    unsigned kinds, bool (*fn)(void *ctx, const char *s, size_t len), void *ctx)
 {
+	char end[256];
+
+	/* the first name after those that start with prefix: its last byte one up */
+	memcpy(end, prefix, plen);
+	end[plen - 1] = (char)((unsigned char)end[plen - 1] + 1);
 	sqlite3_bind_int(nx->range, 1, (int)len);
 	sqlite3_bind_text(nx->range, 2, prefix, (int)plen, SQLITE_STATIC);
+	if ((unsigned char)prefix[plen - 1] == 0xff)
+		sqlite3_bind_text(nx->range, 3, "\xff\xff", 2, SQLITE_STATIC); /* no UTF-8 byte */
+	else
+		sqlite3_bind_text(nx->range, 3, end, (int)plen, SQLITE_STATIC);
+	sqlite3_bind_int(nx->range, 4, (int)kinds);
 	while (sqlite3_step(nx->range) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(nx->range, 0);
 		size_t n = (size_t)sqlite3_column_bytes(nx->range, 0);
-		if (!s || n < plen || memcmp(s, prefix, plen) != 0)
-			break;
-		if (((unsigned)sqlite3_column_int(nx->range, 1) & kinds) && !fn(ctx, s, n))
+		if (!s || n < plen || memcmp(s, prefix, plen) != 0 || !fn(ctx, s, n))
 			break;
 	}
 	sqlite3_reset(nx->range);
