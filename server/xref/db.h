@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 #define XREF_FORMAT 3 /* bump when the layout or what is recorded changes */
 
 /* The part of the layout `klab check` reads (names.h): meta and the kinds of names. */
@@ -82,6 +84,14 @@ extern const char *const xref_kind_names[XREF_K_COUNT];
 
 /* The kind for ctags' long kind name (XREF_K_OTHER when unknown). */
 enum xref_kind xref_kind_parse(const char *s, size_t n);
+
+/*
+ * Opens the source index at path read-only (one thread at a time: no SQLite
+ * mutex), memory-mapped, with a page cache of cache_kib KiB; err says to build
+ * it when it cannot be opened.
+ */
+struct sqlite3;
+int xref_db_open(const char *path, int cache_kib, struct sqlite3 **db, struct kl_err *err);
 
 /* Appends v as a varint (7 bits a byte, high bit: more) to p; returns the new end. */
 unsigned char *xref_varint_put(unsigned char *p, uint32_t v);

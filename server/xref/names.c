@@ -248,14 +248,8 @@ int xref_names_open(const char *path, struct xref_names **out, struct kl_err *er
 		abort();
 	pthread_mutex_init(&nx->lock, NULL);
 	nx->overlay = xref_names_builder_new();
-	if (sqlite3_open_v2(path, &nx->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		kl_err_set(err, "cannot open the source index %s: %s (build it with `klab xref "
-				"--build`)", path, nx->db ? sqlite3_errmsg(nx->db) : "out of memory");
+	if (xref_db_open(path, 16384, &nx->db, err) < 0)
 		goto fail;
-	}
-	sqlite3_exec(nx->db, "PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824;", NULL, NULL,
-		     NULL);
 	if (sqlite3_prepare_v2(nx->db, "SELECT key, value FROM meta WHERE key IN "
 				       "('version', 'names')", -1, &meta, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(nx->db, "SELECT kinds FROM kinds WHERE len = ?1 AND name = ?2", -1,
@@ -470,8 +464,10 @@ bool xref_names_suggest(const struct xref_names *cnx, const char *word, unsigned
 
 /* ---- the overlay ---- */
 
-int xref_names_add_system_map(struct xref_names *nx, const char *path, size_t *added,
-			      struct kl_err *err)
+/* Calls fn on each line of the file at path; *added (may be NULL) counts its true answers. */
+static int S_each_line(struct xref_names *nx, const char *path,
+		       bool (*fn)(struct xref_names_builder *b, const char *line, const char *eol),
+		       size_t *added, struct kl_err *err)
 {
 	struct kl_buf text = KL_BUF_INIT;
 	size_t n = 0;
@@ -483,20 +479,7 @@ int xref_names_add_system_map(struct xref_names *nx, const char *path, size_t *a
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
-		/* "ffffffff81000000 T name" */
-		const char *sp1 = memchr(p, ' ', (size_t)(eol - p));
-		const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-		if (sp2 && sp2 - sp1 == 2 && eol - sp2 > 1 &&
-		    !memchr(sp2 + 1, ' ', (size_t)(eol - sp2 - 1))) {
-			const char *name = sp2 + 1;
-			size_t len = (size_t)(eol - name);
-			xref_names_builder_add(nx->overlay, name, len, XREF_N_SYMBOL);
-			const char *dot = memchr(name, '.', len);
-			if (dot && dot > name)
-				xref_names_builder_add(nx->overlay, name, (size_t)(dot - name),
-						       XREF_N_SYMBOL);
-			n++;
-		}
+		n += fn(nx->overlay, p, eol);
 		p = eol + 1;
 	}
 	kl_buf_release(&text);
@@ -505,36 +488,46 @@ int xref_names_add_system_map(struct xref_names *nx, const char *path, size_t *a
 	return 0;
 }
 
+/* "ffffffff81000000 T name" */
+static bool S_map_line(struct xref_names_builder *b, const char *p, const char *eol)
+{
+	const char *sp1 = memchr(p, ' ', (size_t)(eol - p));
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+
+	if (!sp2 || sp2 - sp1 != 2 || eol - sp2 <= 1 || memchr(sp2 + 1, ' ', (size_t)(eol - sp2 - 1)))
+		return false;
+	const char *name = sp2 + 1;
+	size_t len = (size_t)(eol - name);
+	xref_names_builder_add(b, name, len, XREF_N_SYMBOL);
+	const char *dot = memchr(name, '.', len);
+	if (dot && dot > name)
+		xref_names_builder_add(b, name, (size_t)(dot - name), XREF_N_SYMBOL);
+	return true;
+}
+
+/* "0xcrc\tname\tmodule\tEXPORT_SYMBOL\tnamespace" */
+static bool S_symvers_line(struct xref_names_builder *b, const char *p, const char *eol)
+{
+	const char *tab = memchr(p, '\t', (size_t)(eol - p));
+	const char *name = tab ? tab + 1 : NULL;
+	const char *tab2 = name ? memchr(name, '\t', (size_t)(eol - name)) : NULL;
+
+	if (!tab2 || tab2 == name)
+		return false;
+	xref_names_builder_add(b, name, (size_t)(tab2 - name), XREF_N_SYMBOL);
+	return true;
+}
+
+int xref_names_add_system_map(struct xref_names *nx, const char *path, size_t *added,
+			      struct kl_err *err)
+{
+	return S_each_line(nx, path, S_map_line, added, err);
+}
+
 int xref_names_add_symvers(struct xref_names *nx, const char *path, size_t *added,
 			   struct kl_err *err)
 {
-	struct kl_buf text = KL_BUF_INIT;
-	size_t n = 0;
-
-	if (kl_read_file(path, &text, 0, err) < 0)
-		return -1;
-	const char *p = kl_buf_str(&text), *end = p + text.len;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		/* "0xcrc\tname\tmodule\tEXPORT_SYMBOL\tnamespace" */
-		const char *tab = memchr(p, '\t', (size_t)(eol - p));
-		if (tab) {
-			const char *name = tab + 1;
-			const char *tab2 = memchr(name, '\t', (size_t)(eol - name));
-			if (tab2 && tab2 > name) {
-				xref_names_builder_add(nx->overlay, name, (size_t)(tab2 - name),
-						       XREF_N_SYMBOL);
-				n++;
-			}
-		}
-		p = eol + 1;
-	}
-	kl_buf_release(&text);
-	if (added)
-		*added = n;
-	return 0;
+	return S_each_line(nx, path, S_symvers_line, added, err);
 }
 
 static void S_on_def(void *ctx, const char *name, size_t n, unsigned kinds)

@@ -609,37 +609,31 @@ static void test_suggest(void **state)
 	free(path);
 }
 
+/* check_span_exists on text, with its message (when it does not exist) in msg. */
+static bool span_exists(const struct S_tree *t, const char *text, char *msg, size_t size)
+{
+	struct check_span sp;
+
+	check_span_classify(text, &sp);
+	return check_span_exists(t->kernel.kx, &sp, text, "6.1", msg, size);
+}
+
 static void test_span_exists(void **state)
 {
 	struct S_tree *t = *state;
-	struct check_span sp;
 	char msg[512];
 
-	check_span_classify("schedule()", &sp);
-	assert_true(check_span_exists(t->kernel.kx, &sp, "schedule()", "6.1", msg, sizeof(msg)));
-	check_span_classify("__send_signal()", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "__send_signal()", "6.1", msg,
-				       sizeof(msg)));
+	assert_true(span_exists(t, "schedule()", msg, sizeof(msg)));
+	assert_false(span_exists(t, "__send_signal()", msg, sizeof(msg)));
 	assert_string_equal(msg, "`__send_signal()` is not in the 6.1 kernel (System.map, "
 				 "headers, source)");
-	check_span_classify("pid_t", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "pid_t", "6.1", msg, sizeof(msg)));
-	check_span_classify("struct schedule", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "struct schedule", "6.1", msg,
-				       sizeof(msg)));
-	check_span_classify("kernel/nothing/", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "kernel/nothing/", "6.1", msg,
-				       sizeof(msg)));
+	assert_false(span_exists(t, "pid_t", msg, sizeof(msg)));
+	assert_false(span_exists(t, "struct schedule", msg, sizeof(msg)));
+	assert_false(span_exists(t, "kernel/nothing/", msg, sizeof(msg)));
 	/* GNU C's own words are not the kernel's to define */
-	check_span_classify("__attribute__((...))", &sp);
-	assert_true(check_span_exists(t->kernel.kx, &sp, "__attribute__((...))", "6.1", msg,
-				      sizeof(msg)));
-	check_span_classify("__builtin_expect()", &sp);
-	assert_true(check_span_exists(t->kernel.kx, &sp, "__builtin_expect()", "6.1", msg,
-				      sizeof(msg)));
-	check_span_classify("__builtin_expcet_thing_unknown", &sp);
-	assert_true(check_span_exists(t->kernel.kx, &sp, "__builtin_expcet_thing_unknown", "6.1",
-				      msg, sizeof(msg)));
+	assert_true(span_exists(t, "__attribute__((...))", msg, sizeof(msg)));
+	assert_true(span_exists(t, "__builtin_expect()", msg, sizeof(msg)));
+	assert_true(span_exists(t, "__builtin_expcet_thing_unknown", msg, sizeof(msg)));
 }
 
 /* The problem at file:line whose message contains needle, or fail. */
