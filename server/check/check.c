@@ -226,21 +226,20 @@ static bool S_compiler_word(const char *name)
 	return false;
 }
 
-bool check_span_exists(const struct xref_names *kx, const struct check_span *sp, const char *text,
-		       const char *version, char *msg, size_t size)
+bool check_span_exists(const struct xref_names *kx, const struct check_span *sp,
+		       const char *text, const char *version, char *msg, size_t size)
 {
 	unsigned k;
 
 	if ((sp->kind == CHECK_SPAN_FUNC || sp->kind == CHECK_SPAN_IDENT) &&
-	    S_compiler_word(sp->name) && !xref_names_lookup(kx, sp->name))
+	    S_compiler_word(sp->name))
 		return true;
 	switch (sp->kind) {
 	case CHECK_SPAN_NONE:
 		return true;
 	case CHECK_SPAN_FUNC:
 		k = xref_names_lookup(kx, sp->name);
-		if (k & (XREF_N_FUNC | XREF_N_FUNC_DECL | XREF_N_MACRO |
-			 XREF_N_SYMBOL))
+		if (k & (XREF_N_FUNC | XREF_N_FUNC_DECL | XREF_N_MACRO | XREF_N_SYMBOL))
 			return true;
 		snprintf(msg, size, "`%s` is not in the %s kernel (System.map, headers, source)%s",
 			 text, version,
@@ -281,7 +280,8 @@ bool check_span_exists(const struct xref_names *kx, const struct check_span *sp,
 			 "headers or source)", text, version);
 		return false;
 	case CHECK_SPAN_IDENT:
-		if (xref_names_lookup(kx, sp->name) & ~(unsigned)(XREF_N_FILE | XREF_N_DIR | XREF_N_KCONFIG))
+		if (xref_names_lookup(kx, sp->name) &
+		    ~(unsigned)(XREF_N_FILE | XREF_N_DIR | XREF_N_KCONFIG))
 			return true;
 		snprintf(msg, size, "`%s` is not in the %s kernel (System.map, headers, source)",
 			 text, version);

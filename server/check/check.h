@@ -75,8 +75,8 @@ bool check_span_suggest(const struct xref_names *kx, const struct check_span *sp
  * problem written to msg ("`x()` is not in the 6.1 kernel (...)").
  * version labels the kernel in messages ("6.1").
  */
-bool check_span_exists(const struct xref_names *kx, const struct check_span *sp, const char *text,
-		       const char *version, char *msg, size_t size);
+bool check_span_exists(const struct xref_names *kx, const struct check_span *sp,
+		       const char *text, const char *version, char *msg, size_t size);
 
 /* ---- links ---- */
 

@@ -1,8 +1,8 @@
 /*
  * build.c - builds the source index (see xref.h, db.h). The steps:
  *   1. stream the tarball with libarchive; every path and each Kconfig file's
- *      symbols go to the kernel's names (names.h); each file xref_scan_kind() reads is
- *      stored (zlib), scanned for references, initializers and kernel-doc
+ *      symbols go to the kernel's names (names.h); each file xref_scan_kind()
+ *      reads as C or assembler is stored (zlib), scanned for references, initializers and kernel-doc
  *      (scan.c), and written to a scratch folder for ctags, which runs over
  *      each chunk of about 96 MB as soon as it is written (ctags.c): one ctags
  *      on the second core while this one reads;
@@ -344,7 +344,6 @@ static int S_tar_data(void *ctx, const char *path, const char *data, size_t len,
 		xref_scan_c(data, len, &cb);
 		return 0;
 	}
-
 	if (S_add_file(b, path, data, len, err) < 0 ||
 	    xref_ctags_pump(b->ctags, 1, false, err) < 0)
 		return -1;
@@ -383,7 +382,8 @@ static bool S_anonymous(const char *name)
 {
 	size_t n = strlen(name);
 
-	return n > 6 && strncmp(name, "__anon", 6) == 0 && strspn(name + 6, "0123456789abcdef") == n - 6;
+	return n > 6 && strncmp(name, "__anon", 6) == 0 &&
+	       strspn(name + 6, "0123456789abcdef") == n - 6;
 }
 
 /* One tags line: name \t path \t N;" \t kind:K \t ... scope:KIND:NAME ... */
