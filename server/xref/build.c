@@ -3,9 +3,10 @@
  *   1. stream the tarball with libarchive; every path and each Kconfig file's
  *      symbols go to the kernel's names (names.h); each file xref_scan_kind()
  *      reads as C or assembler is stored (zlib), scanned for references,
- *      initializers, kernel-doc and macro names (scan.c), and written to a scratch folder for ctags, which runs over
- *      each chunk of about 96 MB as soon as it is written (ctags.c): one ctags
- *      on the second core while this one reads;
+ *      initializers, kernel-doc and macro names (scan.c), and written to a
+ *      scratch folder for ctags, which runs over each chunk of about 96 MB as
+ *      soon as it is written (ctags.c): one ctags on the second core while
+ *      this one reads;
  *   2. insert the sorted references while ctags goes on (one at a time), then
  *      let two run at once until every chunk is done;
  *   3. read their tags (tab-separated, --excmd=number: the name, path and line
