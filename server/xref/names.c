@@ -231,7 +231,7 @@ out:
 struct xref_names {
 	sqlite3 *db;
 	sqlite3_stmt *get;   /* kinds of (len, name) */
-	sqlite3_stmt *range; /* (name, kinds) of length len from a name on, in order */
+	sqlite3_stmt *range; /* names of a length, between two names, of some kinds, in order */
 	pthread_mutex_t lock; /* over the statements */
 	size_t count;
 	struct xref_names_builder *overlay; /* System.map, Module.symvers, generated headers */
