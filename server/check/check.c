@@ -217,8 +217,8 @@ static bool S_compiler_word(const char *name)
 		"__int128", "_Static_assert", "__has_attribute", "__has_builtin",
 	};
 
-	if (S_starts_with(name, "__builtin_") || S_starts_with(name, "__sync_") ||
-	    S_starts_with(name, "__atomic_"))
+	/* not __atomic_ or __sync_: the kernel has names of its own there (__sync_blockdev) */
+	if (S_starts_with(name, "__builtin_"))
 		return true;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcmp(name, words[i]) == 0)
