@@ -135,37 +135,45 @@ void xref_names_scan_kconfig(struct xref_names_builder *b, const char *text, siz
 	}
 }
 
-/* Orders ids by (length, name), the table's key (qsort_r's context: the builder). */
+struct S_order {
+	const struct xref_names_builder *b;
+	const uint8_t *len; /* len[id - 1]: the length of name id */
+};
+
+/* Orders ids by (length, name), the table's key (qsort_r's context: struct S_order). */
 static int S_cmp_id(const void *a, const void *b, void *ctx)
 {
-	const struct xref_names_builder *nb = ctx;
-	const char *x = xref_intern_name(&nb->names, *(const uint32_t *)a);
-	const char *y = xref_intern_name(&nb->names, *(const uint32_t *)b);
-	size_t nx = strlen(x), ny = strlen(y);
+	const struct S_order *o = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (nx != ny)
-		return nx < ny ? -1 : 1;
-	return strcmp(x, y);
+	if (o->len[x - 1] != o->len[y - 1])
+		return o->len[x - 1] < o->len[y - 1] ? -1 : 1;
+	return memcmp(xref_intern_name(&o->b->names, x), xref_intern_name(&o->b->names, y),
+		      o->len[x - 1]);
 }
 
 int xref_names_write(const struct xref_names_builder *b, sqlite3 *db, struct kl_err *err)
 {
 	uint32_t *ids = malloc(((size_t)b->names.count + 1) * sizeof(*ids));
+	uint8_t *len = malloc((size_t)b->names.count + 1);
+	struct S_order order = { b, len };
 	sqlite3_stmt *ins = NULL;
 	char count[32];
 	int rc = -1;
 
-	if (!ids)
+	if (!ids || !len)
 		abort();
-	for (uint32_t i = 0; i < b->names.count; i++)
+	for (uint32_t i = 0; i < b->names.count; i++) {
 		ids[i] = i + 1;
-	qsort_r(ids, b->names.count, sizeof(*ids), S_cmp_id, (void *)b);
+		len[i] = (uint8_t)strlen(xref_intern_name(&b->names, i + 1)); /* at most 255 */
+	}
+	qsort_r(ids, b->names.count, sizeof(*ids), S_cmp_id, &order);
 	if (sqlite3_prepare_v2(db, "INSERT INTO kinds VALUES(?,?,?)", -1, &ins, NULL) != SQLITE_OK)
 		goto fail;
 	for (uint32_t i = 0; i < b->names.count; i++) {
 		const char *name = xref_intern_name(&b->names, ids[i]);
-		sqlite3_bind_int(ins, 1, (int)strlen(name));
-		sqlite3_bind_text(ins, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 1, len[ids[i] - 1]);
+		sqlite3_bind_text(ins, 2, name, len[ids[i] - 1], SQLITE_STATIC);
 		sqlite3_bind_int(ins, 3, b->kinds[ids[i] - 1]);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto fail;
@@ -188,6 +196,7 @@ fail:
 out:
 	sqlite3_finalize(ins);
 	free(ids);
+	free(len);
 	return rc;
 }
 
