@@ -22,6 +22,7 @@
 #include "core/markdown.h"
 #include "core/slug.h"
 #include "core/suggest.h"
+#include "xref/xref.h"
 
 /* ---- code spans ---- */
 
@@ -129,8 +130,8 @@ void check_span_classify(const char *text, struct check_span *out)
 		static const struct {
 			const char *word;
 			unsigned kind;
-		} tags[] = { { "struct ", KINDEX_STRUCT }, { "union ", KINDEX_UNION },
-			     { "enum ", KINDEX_ENUM } };
+		} tags[] = { { "struct ", XREF_N_STRUCT }, { "union ", XREF_N_UNION },
+			     { "enum ", XREF_N_ENUM } };
 		for (size_t i = 0; i < 3; i++) {
 			size_t w = strlen(tags[i].word);
 			if (S_starts_with(text, tags[i].word) && S_is_ident(text + w, n - w)) {
@@ -185,7 +186,7 @@ void check_span_classify(const char *text, struct check_span *out)
 }
 
 /* Looks a header up as written, then as #include <...> would find it. */
-static bool S_header_exists(const struct kindex *kx, const char *path)
+static bool S_header_exists(const struct xref_names *kx, const char *path)
 {
 	static const char *const dirs[] = {
 		"", "include/", "arch/x86/include/", "include/uapi/", "arch/x86/include/uapi/",
@@ -196,65 +197,91 @@ static bool S_header_exists(const struct kindex *kx, const char *path)
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(full, sizeof(full), "%s%s", dirs[i], path);
-		if (kindex_lookup(kx, full) & KINDEX_FILE)
+		if (xref_names_lookup(kx, full) & XREF_N_FILE)
 			return true;
 	}
 	return false;
 }
 
-bool check_span_exists(const struct kindex *kx, const struct check_span *sp, const char *text,
-		       const char *version, char *msg, size_t size)
+/*
+ * GNU C's own words, which the kernel uses but never defines: `__attribute__`,
+ * `__builtin_expect()`, `__typeof__` ... (the old name index took some of them
+ * for names by mistake; ctags does not).
+ */
+static bool S_compiler_word(const char *name)
+{
+	static const char *const words[] = {
+		"__attribute__", "__attribute", "__typeof__", "__typeof", "__asm__", "__asm",
+		"__volatile__", "__extension__", "__inline__", "__inline", "__label__",
+		"__auto_type", "__alignof__", "__restrict__", "__signed__", "__const__",
+		"__int128", "_Static_assert", "__has_attribute", "__has_builtin",
+	};
+
+	/* not __atomic_ or __sync_: the kernel has names of its own there (__sync_blockdev) */
+	if (S_starts_with(name, "__builtin_"))
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(name, words[i]) == 0)
+			return true;
+	return false;
+}
+
+bool check_span_exists(const struct xref_names *kx, const struct check_span *sp,
+		       const char *text, const char *version, char *msg, size_t size)
 {
 	unsigned k;
 
+	if ((sp->kind == CHECK_SPAN_FUNC || sp->kind == CHECK_SPAN_IDENT) &&
+	    S_compiler_word(sp->name))
+		return true;
 	switch (sp->kind) {
 	case CHECK_SPAN_NONE:
 		return true;
 	case CHECK_SPAN_FUNC:
-		k = kindex_lookup(kx, sp->name);
-		if (k & (KINDEX_FUNC | KINDEX_FUNC_DECL | KINDEX_FMACRO | KINDEX_MACRO |
-			 KINDEX_SYMBOL))
+		k = xref_names_lookup(kx, sp->name);
+		if (k & (XREF_N_FUNC | XREF_N_FUNC_DECL | XREF_N_MACRO | XREF_N_SYMBOL))
 			return true;
 		snprintf(msg, size, "`%s` is not in the %s kernel (System.map, headers, source)%s",
 			 text, version,
 			 k ? ": it is a name there, but not a function or macro" : "");
 		return false;
 	case CHECK_SPAN_TAG:
-		if (kindex_lookup(kx, sp->name) & sp->tag)
+		if (xref_names_lookup(kx, sp->name) & sp->tag)
 			return true;
 		snprintf(msg, size, "`%s` is not defined in the %s kernel (headers, source)", text,
 			 version);
 		return false;
 	case CHECK_SPAN_PATH:
 		/* a folder written without its trailing '/' is fine too */
-		if ((kindex_lookup(kx, sp->name) & (KINDEX_FILE | KINDEX_DIR)) ||
+		if ((xref_names_lookup(kx, sp->name) & (XREF_N_FILE | XREF_N_DIR)) ||
 		    (sp->include && S_header_exists(kx, sp->name)))
 			return true;
 		snprintf(msg, size, "`%s` is not a file or folder of the %s source tree", text,
 			 version);
 		return false;
 	case CHECK_SPAN_DIR:
-		if (kindex_lookup(kx, sp->name) & KINDEX_DIR)
+		if (xref_names_lookup(kx, sp->name) & XREF_N_DIR)
 			return true;
 		snprintf(msg, size, "`%s` is not a folder of the %s source tree", text, version);
 		return false;
 	case CHECK_SPAN_UPPER:
-		k = kindex_lookup(kx, sp->name);
+		k = xref_names_lookup(kx, sp->name);
 		if (S_starts_with(sp->name, "CONFIG_")) {
-			if (k & (KINDEX_KCONFIG | KINDEX_MACRO))
+			if (k & (XREF_N_KCONFIG | XREF_N_MACRO))
 				return true;
 			snprintf(msg, size, "`%s` is not a Kconfig symbol of the %s kernel", text,
 				 version);
 			return false;
 		}
-		if (k & (KINDEX_MACRO | KINDEX_FMACRO | KINDEX_ENUM_CONST))
+		if (k & (XREF_N_MACRO | XREF_N_ENUM_CONST))
 			return true;
 		snprintf(msg, size,
 			 "`%s` is not defined in the %s kernel (no #define or enumerator in the "
 			 "headers or source)", text, version);
 		return false;
 	case CHECK_SPAN_IDENT:
-		if (kindex_lookup(kx, sp->name) & ~(unsigned)(KINDEX_FILE | KINDEX_DIR | KINDEX_KCONFIG))
+		if (xref_names_lookup(kx, sp->name) &
+		    ~(unsigned)(XREF_N_FILE | XREF_N_DIR | XREF_N_KCONFIG))
 			return true;
 		snprintf(msg, size, "`%s` is not in the %s kernel (System.map, headers, source)",
 			 text, version);
@@ -263,35 +290,35 @@ bool check_span_exists(const struct kindex *kx, const struct check_span *sp, con
 	return true;
 }
 
-bool check_span_suggest(const struct kindex *kx, const struct check_span *sp, char *out,
+bool check_span_suggest(const struct xref_names *kx, const struct check_span *sp, char *out,
 			size_t size)
 {
 	unsigned kinds;
 
 	switch (sp->kind) {
 	case CHECK_SPAN_FUNC:
-		kinds = KINDEX_FUNC | KINDEX_FUNC_DECL | KINDEX_FMACRO | KINDEX_MACRO;
+		kinds = XREF_N_FUNC | XREF_N_FUNC_DECL | XREF_N_MACRO;
 		break;
 	case CHECK_SPAN_TAG:
 		kinds = sp->tag;
 		break;
 	case CHECK_SPAN_PATH:
-		kinds = KINDEX_FILE | KINDEX_DIR;
+		kinds = XREF_N_FILE | XREF_N_DIR;
 		break;
 	case CHECK_SPAN_DIR:
-		kinds = KINDEX_DIR;
+		kinds = XREF_N_DIR;
 		break;
 	case CHECK_SPAN_UPPER:
-		kinds = S_starts_with(sp->name, "CONFIG_") ? KINDEX_KCONFIG
-							   : KINDEX_MACRO | KINDEX_FMACRO | KINDEX_ENUM_CONST;
+		kinds = S_starts_with(sp->name, "CONFIG_") ? XREF_N_KCONFIG
+							   : XREF_N_MACRO | XREF_N_ENUM_CONST;
 		break;
 	case CHECK_SPAN_IDENT:
-		kinds = ~(unsigned)(KINDEX_FILE | KINDEX_DIR | KINDEX_KCONFIG);
+		kinds = ~(unsigned)(XREF_N_FILE | XREF_N_DIR | XREF_N_KCONFIG);
 		break;
 	default:
 		return false;
 	}
-	return kindex_suggest(kx, sp->name, kinds, out, size);
+	return xref_names_suggest(kx, sp->name, kinds, out, size);
 }
 
 /* ---- links ---- */
@@ -448,10 +475,11 @@ int check_anchors(const char *md, size_t len, char ***anchors, size_t *n, struct
 
 /* ---- the lab kernel ---- */
 
-int check_kernel_open(const char *cache, const char *tarball, const char *system_map,
-		      const char *headers, struct check_kernel *k, struct kl_err *err)
+int check_kernel_open(const char *cache, const char *tarball, const char *tmpdir,
+		      FILE *progress, const char *system_map, const char *headers,
+		      struct check_kernel *k, struct kl_err *err)
 {
-	struct kindex_stats st;
+	struct xref_stats st;
 	const char *base = strrchr(tarball, '/');
 	char *symvers = NULL;
 
@@ -463,12 +491,13 @@ int check_kernel_open(const char *cache, const char *tarball, const char *system
 		k->version = kl_sprintf("%.*s", (int)(strstr(base, ".tar") - base - 13), base + 13);
 	else
 		k->version = kl_strdup("lab");
-	if (kindex_ensure(cache, tarball, &k->index_path, &k->built, &st, err) < 0 ||
-	    kindex_open(k->index_path, &k->kx, err) < 0)
+	if (xref_ensure(cache, tarball, tmpdir, progress, &k->index_path, &k->built, &st,
+			err) < 0 ||
+	    xref_names_open(k->index_path, &k->kx, err) < 0)
 		goto out_fail;
 	k->build_seconds = st.seconds;
-	k->source_names = kindex_count(k->kx);
-	if (system_map && kindex_add_system_map(k->kx, system_map, &k->map_symbols, err) < 0) {
+	k->source_names = xref_names_count(k->kx);
+	if (system_map && xref_names_add_system_map(k->kx, system_map, &k->map_symbols, err) < 0) {
 		kl_err_set(err, "cannot read the kernel's System.map %s: run `make setup`",
 			   system_map);
 		goto out_fail;
@@ -481,9 +510,9 @@ int check_kernel_open(const char *cache, const char *tarball, const char *system
 		}
 		symvers = kl_path_join(headers, "Module.symvers");
 		if (kl_is_file(symvers) &&
-		    kindex_add_symvers(k->kx, symvers, &k->exports, err) < 0)
+		    xref_names_add_symvers(k->kx, symvers, &k->exports, err) < 0)
 			goto out_fail;
-		if (kindex_add_headers(k->kx, headers, &k->headers, err) < 0)
+		if (xref_names_add_headers(k->kx, headers, &k->headers, err) < 0)
 			goto out_fail;
 	}
 	free(symvers);
@@ -496,7 +525,7 @@ out_fail:
 
 void check_kernel_release(struct check_kernel *k)
 {
-	kindex_close(k->kx);
+	xref_names_close(k->kx);
 	free(k->version);
 	free(k->index_path);
 	memset(k, 0, sizeof(*k));

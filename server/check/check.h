@@ -2,7 +2,8 @@
  * check.h - `klab check`: verifies the notes (notes/<topic>.md) and reports every
  * problem with its file and line: front matter, links (labs, notes, anchors,
  * static files), that every lab is linked from a note, and that the kernel
- * identifiers in code spans exist in the lab kernel (through a kindex).
+ * identifiers in code spans exist in the lab kernel (through the names of the
+ * source index, xref/names.h).
  *
  * Code spans that are checked (everything else, and all fenced code, is not;
  * prose is checked too, see check_text_next):
@@ -31,7 +32,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "xref/kindex.h"
+#include "xref/names.h"
 
 /* ---- code spans ---- */
 
@@ -48,7 +49,7 @@ enum check_span_kind {
 struct check_span {
 	enum check_span_kind kind;
 	char name[256]; /* what to look up: the identifier, tag name or path */
-	unsigned tag;   /* CHECK_SPAN_TAG: KINDEX_STRUCT, KINDEX_UNION or KINDEX_ENUM */
+	unsigned tag;   /* CHECK_SPAN_TAG: XREF_N_STRUCT, XREF_N_UNION or XREF_N_ENUM */
 	bool include;   /* CHECK_SPAN_PATH: also search the include folders */
 };
 
@@ -65,17 +66,17 @@ void check_span_classify(const char *text, struct check_span *out);
 bool check_text_next(const char *text, size_t *pos, struct check_span *sp, size_t *start);
 /*
  * The kernel's nearest real name for what sp names and does not exist (the
- * kinds it must have, see kindex_suggest), copied to out; false when none.
+ * kinds it must have, see xref_names_suggest), copied to out; false when none.
  */
-bool check_span_suggest(const struct kindex *kx, const struct check_span *sp, char *out,
+bool check_span_suggest(const struct xref_names *kx, const struct check_span *sp, char *out,
 			size_t size);
 /*
  * True when the kernel has what the span names; otherwise false with the
  * problem written to msg ("`x()` is not in the 6.1 kernel (...)").
  * version labels the kernel in messages ("6.1").
  */
-bool check_span_exists(const struct kindex *kx, const struct check_span *sp, const char *text,
-		       const char *version, char *msg, size_t size);
+bool check_span_exists(const struct xref_names *kx, const struct check_span *sp,
+		       const char *text, const char *version, char *msg, size_t size);
 
 /* ---- links ---- */
 
@@ -106,7 +107,7 @@ int check_anchors(const char *md, size_t len, char ***anchors, size_t *n, struct
 /* ---- the lab kernel ---- */
 
 struct check_kernel {
-	struct kindex *kx;   /* the source index plus the overlay */
+	struct xref_names *kx; /* the names of the source index plus the overlay */
 	char *version;       /* "6.1", from the tarball name */
 	char *index_path;    /* the index file */
 	size_t source_names; /* names in the index file */
@@ -118,13 +119,16 @@ struct check_kernel {
 };
 
 /*
- * Opens the kernel: the index of tarball under cache (built first when missing,
- * which takes a minute), then System.map, <headers>/Module.symvers and the .h
- * files under headers. system_map and headers may be NULL (index only).
- * check_kernel_release() frees. Errors say which command fixes them.
+ * Opens the kernel: the source index of tarball under cache (xref_ensure: built
+ * first when missing, a few minutes, with its scratch copy under tmpdir and a
+ * progress line to progress, which may be NULL), then System.map,
+ * <headers>/Module.symvers and the .h files under headers. system_map and
+ * headers may be NULL (index only). check_kernel_release() frees. Errors say
+ * which command fixes them.
  */
-int check_kernel_open(const char *cache, const char *tarball, const char *system_map,
-		      const char *headers, struct check_kernel *k, struct kl_err *err);
+int check_kernel_open(const char *cache, const char *tarball, const char *tmpdir,
+		      FILE *progress, const char *system_map, const char *headers,
+		      struct check_kernel *k, struct kl_err *err);
 void check_kernel_release(struct check_kernel *k);
 
 /* ---- notes ---- */

@@ -2,7 +2,7 @@
  * check.c - `klab check`: verifies the notes (front matter, links, anchors, lab
  * coverage, kernel identifiers in code spans) against the lab kernel named by a
  * kernel profile, and reports every problem as file:line. The work is done by
- * core/check.c; this file resolves the profile and prints.
+ * check/check.c; this file resolves the profile and prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "check/check.h"
 #include "core/fsutil.h"
 #include "lab/profile.h"
+#include "xref/xref.h"
 
 #define S_SOURCE "/usr/src/linux-source-6.1.tar.xz"
 
@@ -26,7 +27,7 @@ static const char S_help[] =
 	"  --json            print the problems as a JSON array of {file, line, kind, message};\n"
 	"                    an identifier also has name and suggestion (null when none)\n"
 	"  --source TARBALL  the kernel source (default " S_SOURCE ")\n"
-	"  --index           only build the kernel identifier index (if missing) and say so\n"
+	"  --index           only build the kernel source index (if missing) and say so\n"
 	"\n"
 	"What is checked:\n"
 	"  front matter  title, topic (the file name), order (a number), labs (a list of\n"
@@ -38,8 +39,9 @@ static const char S_help[] =
 	"  labs          every lab is linked from a note (labs: or a lab: link; only when\n"
 	"                every note is checked)\n"
 	"  code spans    checked against the lab kernel: its System.map, Module.symvers and\n"
-	"                generated headers, and an index of the linux-source tarball, built\n"
-	"                once into $KLAB_CACHE/kindex/ (about a minute):\n"
+	"                generated headers, and the source index of the linux-source tarball\n"
+	"                (the one `klab xref` reads), built once into $KLAB_CACHE/xref/\n"
+	"                (a few minutes):\n"
 	"    `name()`, `name(args)`   a function: a symbol, or a function (defined or\n"
 	"                             declared, static inline too) or macro in the source\n"
 	"    `struct x` (union, enum) a struct/union/enum defined in the source\n"
@@ -53,7 +55,8 @@ static const char S_help[] =
 	"                             `CONFIG_X`: a Kconfig symbol\n"
 	"    `task_struct`            lower_case with a '_': any of the above, or a typedef,\n"
 	"                             struct member or variable\n"
-	"  Not checked: man pages (`sigaction(2)`), spans with spaces other than\n"
+	"  Not checked: man pages (`sigaction(2)`), GNU C's own words (`__attribute__`,\n"
+	"  `__builtin_expect()`), spans with spaces other than\n"
 	"  `struct x`, words without '_', fenced code blocks. Keep user-space names out of\n"
 	"  checked spans (write them as man pages or plain text).\n"
 	"  Every unknown name gets the kernel's nearest real one: \"did you mean `x`?\"\n"
@@ -105,13 +108,13 @@ int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 			files[nfiles++] = argv[i];
 		}
 	}
-	if (kindex_path(cfg->cache, source, &index, &err) < 0) {
+	if (xref_path(cfg->cache, source, &index, &err) < 0) {
 		cli_fail("%s", err.msg);
 		goto out;
 	}
 	if (!kl_is_file(index))
-		fprintf(stderr, "klab check: building the kernel identifier index of %s into %s "
-				"(once, about a minute)\n", source, index);
+		fprintf(stderr, "klab check: building the kernel source index of %s into %s "
+				"(once, a few minutes)\n", source, index);
 	if (!index_only) {
 		if (lab_profile_load(cfg, kernel, &p, &err) < 0) {
 			cli_fail("%s", err.msg);
@@ -123,7 +126,9 @@ int cmd_check(int argc, char **argv, const struct kl_config *cfg)
 			goto out;
 		}
 	}
-	if (check_kernel_open(cfg->cache, source, p.system_map, p.headers, &k, &err) < 0) {
+	const char *tmp = getenv("TMPDIR");
+	if (check_kernel_open(cfg->cache, source, tmp ? tmp : "/tmp", stderr, p.system_map,
+			      p.headers, &k, &err) < 0) {
 		cli_fail("%s", err.msg);
 		goto out;
 	}

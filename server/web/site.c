@@ -329,12 +329,13 @@ const struct check_kernel *web_site_check(struct web_site *s)
 
 	/* never built here: a request must not wait for it */
 	pthread_mutex_lock(&slot->lock);
-	if (!slot->k && kindex_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
+	if (!slot->k && xref_path(s->cfg->cache, XREF_DEFAULT_SOURCE, &path, &err) == 0 &&
 	    kl_is_file(path)) {
 		struct check_kernel *k = calloc(1, sizeof(*k));
 		if (!k)
 			abort();
-		if (check_kernel_open(s->cfg->cache, XREF_DEFAULT_SOURCE, NULL, NULL, k, &err) == 0)
+		if (check_kernel_open(s->cfg->cache, XREF_DEFAULT_SOURCE, NULL, NULL, NULL, NULL, k,
+				      &err) == 0)
 			slot->k = k;
 		else
 			free(k);

@@ -1,17 +1,20 @@
 /*
  * build.c - builds the source index (see xref.h, db.h). The steps:
- *   1. stream the tarball with libarchive; each file kindex_scan_kind() reads is
- *      stored (zlib), scanned for references, initializers and kernel-doc
- *      (scan.c), and written to a scratch folder for ctags, which runs over
- *      each chunk of about 96 MB as soon as it is written (ctags.c): one ctags
- *      on the second core while this one reads;
+ *   1. stream the tarball with libarchive; every path and each Kconfig file's
+ *      symbols go to the kernel's names (names.h); each file xref_scan_kind()
+ *      reads as C or assembler is stored (zlib), scanned for references,
+ *      initializers, kernel-doc and macro names (scan.c), and written to a
+ *      scratch folder for ctags, which runs over each chunk of about 96 MB as
+ *      soon as it is written (ctags.c): one ctags on the second core while
+ *      this one reads;
  *   2. insert the sorted references while ctags goes on (one at a time), then
  *      let two run at once until every chunk is done;
  *   3. read their tags (tab-separated, --excmd=number: the name, path and line
  *      are the first three fields and the rest are key:value fields, which ctags
  *      escapes, so the format is exact without a JSON reader);
- *   4. insert the sorted definitions and the names, create the indexes,
- *      commit the one transaction, rename the file into place.
+ *   4. insert the sorted definitions and the names, the kinds of the names
+ *      (ctags' definitions, the macro calls scan.c saw, paths, Kconfig), create
+ *      the indexes, commit the one transaction, rename the file into place.
  * On the 2 cores of a quiet machine (in CPU seconds, which a busy machine
  * only stretches): reading 45, ctags 42, rows 25, indexes 6.
  */
@@ -29,14 +32,20 @@
 #include <zlib.h>
 
 #include "core/fsutil.h"
-#include "xref/kindex.h"
 #include "core/proc.h"
 #include "xref/cache.h"
 #include "xref/ctags.h"
 #include "xref/db.h"
 #include "xref/intern.h"
+#include "xref/names.h"
 #include "xref/scan.h"
 #include "xref/tarball.h"
+
+/*
+ * Files past this size are not indexed, only read for their names (names.h):
+ * in 6.1 one, a 24 MB amdgpu register header of 117,000 #defines.
+ */
+#define S_FILE_MAX (16u << 20)
 
 struct S_ref {
 	uint32_t name, file, count, len;
@@ -61,6 +70,7 @@ struct S_build {
 	size_t alen, acap;
 	struct S_def *defs;
 	size_t ndefs, capdefs;
+	struct xref_names_builder *kinds; /* what `klab check` knows (names.h) */
 	char *srcdir;               /* the scratch folder for ctags */
 	struct xref_ctags *ctags;   /* its chunks */
 	FILE *progress;
@@ -172,6 +182,13 @@ static void S_on_doc(void *ctx, const char *name, size_t n, int line)
 		b->st.docs++;
 }
 
+static void S_on_def(void *ctx, const char *name, size_t n, unsigned kinds)
+{
+	struct S_build *b = ctx;
+
+	xref_names_builder_add(b->kinds, name, n, kinds);
+}
+
 static int S_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -257,7 +274,7 @@ out:
 static int S_add_file(struct S_build *b, const char *path, const char *data, size_t len,
 		      struct kl_err *err)
 {
-	const struct xref_scan_cb cb = { b, S_on_ident, S_on_init, S_on_doc };
+	const struct xref_scan_cb cb = { b, S_on_ident, S_on_init, S_on_doc, S_on_def };
 	int lines = 0;
 	uLongf zlen = compressBound((uLong)len);
 	unsigned char *z = malloc(zlen ? zlen : 1);
@@ -302,13 +319,14 @@ static void S_progress(struct S_build *b, const char *step, bool done)
 	fflush(b->progress);
 }
 
-/* Step 1: every file of the tarball that is C, a header or assembler. */
+/* Step 1: every path of the tarball named; the C, header, assembler and Kconfig files read. */
 static int S_tar_entry(void *ctx, const char *path, enum xref_tar_type type, long long size,
 		       struct kl_err *err)
 {
-	int kind = kindex_scan_kind(path);
+	struct S_build *b = ctx;
 
-	return type == XREF_TAR_FILE && (kind == 'c' || kind == 's') && !strstr(path, "..") &&
+	xref_names_add_path(b->kinds, path, type == XREF_TAR_DIR ? XREF_N_DIR : XREF_N_FILE);
+	return type == XREF_TAR_FILE && xref_scan_kind(path) != 0 && !strstr(path, "..") &&
 	       !strchr(path, '\\');
 }
 
@@ -317,6 +335,16 @@ static int S_tar_data(void *ctx, const char *path, const char *data, size_t len,
 {
 	struct S_build *b = ctx;
 
+	if (xref_scan_kind(path) == 'k') {
+		xref_names_scan_kconfig(b->kinds, data, len);
+		return 0;
+	}
+	if (len > S_FILE_MAX) {
+		/* only `klab check` reads it: the names it #defines */
+		const struct xref_scan_cb cb = { b, NULL, NULL, NULL, S_on_def };
+		xref_scan_c(data, len, &cb);
+		return 0;
+	}
 	if (S_add_file(b, path, data, len, err) < 0 ||
 	    xref_ctags_pump(b->ctags, 1, false, err) < 0)
 		return -1;
@@ -329,7 +357,7 @@ static int S_read_tarball(struct S_build *b, const char *tarball, struct kl_err 
 {
 	const struct xref_tar_cb cb = { b, S_tar_entry, S_tar_data };
 
-	if (xref_tarball_read(tarball, 16ll << 20, &cb, err) < 0)
+	if (xref_tarball_read(tarball, 64ll << 20, &cb, err) < 0)
 		return -1;
 	if (b->st.files == 0)
 		return kl_err_set(err, "%s holds no C files: reinstall linux-source-6.1 with "
@@ -339,6 +367,25 @@ static int S_read_tarball(struct S_build *b, const char *tarball, struct kl_err 
 }
 
 /* ---- step 2 and 3: ctags ---- */
+
+/* What `klab check` knows a definition of each kind as (names.h). */
+static const unsigned S_name_kinds[XREF_K_COUNT] = {
+	[XREF_K_FUNCTION] = XREF_N_FUNC,      [XREF_K_PROTOTYPE] = XREF_N_FUNC_DECL,
+	[XREF_K_STRUCT] = XREF_N_STRUCT,      [XREF_K_UNION] = XREF_N_UNION,
+	[XREF_K_ENUM] = XREF_N_ENUM,          [XREF_K_ENUMERATOR] = XREF_N_ENUM_CONST,
+	[XREF_K_MEMBER] = XREF_N_MEMBER,      [XREF_K_MACRO] = XREF_N_MACRO,
+	[XREF_K_TYPEDEF] = XREF_N_TYPEDEF,    [XREF_K_VARIABLE] = XREF_N_VAR,
+	[XREF_K_EXTERNVAR] = XREF_N_VAR,      [XREF_K_LABEL] = XREF_N_FUNC,
+};
+
+/* The name ctags gives an anonymous struct, union or enum: "__anon" and hex digits. */
+static bool S_anonymous(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && strncmp(name, "__anon", 6) == 0 &&
+	       strspn(name + 6, "0123456789abcdef") == n - 6;
+}
 
 /* One tags line: name \t path \t N;" \t kind:K \t ... scope:KIND:NAME ... */
 static void S_tag_line(void *ctx, char *line)
@@ -384,6 +431,8 @@ static void S_tag_line(void *ctx, char *line)
 	}
 	b->defs = S_grow_array(b->defs, &b->capdefs, b->ndefs + 1, sizeof(*b->defs));
 	b->defs[b->ndefs++] = d;
+	if (S_name_kinds[d.kind] && !S_anonymous(f[0]))
+		xref_names_builder_add(b->kinds, f[0], strlen(f[0]), S_name_kinds[d.kind]);
 }
 
 /* Steps 2 and 3: every chunk through ctags, its tags read. */
@@ -481,7 +530,7 @@ static int S_write_defs(struct S_build *b, struct kl_err *err)
 			return -1;
 	}
 	b->st.names = b->names.count;
-	return 0;
+	return xref_names_write(b->kinds, b->db, err);
 }
 
 static int S_meta(struct S_build *b, const char *key, const char *value, struct kl_err *err)
@@ -533,7 +582,7 @@ static void S_release(struct S_build *b)
 	free(b->refs);
 	free(b->arena);
 	free(b->defs);
-
+	xref_names_builder_free(b->kinds);
 }
 
 static int S_finish(struct S_build *b, const char *tarball, struct kl_err *err)
@@ -576,6 +625,7 @@ int xref_build(const char *tarball, const char *out_path, const char *tmpdir, FI
 	xref_intern_init(&b.names);
 	xref_intern_init(&b.paths);
 	xref_intern_init(&b.dirs);
+	b.kinds = xref_names_builder_new();
 	if (!mkdtemp(scratch)) {
 		kl_err_errno(err, "cannot create a scratch folder under %s (set TMPDIR)",
 			     tmpdir ? tmpdir : "/tmp");
@@ -626,12 +676,36 @@ out:
 	return rc;
 }
 
+/* The tarball's name without folder and .tar.*: "linux-source-6.1". */
+static void S_stem(const char *tarball, char *out, size_t size)
+{
+	const char *base = strrchr(tarball, '/');
+	const char *tar;
+
+	base = base ? base + 1 : tarball;
+	tar = strstr(base, ".tar");
+	snprintf(out, size, "%.*s", tar ? (int)(tar - base) : (int)strlen(base), base);
+}
+
+int xref_source_key(const char *tarball, char *out, size_t size, struct kl_err *err)
+{
+	struct stat st;
+	char name[256];
+
+	if (stat(tarball, &st) != 0 || !S_ISREG(st.st_mode))
+		return kl_err_set(err, "the kernel source %s is missing: run `make setup` (it "
+				       "installs linux-source-6.1)", tarball);
+	S_stem(tarball, name, sizeof(name));
+	snprintf(out, size, "%s-%lld-%lld", name, (long long)st.st_size, (long long)st.st_mtime);
+	return 0;
+}
+
 int xref_path(const char *cache, const char *tarball, char **path, struct kl_err *err)
 {
 	char key[320];
 
 	*path = NULL;
-	if (kindex_source_key(tarball, key, sizeof(key), err) < 0)
+	if (xref_source_key(tarball, key, sizeof(key), err) < 0)
 		return -1;
 	*path = kl_sprintf("%s/xref/%s.v%d.db", cache, key, XREF_FORMAT);
 	return 0;

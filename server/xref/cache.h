@@ -1,8 +1,8 @@
 /*
  * cache.h - an index file built once in the cache from the kernel source
- * tarball, shared by both indexes (kindex.c: <cache>/kindex/NAME.idx, build.c:
- * <cache>/xref/NAME.db): built under a lock so that concurrent callers build it
- * once, with what other versions and killed builds left removed.
+ * tarball (build.c: <cache>/xref/NAME.db): built under a lock so that
+ * concurrent callers build it once, with what other versions and killed builds
+ * left removed.
  */
 #ifndef KLAB_XREF_CACHE_H
 #define KLAB_XREF_CACHE_H
@@ -12,7 +12,7 @@
 #include "core/err.h"
 
 struct xref_cache_build {
-	const char *ext;               /* the index files' ending: ".idx", ".db" */
+	const char *ext;               /* the index files' ending: ".db" */
 	bool (*ok)(const char *path);  /* path holds a whole index of this version */
 	/* Builds the index into path (through a temporary file and a rename). */
 	int (*build)(void *ctx, const char *path, struct kl_err *err);

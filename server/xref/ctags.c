@@ -106,11 +106,29 @@ int xref_ctags_close(struct xref_ctags *c, struct kl_err *err)
 	return 0;
 }
 
+/*
+ * The attribute macros written after a declarator (`int x __read_mostly;`,
+ * `int count __aligned(8);`), which ctags would take for the name, and ACPICA's
+ * ACPI_EXPORT_SYMBOL(x) without a ';', which hides the next function: the list
+ * of the kernel's scripts/tags.sh, plus those it lacks; "+" also skips (...).
+ */
+#define S_IGNORE                                                                            \
+	"__initdata,__exitdata,__initconst,__ro_after_init,__initdata_memblock,__refdata,"   \
+	"__maybe_unused,__always_unused,__acquires+,__releases+,__must_hold+,__deprecated," \
+	"__read_mostly,__aligned+,____cacheline_aligned,____cacheline_aligned_in_smp,"      \
+	"__cacheline_aligned,__cacheline_aligned_in_smp,"                                   \
+	"____cacheline_internodealigned_in_smp,__used,__packed,__must_check,__section+,"    \
+	"__randomize_layout,__no_randomize_layout,__page_aligned_data,__page_aligned_bss,"  \
+	"__percpu,__rcu,__user,__iomem,__force,__bitwise,__init,__exit,__latent_entropy,"   \
+	"__nosavedata,__visible,__weak,__cold,__sched,notrace,__printf+,__scanf+,"         \
+	"__attribute_const__,__malloc,__always_inline,noinline,__noreturn,__counted_by+,"   \
+	"ACPI_EXPORT_SYMBOL+,ACPI_EXPORT_SYMBOL_INIT+"
+
 static int S_start(struct xref_ctags *c, struct S_chunk *k, struct kl_err *err)
 {
 	char *argv[] = { "ctags", "-L", k->list, "-f", k->tags, "--excmd=number", "--sort=no",
 			 "--fields=+nKzZ", "--fields=-t", "--kinds-C=+px", "--languages=C,Asm",
-			 "--langmap=C:.c.h", "--langmap=Asm:.S", NULL };
+			 "--langmap=C:.c.h", "--langmap=Asm:.S", "-I", S_IGNORE, NULL };
 
 	k->pid = kl_proc_spawn(argv, c->srcdir, NULL, (int[3]){ -1, -1, -1 }, err);
 	if (k->pid < 0)

@@ -1,9 +1,11 @@
 /*
  * db.c - what the index's writer and reader share (see db.h): the kinds of
- * definitions and the varint coding of reference lines.
+ * definitions, the varint coding of reference lines, opening it to read.
  */
 #include "xref/db.h"
 
+#include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const xref_kind_names[XREF_K_COUNT] = {
@@ -51,5 +53,20 @@ int xref_varint_get(const unsigned char **p, const unsigned char *end, uint32_t 
 			return 1;
 		}
 	}
+	return 0;
+}
+
+int xref_db_open(const char *path, int cache_kib, sqlite3 **db, struct kl_err *err)
+{
+	char pragmas[96];
+
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
+		return kl_err_set(err, "cannot open the source index %s: %s (build it with `klab "
+				       "xref --build`)", path,
+				  *db ? sqlite3_errmsg(*db) : "out of memory");
+	snprintf(pragmas, sizeof(pragmas), "PRAGMA cache_size=-%d; PRAGMA mmap_size=1073741824;",
+		 cache_kib);
+	sqlite3_exec(*db, pragmas, NULL, NULL, NULL);
 	return 0;
 }

@@ -15,6 +15,9 @@
  *   inits(type, member, file, line, value_name, variable, value)
  *                                          value_name: the value's id when it is one name
  *   docs(name, file, line)                 kernel-doc comments
+ *   kinds(len, name, kinds)                every name `klab check` knows (names.h): what
+ *                                          the tree defines, its Kconfig symbols, every
+ *                                          file and folder; kinds: enum xref_name_kind bits
  */
 #ifndef KLAB_XREF_DB_H
 #define KLAB_XREF_DB_H
@@ -22,10 +25,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XREF_FORMAT 2 /* bump when the layout or what is recorded changes */
+#include "core/err.h"
+
+#define XREF_FORMAT 3 /* bump when the layout or what is recorded changes */
+
+/* The part of the layout `klab check` reads (names.h): meta and the kinds of names. */
+#define XREF_NAMES_SCHEMA                                                                   \
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"                \
+	"CREATE TABLE kinds(len INTEGER, name TEXT, kinds INTEGER, "                        \
+	"PRIMARY KEY(len, name)) WITHOUT ROWID;"
 
 #define XREF_SCHEMA                                                                         \
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"                \
+	XREF_NAMES_SCHEMA                                                                   \
 	"CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"                   \
 	"CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, lines INTEGER, "    \
 	"size INTEGER);"                                                                    \
@@ -73,6 +84,14 @@ extern const char *const xref_kind_names[XREF_K_COUNT];
 
 /* The kind for ctags' long kind name (XREF_K_OTHER when unknown). */
 enum xref_kind xref_kind_parse(const char *s, size_t n);
+
+/*
+ * Opens the source index at path read-only (one thread at a time: no SQLite
+ * mutex), memory-mapped, with a page cache of cache_kib KiB; err says to build
+ * it when it cannot be opened.
+ */
+struct sqlite3;
+int xref_db_open(const char *path, int cache_kib, struct sqlite3 **db, struct kl_err *err);
 
 /* Appends v as a varint (7 bits a byte, high bit: more) to p; returns the new end. */
 unsigned char *xref_varint_put(unsigned char *p, uint32_t v);

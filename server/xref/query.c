@@ -106,14 +106,8 @@ int xref_open(const char *path, struct xref **out, struct kl_err *err)
 	*out = NULL;
 	if (!x)
 		abort();
-	if (sqlite3_open_v2(path, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		kl_err_set(err, "cannot open the source index %s: %s (build it with `klab xref "
-				"--build`)", path, x->db ? sqlite3_errmsg(x->db) : "out of memory");
+	if (xref_db_open(path, 65536, &x->db, err) < 0)
 		goto fail;
-	}
-	sqlite3_exec(x->db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;", NULL, NULL,
-		     NULL);
 	for (int i = 0; i < S_COUNT_STMT; i++) {
 		if (sqlite3_prepare_v3(x->db, S_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &x->st[i],
 				       NULL) != SQLITE_OK) {

@@ -1,6 +1,6 @@
 /*
  * tarball.h - streams the kernel source tarball (any format libarchive reads)
- * without extracting it, for both indexes built from it (kindex.c, build.c):
+ * without extracting it, for the source index (build.c):
  * every entry by its path without the first component ("linux-source-6.1/"),
  * and the data of the regular files the caller asks for.
  */

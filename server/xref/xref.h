@@ -3,7 +3,7 @@
  * streamed through libarchive (never left extracted) into one SQLite file under
  * $KLAB_CACHE/xref/, named after the tarball's size and mtime, built once.
  *
- * It holds, for the C, header and assembler files that kindex_scan_kind()
+ * It holds, for the C, header and assembler files that xref_scan_kind()
  * reads (x86 and the generic tree; not tools/, scripts/, samples/,
  * Documentation/, usr/ or other architectures):
  *   files         each file's path, line count and text (zlib), and the tree of folders;
@@ -13,6 +13,9 @@
  *   references    every identifier of every file (lex.c, scan.c), per file as lines;
  *   initializers  `.member = value` inside `struct T var = { ... }` (scan.c);
  *   kernel-doc    where each kernel-doc comment is and what it names.
+ *   kinds         every name `klab check` knows with its kinds (names.h): the
+ *                 definitions, the names macro calls define, the Kconfig symbols,
+ *                 every file and folder of the whole tree.
  * No identifier is left out for being common.
  *
  * The query side answers a NAME or TYPE.MEMBER with definitions, paged references
@@ -54,6 +57,12 @@ struct xref_stats {
 	double read_cpu, ctags_cpu, rows_cpu, index_cpu;
 };
 
+/*
+ * "<tarball name>-<size>-<mtime>" ("linux-source-6.1-138008000-1795713176"): what
+ * names the index built from tarball. Fails, saying to run `make setup`, when the
+ * tarball is missing.
+ */
+int xref_source_key(const char *tarball, char *out, size_t size, struct kl_err *err);
 /* "<cache>/xref/<tarball stem>-<size>-<mtime>.v<format>.db" (caller frees). */
 int xref_path(const char *cache, const char *tarball, char **path, struct kl_err *err);
 /*

@@ -1,9 +1,9 @@
 /*
  * test_check.c - unit tests of `klab check`: the code span classifier, link
  * parsing and heading anchors (check/check.c), identifiers in prose
- * (check/words.c), the kernel identifier scanner, index file and suggestions
- * (xref/kindex.c), and check_notes() on a small notes tree, with a learner's
- * note outside it, written to a temporary folder.
+ * (check/words.c), the kernel's names as the source index records them, their
+ * look-up and suggestions (xref/names.c), and check_notes() on a small notes
+ * tree, with a learner's note outside it, written to a temporary folder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +19,9 @@
 #include "check/check.h"
 #include "core/fsutil.h"
 #include "tree.h"
-#include "xref/kindex.h"
+#include "xref/names.h"
+#include "xref/scan.h"
+#include "xref/xref.h"
 
 /* ---- code spans ---- */
 
@@ -49,9 +51,9 @@ static void test_span_classify(void **state)
 
 	expect_span("struct task_struct", CHECK_SPAN_TAG, "task_struct");
 	check_span_classify("union bpf_attr", &sp);
-	assert_int_equal(sp.tag, KINDEX_UNION);
+	assert_int_equal(sp.tag, XREF_N_UNION);
 	check_span_classify("enum pid_type", &sp);
-	assert_int_equal(sp.tag, KINDEX_ENUM);
+	assert_int_equal(sp.tag, XREF_N_ENUM);
 	expect_span("struct task_struct *p", CHECK_SPAN_NONE, NULL);
 	expect_span("strace -f ./a.out", CHECK_SPAN_NONE, NULL);
 
@@ -194,7 +196,7 @@ static void test_anchors(void **state)
 	kl_strv_free(a, n);
 }
 
-/* ---- the scanner ---- */
+/* ---- the names an index records ---- */
 
 static const char S_c_source[] =
 	"/* struct fake_comment { int x; }; */\n"
@@ -255,99 +257,138 @@ static const char S_c_source[] =
 	"}\n"
 	".macro ASM_THING reg\n";
 
-static void expect_kind(const struct kindex_builder *b, const char *name, unsigned kind)
+static const char S_asm_source[] =
+	"#include <linux/linkage.h>\n#define ASM_CONST 4\n"
+	"SYM_CODE_START(entry_thing_64)\n\tpushq %rax\nSYM_CODE_END(entry_thing_64)\n"
+	"SYM_FUNC_START_LOCAL(local_asm_thing)\nSYM_INNER_LABEL(inner_thing, SYM_L_GLOBAL)\n"
+	".macro SAVE_THING\n.endm\n";
+
+static void expect_kind(const struct xref_names *nx, const char *name, unsigned kind)
 {
-	unsigned got = kindex_builder_get(b, name);
+	unsigned got = xref_names_lookup(nx, name);
 
 	if (!(got & kind))
 		fail_msg("`%s`: kinds %#x, expected %#x", name, got, kind);
 }
 
-static void expect_absent(const struct kindex_builder *b, const char *name)
+static void expect_absent(const struct xref_names *nx, const char *name)
 {
-	unsigned got = kindex_builder_get(b, name);
+	unsigned got = xref_names_lookup(nx, name);
 
 	if (got)
 		fail_msg("`%s` should not be recorded (kinds %#x)", name, got);
 }
 
-static void test_scan_c(void **state)
+/* The names of S_c_source and S_asm_source, as the index of a tarball holding them has them. */
+static void expect_source_names(const struct xref_names *nx)
 {
-	struct kindex_builder *b = kindex_builder_new();
-
-	(void)state;
-	kindex_scan_c(b, S_c_source, strlen(S_c_source));
-	expect_kind(b, "OBJ_MACRO", KINDEX_MACRO);
-	expect_kind(b, "FN_MACRO", KINDEX_FMACRO);
-	expect_kind(b, "MULTI_LINE", KINDEX_FMACRO);
-	expect_kind(b, "sched_thing", KINDEX_STRUCT);
-	expect_kind(b, "__state", KINDEX_MEMBER);
-	expect_kind(b, "sched_class", KINDEX_MEMBER);
-	expect_kind(b, "comm", KINDEX_MEMBER);
-	expect_kind(b, "handler", KINDEX_MEMBER);
-	expect_kind(b, "flag_bits", KINDEX_MEMBER);
-	expect_kind(b, "tasks", KINDEX_MEMBER);
-	expect_kind(b, "count", KINDEX_MEMBER);
-	expect_kind(b, "pid_kind", KINDEX_ENUM);
-	expect_kind(b, "PIDKIND_PID", KINDEX_ENUM_CONST);
-	expect_kind(b, "PIDKIND_TGID", KINDEX_ENUM_CONST);
-	expect_kind(b, "PIDKIND_MAX", KINDEX_ENUM_CONST);
-	expect_kind(b, "my_gfp_t", KINDEX_TYPEDEF);
-	expect_kind(b, "my_atomic_t", KINDEX_TYPEDEF);
-	expect_kind(b, "my_handler_t", KINDEX_TYPEDEF);
-	expect_kind(b, "init_thing", KINDEX_VAR);
-	expect_kind(b, "thing_ops", KINDEX_VAR);
-	expect_kind(b, "thing_table", KINDEX_VAR);
-	expect_kind(b, "thing_inline", KINDEX_FUNC);
-	expect_kind(b, "do_thing", KINDEX_FUNC);
-	expect_kind(b, "local_thing", KINDEX_STRUCT);
-	expect_kind(b, "declared_thing", KINDEX_FUNC_DECL);
-	expect_kind(b, "after_attr", KINDEX_FUNC);
-	expect_kind(b, "__x64_sys_thingcall", KINDEX_FUNC);
-	expect_kind(b, "__ia32_sys_thingcall", KINDEX_FUNC);
-	expect_kind(b, "__do_sys_thingcall", KINDEX_FUNC);
-	expect_kind(b, "current_thing", KINDEX_VAR);
-	expect_kind(b, "thing_vector", KINDEX_FUNC);
-	expect_kind(b, "split_brace", KINDEX_FUNC);
-	expect_kind(b, "after_split", KINDEX_FUNC);
-	expect_kind(b, "ASM_THING", KINDEX_MACRO);
-	expect_absent(b, "fake_comment");
-	expect_absent(b, "fake_line_comment");
-	expect_absent(b, "fake_in_macro");
-	expect_absent(b, "fake_string");
-	expect_absent(b, "__acquires");
-	expect_absent(b, "int");
-	kindex_builder_free(b);
+	expect_kind(nx, "OBJ_MACRO", XREF_N_MACRO);
+	expect_kind(nx, "FN_MACRO", XREF_N_MACRO);
+	expect_kind(nx, "MULTI_LINE", XREF_N_MACRO);
+	expect_kind(nx, "sched_thing", XREF_N_STRUCT);
+	expect_kind(nx, "__state", XREF_N_MEMBER);
+	expect_kind(nx, "sched_class", XREF_N_MEMBER);
+	expect_kind(nx, "comm", XREF_N_MEMBER);
+	expect_kind(nx, "handler", XREF_N_MEMBER);
+	expect_kind(nx, "flag_bits", XREF_N_MEMBER);
+	expect_kind(nx, "tasks", XREF_N_MEMBER);
+	expect_kind(nx, "count", XREF_N_MEMBER);
+	expect_kind(nx, "pid_kind", XREF_N_ENUM);
+	expect_kind(nx, "PIDKIND_PID", XREF_N_ENUM_CONST);
+	expect_kind(nx, "PIDKIND_TGID", XREF_N_ENUM_CONST);
+	expect_kind(nx, "PIDKIND_MAX", XREF_N_ENUM_CONST);
+	expect_kind(nx, "my_gfp_t", XREF_N_TYPEDEF);
+	expect_kind(nx, "my_atomic_t", XREF_N_TYPEDEF);
+	expect_kind(nx, "my_handler_t", XREF_N_TYPEDEF);
+	expect_kind(nx, "init_thing", XREF_N_VAR);
+	expect_kind(nx, "thing_ops", XREF_N_VAR);
+	expect_kind(nx, "thing_table", XREF_N_VAR);
+	expect_kind(nx, "thing_inline", XREF_N_FUNC);
+	expect_kind(nx, "do_thing", XREF_N_FUNC);
+	expect_kind(nx, "local_thing", XREF_N_STRUCT);
+	expect_kind(nx, "declared_thing", XREF_N_FUNC_DECL);
+	expect_kind(nx, "after_attr", XREF_N_FUNC);
+	expect_kind(nx, "__x64_sys_thingcall", XREF_N_FUNC);
+	expect_kind(nx, "__ia32_sys_thingcall", XREF_N_FUNC);
+	expect_kind(nx, "__do_sys_thingcall", XREF_N_FUNC);
+	expect_kind(nx, "current_thing", XREF_N_VAR);
+	expect_kind(nx, "thing_vector", XREF_N_FUNC);
+	expect_kind(nx, "split_brace", XREF_N_FUNC);
+	expect_kind(nx, "after_split", XREF_N_FUNC);
+	expect_kind(nx, "ASM_CONST", XREF_N_MACRO);
+	expect_kind(nx, "entry_thing_64", XREF_N_FUNC);
+	expect_kind(nx, "local_asm_thing", XREF_N_FUNC);
+	expect_kind(nx, "inner_thing", XREF_N_FUNC);
+	expect_kind(nx, "SAVE_THING", XREF_N_MACRO);
+	expect_absent(nx, "fake_comment");
+	expect_absent(nx, "fake_line_comment");
+	expect_absent(nx, "fake_in_macro");
+	expect_absent(nx, "fake_string");
+	expect_absent(nx, "__acquires");
+	expect_absent(nx, "int");
 }
 
-static void test_scan_kconfig_asm(void **state)
+struct S_defs {
+	char names[1024];
+};
+
+static void on_def(void *ctx, const char *name, size_t n, unsigned kinds)
 {
+	struct S_defs *d = ctx;
+	size_t len = strlen(d->names);
+
+	snprintf(d->names + len, sizeof(d->names) - len, "%.*s:%#x ", (int)n, name, kinds);
+}
+
+/*
+ * The names #defines and macro calls define (scan.c: not the macro call in a
+ * function body, not DEFINE_NOT_THIS's definition as a call), the Kconfig
+ * reader and which files are read.
+ */
+static void test_scan_macros_kconfig(void **state)
+{
+	const char *c = "SYSCALL_DEFINE2(kill, pid_t, pid, int, sig)\n{\n\tDEFINE_MUTEX(in_body);\n}\n"
+			"COMPAT_SYSCALL_DEFINE1(sigpending, compat_old_sigset_t __user *, set)\n{\n}\n"
+			"static DEFINE_SPINLOCK(thing_lock);\nstatic LIST_HEAD(thing_list);\n"
+			"DECLARE_IDTENTRY(X86_TRAP_DE, exc_divide_error);\n"
+			"#define DEFINE_NOT_THIS(x) x\n"
+			".macro PUSH_THING rdx=%rdx\n.endm\n";
 	const char *kconfig = "menu \"x\"\nconfig KPROBES\n\tbool \"Kprobes\"\n"
 			      "menuconfig FTRACE\n  bool\n# config NOT_THIS\n";
-	const char *asm_src = "#include <linux/linkage.h>\n#define ASM_CONST 4\n"
-			      "SYM_CODE_START(entry_thing_64)\n\tpushq %rax\nSYM_CODE_END(entry_thing_64)\n"
-			      "SYM_FUNC_START_LOCAL(local_thing)\nSYM_INNER_LABEL(inner_thing, SYM_L_GLOBAL)\n"
-			      ".macro SAVE_THING\n.endm\n";
-	struct kindex_builder *b = kindex_builder_new();
+	struct S_defs d = { "" };
+	const struct xref_scan_cb cb = { &d, NULL, NULL, NULL, on_def };
+	struct xref_names_builder *b = xref_names_builder_new();
+	char want[1024];
 
 	(void)state;
-	kindex_scan_kconfig(b, kconfig, strlen(kconfig));
-	expect_kind(b, "CONFIG_KPROBES", KINDEX_KCONFIG);
-	expect_kind(b, "CONFIG_FTRACE", KINDEX_KCONFIG);
-	expect_absent(b, "CONFIG_NOT_THIS");
-	kindex_scan_asm(b, asm_src, strlen(asm_src));
-	expect_kind(b, "ASM_CONST", KINDEX_MACRO);
-	expect_kind(b, "entry_thing_64", KINDEX_FUNC);
-	expect_kind(b, "local_thing", KINDEX_FUNC);
-	expect_kind(b, "inner_thing", KINDEX_FUNC);
-	expect_kind(b, "SAVE_THING", KINDEX_MACRO);
-	assert_int_equal(kindex_scan_kind("kernel/signal.c"), 'c');
-	assert_int_equal(kindex_scan_kind("arch/x86/entry/entry_64.S"), 's');
-	assert_int_equal(kindex_scan_kind("arch/arm64/kernel/signal.c"), 0);
-	assert_int_equal(kindex_scan_kind("tools/include/linux/list.h"), 0);
-	assert_int_equal(kindex_scan_kind("arch/arm64/Kconfig"), 'k');
-	assert_int_equal(kindex_scan_kind("README"), 0);
-	kindex_builder_free(b);
+	xref_scan_c(c, strlen(c), &cb);
+	snprintf(want, sizeof(want),
+		 "__x64_sys_kill:%#x __ia32_sys_kill:%#x __se_sys_kill:%#x __do_sys_kill:%#x "
+		 "sys_kill:%#x __ia32_compat_sys_sigpending:%#x __x64_compat_sys_sigpending:%#x "
+		 "__se_compat_sys_sigpending:%#x __do_compat_sys_sigpending:%#x "
+		 "compat_sys_sigpending:%#x thing_lock:%#x thing_list:%#x "
+		 "exc_divide_error:%#x asm_exc_divide_error:%#x DEFINE_NOT_THIS:%#x "
+		 "PUSH_THING:%#x ",
+		 XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC,
+		 XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_FUNC, XREF_N_VAR, XREF_N_VAR,
+		 XREF_N_FUNC_DECL, XREF_N_FUNC_DECL, XREF_N_MACRO, XREF_N_MACRO);
+	assert_string_equal(d.names, want);
+	xref_names_scan_kconfig(b, kconfig, strlen(kconfig));
+	assert_int_equal(xref_names_builder_get(b, "CONFIG_KPROBES"), XREF_N_KCONFIG);
+	assert_int_equal(xref_names_builder_get(b, "CONFIG_FTRACE"), XREF_N_KCONFIG);
+	assert_int_equal(xref_names_builder_get(b, "CONFIG_NOT_THIS"), 0);
+	xref_names_add_path(b, "kernel/sched/core.c", XREF_N_FILE);
+	assert_int_equal(xref_names_builder_get(b, "kernel/sched/core.c"), XREF_N_FILE);
+	assert_int_equal(xref_names_builder_get(b, "kernel/sched"), XREF_N_DIR);
+	assert_int_equal(xref_names_builder_get(b, "kernel"), XREF_N_DIR);
+	assert_int_equal(xref_names_builder_count(b), 5);
+	xref_names_builder_free(b);
+	assert_int_equal(xref_scan_kind("kernel/signal.c"), 'c');
+	assert_int_equal(xref_scan_kind("arch/x86/entry/entry_64.S"), 's');
+	assert_int_equal(xref_scan_kind("arch/arm64/kernel/signal.c"), 0);
+	assert_int_equal(xref_scan_kind("tools/include/linux/list.h"), 0);
+	assert_int_equal(xref_scan_kind("arch/arm64/Kconfig"), 'k');
+	assert_int_equal(xref_scan_kind("README"), 0);
 }
 
 /* ---- the index file and check_notes on a temporary tree ---- */
@@ -361,22 +402,26 @@ struct S_tree {
 static int S_tree_setup(void **state)
 {
 	static struct S_tree t;
-	const char *src = "struct task_struct { int pid; };\n"
-			  "void schedule(void)\n{\n}\n"
-			  "#define GFP_KERNEL 0\n";
-	struct kindex_builder *b = kindex_builder_new();
+	static const struct {
+		const char *name;
+		unsigned kinds;
+	} names[] = {
+		{ "task_struct", XREF_N_STRUCT }, { "pid", XREF_N_MEMBER },
+		{ "schedule", XREF_N_FUNC },      { "GFP_KERNEL", XREF_N_MACRO },
+	};
+	struct xref_names_builder *b = xref_names_builder_new();
 	struct kl_err err = { "" };
 
 	memset(&t, 0, sizeof(t));
 	strcpy(t.dir, "/tmp/klab-test-check.XXXXXX");
 	assert_non_null(mkdtemp(t.dir));
-	kindex_scan_c(b, src, strlen(src));
-	kindex_builder_add(b, "kernel/signal.c", strlen("kernel/signal.c"), KINDEX_FILE);
-	kindex_builder_add(b, "kernel", 6, KINDEX_DIR);
-	t.index = kl_path_join(t.dir, "test.idx");
-	assert_int_equal(kindex_builder_write(b, t.index, &err), 0);
-	kindex_builder_free(b);
-	if (kindex_open(t.index, &t.kernel.kx, &err) < 0)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		xref_names_builder_add(b, names[i].name, strlen(names[i].name), names[i].kinds);
+	xref_names_add_path(b, "kernel/signal.c", XREF_N_FILE);
+	t.index = kl_path_join(t.dir, "test.db");
+	assert_int_equal(xref_names_save(b, t.index, &err), 0);
+	xref_names_builder_free(b);
+	if (xref_names_open(t.index, &t.kernel.kx, &err) < 0)
 		fail_msg("%s", err.msg);
 	t.kernel.version = kl_strdup("6.1");
 
@@ -478,13 +523,13 @@ static void test_index_file(void **state)
 	struct kl_err err;
 	size_t n;
 
-	assert_int_equal(kindex_count(t->kernel.kx), 6);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "schedule"), KINDEX_FUNC);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "task_struct"), KINDEX_STRUCT);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "pid"), KINDEX_MEMBER);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "kernel/signal.c"), KINDEX_FILE);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "nothing"), 0);
-	assert_int_equal(kindex_lookup(t->kernel.kx, ""), 0);
+	assert_int_equal(xref_names_count(t->kernel.kx), 6);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "schedule"), XREF_N_FUNC);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "task_struct"), XREF_N_STRUCT);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "pid"), XREF_N_MEMBER);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "kernel/signal.c"), XREF_N_FILE);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "nothing"), 0);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, ""), 0);
 	assert_int_equal(kl_write_file(map, "ffffffff81000000 T _text\n"
 					    "ffffffff81001000 t helper.constprop.0\n"
 					    "ffffffffffffffff B The real System.map is elsewhere\n",
@@ -492,24 +537,24 @@ static void test_index_file(void **state)
 					      "ffffffff81001000 t helper.constprop.0\n"
 					      "ffffffffffffffff B The real System.map is elsewhere\n"),
 				       &err), 0);
-	assert_int_equal(kindex_add_system_map(t->kernel.kx, map, &n, &err), 0);
+	assert_int_equal(xref_names_add_system_map(t->kernel.kx, map, &n, &err), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "_text"), KINDEX_SYMBOL);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "helper"), KINDEX_SYMBOL);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "_text"), XREF_N_SYMBOL);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "helper"), XREF_N_SYMBOL);
 	const char *exports = "0x1\tschedule\tvmlinux\tEXPORT_SYMBOL\t\n";
 	assert_int_equal(kl_write_file(symvers, exports, strlen(exports), &err), 0);
-	assert_int_equal(kindex_add_symvers(t->kernel.kx, symvers, &n, &err), 0);
+	assert_int_equal(xref_names_add_symvers(t->kernel.kx, symvers, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(kindex_lookup(t->kernel.kx, "schedule"), KINDEX_FUNC | KINDEX_SYMBOL);
+	assert_int_equal(xref_names_lookup(t->kernel.kx, "schedule"), XREF_N_FUNC | XREF_N_SYMBOL);
 	free(map);
 	free(symvers);
 }
 
-static void expect_suggest(const struct kindex *kx, const char *word, unsigned kinds,
+static void expect_suggest(const struct xref_names *kx, const char *word, unsigned kinds,
 			   const char *want)
 {
 	char got[256];
-	bool found = kindex_suggest(kx, word, kinds, got, sizeof(got));
+	bool found = xref_names_suggest(kx, word, kinds, got, sizeof(got));
 
 	if (!want && found)
 		fail_msg("`%s`: suggested `%s`, expected none", word, got);
@@ -523,30 +568,30 @@ static void test_suggest(void **state)
 		const char *name;
 		unsigned kinds;
 	} names[] = {
-		{ "get_signal", KINDEX_FUNC },	   { "do_group_exit", KINDEX_FUNC },
-		{ "signal_struct", KINDEX_STRUCT }, { "__send_signal_locked", KINDEX_FUNC },
-		{ "do_signal_stop", KINDEX_FUNC },  { "group_exit_task", KINDEX_MEMBER },
-		{ "schedule", KINDEX_FUNC },	   { "schedule_timeout", KINDEX_FUNC },
-		{ "kmalloc_array", KINDEX_FUNC },   { "kernel/signal.c", KINDEX_FILE },
-		{ "ab", KINDEX_FUNC },
+		{ "get_signal", XREF_N_FUNC },	   { "do_group_exit", XREF_N_FUNC },
+		{ "signal_struct", XREF_N_STRUCT }, { "__send_signal_locked", XREF_N_FUNC },
+		{ "do_signal_stop", XREF_N_FUNC },  { "group_exit_task", XREF_N_MEMBER },
+		{ "schedule", XREF_N_FUNC },	   { "schedule_timeout", XREF_N_FUNC },
+		{ "kmalloc_array", XREF_N_FUNC },   { "kernel/signal.c", XREF_N_FILE },
+		{ "ab", XREF_N_FUNC },
 	};
-	struct kindex_builder *b = kindex_builder_new();
-	struct kindex *kx = NULL;
+	struct xref_names_builder *b = xref_names_builder_new();
+	struct xref_names *kx = NULL;
 	struct kl_err err = { "" };
 	char dir[] = "/tmp/klab-test-suggest.XXXXXX";
-	const unsigned funcs = KINDEX_FUNC | KINDEX_FUNC_DECL | KINDEX_FMACRO | KINDEX_MACRO;
+	const unsigned funcs = XREF_N_FUNC | XREF_N_FUNC_DECL | XREF_N_MACRO;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		kindex_builder_add(b, names[i].name, strlen(names[i].name), names[i].kinds);
-	char *path = kl_path_join(dir, "s.idx");
-	assert_int_equal(kindex_builder_write(b, path, &err), 0);
-	kindex_builder_free(b);
-	if (kindex_open(path, &kx, &err) < 0)
+		xref_names_builder_add(b, names[i].name, strlen(names[i].name), names[i].kinds);
+	char *path = kl_path_join(dir, "s.db");
+	assert_int_equal(xref_names_save(b, path, &err), 0);
+	xref_names_builder_free(b);
+	if (xref_names_open(path, &kx, &err) < 0)
 		fail_msg("%s", err.msg);
 	expect_suggest(kx, "do_greoup_exit", funcs, "do_group_exit");   /* an extra letter */
-	expect_suggest(kx, "signal_sturct", KINDEX_STRUCT, "signal_struct"); /* a swap */
+	expect_suggest(kx, "signal_sturct", XREF_N_STRUCT, "signal_struct"); /* a swap */
 	expect_suggest(kx, "shedule", funcs, "schedule");               /* a missing letter */
 	expect_suggest(kx, "xschedule", funcs, "schedule");             /* an extra first one */
 	expect_suggest(kx, "cshedule", funcs, "schedule");              /* the first two swapped */
@@ -555,36 +600,40 @@ static void test_suggest(void **state)
 	expect_suggest(kx, "__send_signal", funcs, "__send_signal_locked"); /* grew one */
 	expect_suggest(kx, "group_exit_tusk", funcs, NULL);             /* a member, not a function */
 	expect_suggest(kx, "group_exit_tusk", ~0u, "group_exit_task");
-	expect_suggest(kx, "kernel/signal.x", KINDEX_FILE, "kernel/signal.c");
+	expect_suggest(kx, "kernel/signal.x", XREF_N_FILE, "kernel/signal.c");
 	expect_suggest(kx, "no_such_thing", ~0u, NULL);
 	expect_suggest(kx, "schedulr", funcs, "schedule"); /* nearest length wins a tie */
 	expect_suggest(kx, "a", ~0u, NULL);
-	kindex_close(kx);
+	xref_names_close(kx);
 	kl_rm_rf(dir, &err);
 	free(path);
+}
+
+/* check_span_exists on text, with its message (when it does not exist) in msg. */
+static bool span_exists(const struct S_tree *t, const char *text, char *msg, size_t size)
+{
+	struct check_span sp;
+
+	check_span_classify(text, &sp);
+	return check_span_exists(t->kernel.kx, &sp, text, "6.1", msg, size);
 }
 
 static void test_span_exists(void **state)
 {
 	struct S_tree *t = *state;
-	struct check_span sp;
 	char msg[512];
 
-	check_span_classify("schedule()", &sp);
-	assert_true(check_span_exists(t->kernel.kx, &sp, "schedule()", "6.1", msg, sizeof(msg)));
-	check_span_classify("__send_signal()", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "__send_signal()", "6.1", msg,
-				       sizeof(msg)));
+	assert_true(span_exists(t, "schedule()", msg, sizeof(msg)));
+	assert_false(span_exists(t, "__send_signal()", msg, sizeof(msg)));
 	assert_string_equal(msg, "`__send_signal()` is not in the 6.1 kernel (System.map, "
 				 "headers, source)");
-	check_span_classify("pid_t", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "pid_t", "6.1", msg, sizeof(msg)));
-	check_span_classify("struct schedule", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "struct schedule", "6.1", msg,
-				       sizeof(msg)));
-	check_span_classify("kernel/nothing/", &sp);
-	assert_false(check_span_exists(t->kernel.kx, &sp, "kernel/nothing/", "6.1", msg,
-				       sizeof(msg)));
+	assert_false(span_exists(t, "pid_t", msg, sizeof(msg)));
+	assert_false(span_exists(t, "struct schedule", msg, sizeof(msg)));
+	assert_false(span_exists(t, "kernel/nothing/", msg, sizeof(msg)));
+	/* GNU C's own words are not the kernel's to define */
+	assert_true(span_exists(t, "__attribute__((...))", msg, sizeof(msg)));
+	assert_true(span_exists(t, "__builtin_expect()", msg, sizeof(msg)));
+	assert_true(span_exists(t, "__builtin_expcet_thing_unknown", msg, sizeof(msg)));
 }
 
 /* The problem at file:line whose message contains needle, or fail. */
@@ -703,49 +752,56 @@ static void test_kernel_missing_source(void **state)
 	struct kl_err err = { "" };
 
 	(void)state;
-	assert_int_equal(check_kernel_open("/tmp", "/nonexistent/linux-source-6.1.tar.xz", NULL,
-					   NULL, &k, &err), -1);
+	assert_int_equal(check_kernel_open("/tmp", "/nonexistent/linux-source-6.1.tar.xz", "/tmp",
+					   NULL, NULL, NULL, &k, &err), -1);
 	assert_non_null(strstr(err.msg, "make setup"));
 }
 
-/* kindex_ensure on a small tarball made with tar(1): built once, then reused. */
+/*
+ * xref_ensure on a small tarball made with tar(1): built once (ctags and the
+ * scanner), then reused; its names as `klab check` reads them.
+ */
 static void test_index_build(void **state)
 {
-	char dir[] = "/tmp/klab-test-kindex.XXXXXX";
-	struct kindex_stats st;
-	struct kindex *kx;
+	char dir[] = "/tmp/klab-test-names.XXXXXX";
+	struct xref_stats st;
+	struct xref_names *nx;
 	struct kl_err err = { "" };
 	char *path = NULL, *cmd, *tarball, *stale;
 	int built;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	tree_write(dir, "src/linux-source-9.9/kernel/thing.c", "int thing_fn(void)\n{\n}\n");
+	tree_write(dir, "src/linux-source-9.9/kernel/thing.c", S_c_source);
+	tree_write(dir, "src/linux-source-9.9/arch/x86/entry/thing.S", S_asm_source);
 	tree_write(dir, "src/linux-source-9.9/init/Kconfig", "config THING\n\tbool\n");
 	tree_write(dir, "src/linux-source-9.9/arch/arm64/other.c", "int arm_only(void)\n{\n}\n");
 	tree_write(dir, "src/linux-source-9.9/Documentation/thing.rst", "Thing\n");
-	tree_write(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx", "stale");
+	tree_write(dir, "cache/xref/linux-source-9.9-1-2.v0.db", "stale");
 	tarball = kl_path_join(dir, "linux-source-9.9.tar.gz");
 	cmd = kl_sprintf("tar -C %s/src -czf %s linux-source-9.9", dir, tarball);
 	assert_int_equal(system(cmd), 0);
 	char *cache = kl_path_join(dir, "cache");
-	if (kindex_ensure(cache, tarball, &path, &built, &st, &err) < 0)
+	if (xref_ensure(cache, tarball, dir, NULL, &path, &built, &st, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(built, 1);
-	assert_int_equal(st.scanned, 2); /* thing.c and Kconfig; other.c is only listed */
-	stale = kl_path_join(dir, "cache/kindex/linux-source-9.9-1-2.v0.idx");
+	assert_int_equal(st.files, 2); /* thing.c and thing.S; other.c is only listed */
+	stale = kl_path_join(dir, "cache/xref/linux-source-9.9-1-2.v0.db");
 	assert_false(kl_is_file(stale));
 	free(path);
-	assert_int_equal(kindex_ensure(cache, tarball, &path, &built, NULL, &err), 0);
+	assert_int_equal(xref_ensure(cache, tarball, dir, NULL, &path, &built, NULL, &err), 0);
 	assert_int_equal(built, 0);
-	assert_int_equal(kindex_open(path, &kx, &err), 0);
-	assert_int_equal(kindex_lookup(kx, "thing_fn"), KINDEX_FUNC);
-	assert_int_equal(kindex_lookup(kx, "CONFIG_THING"), KINDEX_KCONFIG);
-	assert_int_equal(kindex_lookup(kx, "arm_only"), 0);
-	assert_int_equal(kindex_lookup(kx, "arch/arm64/other.c"), KINDEX_FILE);
-	assert_int_equal(kindex_lookup(kx, "Documentation/thing.rst"), KINDEX_FILE);
-	assert_true(kindex_lookup(kx, "arch/arm64") & KINDEX_DIR);
-	kindex_close(kx);
+	if (xref_names_open(path, &nx, &err) < 0)
+		fail_msg("%s", err.msg);
+	expect_source_names(nx);
+	assert_int_equal(xref_names_lookup(nx, "CONFIG_THING"), XREF_N_KCONFIG);
+	assert_int_equal(xref_names_lookup(nx, "arm_only"), 0);
+	assert_int_equal(xref_names_lookup(nx, "kernel/thing.c"), XREF_N_FILE);
+	assert_int_equal(xref_names_lookup(nx, "arch/arm64/other.c"), XREF_N_FILE);
+	assert_int_equal(xref_names_lookup(nx, "Documentation/thing.rst"), XREF_N_FILE);
+	assert_true(xref_names_lookup(nx, "arch/arm64") & XREF_N_DIR);
+	assert_true(xref_names_count(nx) > 40);
+	xref_names_close(nx);
 	kl_rm_rf(dir, &err);
 	free(stale);
 	free(cache);
@@ -762,8 +818,7 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_link_parse),
 		cmocka_unit_test(test_anchors),
-		cmocka_unit_test(test_scan_c),
-		cmocka_unit_test(test_scan_kconfig_asm),
+		cmocka_unit_test(test_scan_macros_kconfig),
 		cmocka_unit_test(test_kernel_missing_source),
 		cmocka_unit_test(test_index_build),
 	};

@@ -57,7 +57,7 @@ static void on_doc(void *ctx, const char *name, size_t n, int line)
 
 static void scan(const char *text, struct seen *se)
 {
-	const struct xref_scan_cb cb = { se, on_ident, on_init, on_doc };
+	const struct xref_scan_cb cb = { se, on_ident, on_init, on_doc, NULL };
 
 	memset(se, 0, sizeof(*se));
 	xref_scan_c(text, strlen(text), &cb);

@@ -51,13 +51,9 @@ class XrefTest(unittest.TestCase):
         p = subprocess.run([ARGS.klab, "xref", "--build"], env=dict(os.environ, KLAB_CACHE=cache),
                            capture_output=True, text=True, timeout=3600)
         assert p.returncode == 0, p.stderr
-        # `klab check`'s name index, for the unknown names marked on note pages
-        p = subprocess.run([ARGS.klab, "check", "--index"], env=dict(os.environ, KLAB_CACHE=cache),
-                           capture_output=True, text=True, timeout=900)
-        assert p.returncode == 0, p.stderr
         cls.tree = klabtree.Tree(ARGS.src, os.path.dirname(ARGS.klab))
-        for index in ("xref", "kindex"):
-            os.symlink(os.path.join(cache, index), os.path.join(cls.tree.cache, index))
+        # the one index: the source pages and the unknown names marked on note pages
+        os.symlink(os.path.join(cache, "xref"), os.path.join(cls.tree.cache, "xref"))
         cls.tree.write("notes/gamma.md", GAMMA)
         # a learner's own note: the seed study notes, prose and all
         mine = os.path.join(cls.tree.home, "notes")
