@@ -13,7 +13,8 @@ Checks, through the real `klab run` (QEMU under TCG):
   - --junit writes JUnit XML; --json output has a duration for every step;
   - attempts are recorded in the progress store and the attempts repository;
   - runs in a row share no state: each has its own run id, starts clean, and a
-    module one run left loaded is not there in the next;
+    module one run left loaded is not there in the next, and runs restored from
+    one snapshot draw different numbers from the kernel's RNG;
   - snapshots (in a private $KLAB_CACHE): the first run boots cold and saves one,
     the next restores it; a corrupted snapshot falls back to a cold boot that
     still passes (and is replaced); a changed key (another klab-init, another
@@ -23,6 +24,7 @@ Checks, through the real `klab run` (QEMU under TCG):
 import glob
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -141,6 +143,17 @@ def main():
         check(len(ids) == 3 and None not in ids, f"each run has its own run id ({len(ids)} ids)")
         check(all(x["clean_start"] for x in (first, second, third)),
               "each guest started with no module loaded and an empty /tmp")
+        # the RNG is ready in the snapshot, and each run's header reseeds it
+        draws = []
+        for _ in range(2):
+            r = run(os.path.join(ROOT, "tests", "lab", "random-hello"), home)
+            drawn = re.findall(r"hello: random ([0-9a-f]{16})", r.get("module_log") or "")
+            # modules-01's tests load the module twice more; the first load is /init's
+            check(r["verdict"] == "pass" and r["vm_start"] == "restore" and drawn,
+                  f"a restored run draws from the kernel's RNG ({drawn})", r)
+            draws += drawn[:1]
+        check(len(draws) == 2 and draws[0] != draws[1],
+              f"two runs restored from one snapshot draw different numbers ({draws})")
 
     snapshot_checks()
 
