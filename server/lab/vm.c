@@ -929,6 +929,17 @@ static int S_cold(struct S_run *run, char **argv, size_t argc, struct kl_err *er
 			return 1;
 		if (b == S_OK)
 			return 0;
+		if (mode == S_COLD_SAVE && b == S_EXITED) {
+			/* QEMU would not start on the save's RAM file (a cache it can't map?) */
+			kl_buf_printf(&r->notes, "snapshot not saved: QEMU ended on its RAM file "
+				      "(%.*s); booting without one\n", (int)r->qemu_stderr.len,
+				      kl_buf_str(&r->qemu_stderr));
+			lab_snapshot_finish(o->snap, 0, NULL);
+			run->no_save = 1;
+			S_reset(run, "saving boot", 1);
+			boot--; /* not the boot's failure: once more, plain */
+			continue;
+		}
 		if (b == S_ABORTED) {
 			r->end = LAB_VM_ABORTED;
 			return 0;

@@ -16,8 +16,9 @@ Checks, through the real `klab run` (QEMU under TCG):
     module one run left loaded is not there in the next, and runs restored from
     one snapshot draw different numbers from the kernel's RNG;
   - snapshots (in a private $KLAB_CACHE): the first run boots cold and saves one,
-    the next restores it; a corrupted snapshot falls back to a cold boot that
-    still passes (and is replaced); a changed key (another klab-init, another
+    the next restores it; a corrupted snapshot (its state or its RAM file) falls
+    back to a cold boot that still passes (and is replaced); so does a RAM file
+    QEMU can't make; a changed key (another klab-init, another
     kernel) makes a new snapshot;
   - two runs at once (same $KLAB_HOME, same lab) do not disturb each other.
 """
@@ -224,6 +225,27 @@ def snapshot_checks():
               and "changed since it was saved" in (r["vm_notes"] or ""),
               f"a RAM file written since the save: a cold boot that passes ({r['vm_start']}: "
               f"{r['vm_notes']})", r)
+        snap = snapshots(cache)[0]
+
+        # a RAM file QEMU can't make (the folder immutable, so even root can't): the
+        # run boots without saving and passes, never an error blamed on the learner
+        snapdir = os.path.join(cache, "snapshots")
+        for f in glob.glob(os.path.join(snapdir, "*.vm.zst")) + glob.glob(os.path.join(snapdir, "*.ram")):
+            os.unlink(f)
+        immutable = subprocess.run(["chattr", "+i", snapdir], capture_output=True, text=True)
+        check(immutable.returncode == 0,
+              f"the snapshots folder made immutable (chattr +i){immutable.stderr.strip()}")
+        try:
+            r = run(SOLUTION, home, cache=cache)
+        finally:
+            subprocess.run(["chattr", "-i", snapdir])
+        check(r["verdict"] == "pass" and r["vm_start"] == "cold"
+              and "QEMU ended on its RAM file" in (r["vm_notes"] or ""),
+              f"no RAM file for a save: a cold boot that passes ({r['vm_start']}: "
+              f"{(r['vm_notes'] or '').strip()[:160]})", r)
+        r = run(SOLUTION, home, cache=cache)
+        check(r["verdict"] == "pass" and r["vm_start"] == "cold+save" and snapshots(cache),
+              f"and the next run saves one again ({r['vm_start']})", r)
         snap = snapshots(cache)[0]
 
         # another klab-init (the same program with a byte more) is another key
