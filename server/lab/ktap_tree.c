@@ -5,6 +5,7 @@
 #include "lab/ktap_tree.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +40,15 @@ static void S_trim(const char **s, size_t *n)
 	}
 	while (*n && isspace((unsigned char)(*s)[*n - 1]))
 		(*n)--;
+}
+
+/*
+ * c += n (n >= 0), stopping at INT_MAX: plans saturate near 10^9 (S_number), and
+ * the crashed tests of a few such plans would pass an int (fuzz_ktap).
+ */
+static void S_add(int *c, int n)
+{
+	*c = n > INT_MAX - *c ? INT_MAX : *c + n;
 }
 
 /* The decimal number at s; *used gets its length (0: none). Saturates. */
@@ -182,7 +192,7 @@ static void S_level_end(struct lab_ktap_tree *t, struct lab_ktap_level *L)
 		if (L->node == S_DROPPED || t->n >= LAB_KTAP_MAX_NODES) {
 			/* a plan past the limit: count the rest without a loop (fuzz_ktap) */
 			t->dropped += (size_t)(L->plan - L->count);
-			t->counts.crashed += L->plan - L->count;
+			S_add(&t->counts.crashed, L->plan - L->count);
 			L->count = L->plan;
 			break;
 		}
@@ -598,10 +608,10 @@ static void S_count(const struct lab_ktap_tree *t, long i, struct lab_ktap_count
 	const struct lab_ktap_node *nd = &t->nodes[i];
 
 	if (nd->first < 0) {
-		c->passed += nd->status == LAB_KTAP_OK;
-		c->failed += nd->status == LAB_KTAP_FAIL;
-		c->skipped += nd->status == LAB_KTAP_SKIP;
-		c->crashed += nd->status == LAB_KTAP_CRASHED;
+		S_add(&c->passed, nd->status == LAB_KTAP_OK);
+		S_add(&c->failed, nd->status == LAB_KTAP_FAIL);
+		S_add(&c->skipped, nd->status == LAB_KTAP_SKIP);
+		S_add(&c->crashed, nd->status == LAB_KTAP_CRASHED);
 		return;
 	}
 	for (long k = nd->first; k >= 0; k = t->nodes[k].next)

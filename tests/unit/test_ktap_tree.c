@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,28 @@ static void test_huge_plan(void **state)
 	lab_ktap_tree_release(&t);
 }
 
+/*
+ * Regression (found by fuzz_ktap in CI): plans of ~10^9 at several levels made
+ * the crashed count overflow an int (UBSan: signed integer overflow).
+ */
+static void test_plans_past_int(void **state)
+{
+	struct lab_ktap_tree t;
+	/* plans saturate near 10^9 (S_number): three levels of them pass INT_MAX */
+	static const char *lines[] = { "KTAP version 1",     "1..999999999",
+				       "  KTAP version 1",   "  1..999999999",
+				       "    KTAP version 1", "    1..999999999" };
+
+	(void)state;
+	lab_ktap_tree_init(&t, NULL, NULL);
+	for (size_t i = 0; i < 6; i++)
+		lab_ktap_tree_feed(&t, lines[i], strlen(lines[i]));
+	lab_ktap_tree_finish(&t);
+	assert_int_equal(t.counts.crashed, INT_MAX);
+	assert_int_equal(t.status, LAB_KTAP_CRASHED);
+	lab_ktap_tree_release(&t);
+}
+
 static char *S_fixture_shape(const char *name)
 {
 	char *path = kl_sprintf(FIXTURES "%s", name);
@@ -508,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_klab_guest),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_huge_plan),
+		cmocka_unit_test(test_plans_past_int),
 		cmocka_unit_test(test_kunit_fixtures),
 	};
 
