@@ -428,16 +428,15 @@ static void add_entropy_bytes(const unsigned char *bytes, size_t n)
 {
 	struct {
 		struct rand_pool_info info;
-		unsigned char bytes[64];
+		unsigned char room[64]; /* for info.buf, its flexible array */
 	} pool;
 
 	memset(&pool, 0, sizeof(pool));
-	if (n > sizeof(pool.bytes))
-		n = sizeof(pool.bytes);
-	memcpy(pool.bytes, bytes, n);
+	if (n > sizeof(pool.room))
+		n = sizeof(pool.room);
+	memcpy(pool.info.buf, bytes, n);
 	pool.info.entropy_count = (int)n * 8;
 	pool.info.buf_size = (int)n;
-	memcpy(pool.info.buf, pool.bytes, n);
 	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
 		emit("# klab-error: cannot seed the RNG: %s", strerror(errno));
