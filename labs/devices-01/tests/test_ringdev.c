@@ -3,9 +3,10 @@
  * program writes and reads /dev/klab_ring, fills it, wraps it around, passes
  * bad pointers and bad ioctls, reads and ioctls into buffers with guard bytes
  * (nothing may be written past what the call returns), runs concurrent writers
- * with pthreads, then readers, writers and an ioctl process at once, and makes
- * one writer sleep in the middle of its copy (a userfaultfd page) to see
- * whether another writer can slip in. Then it unloads the module.
+ * with pthreads, makes one writer and then one reader sleep in the middle of
+ * its copy (a userfaultfd page) to see whether another writer or reader can
+ * slip in, then runs readers, writers and an ioctl process at once. Then it
+ * unloads the module.
  */
 #define _GNU_SOURCE
 #include <linux/userfaultfd.h>
@@ -550,33 +551,41 @@ static void check_hammer(void)
 }
 
 /*
- * Writer A copies from a page that is not there yet (userfaultfd): its write
- * sleeps in the middle of copy_from_user() until this program supplies the
- * page. Meanwhile writer B writes. With a lock around the ring, B's bytes
- * go entirely before or entirely after A's; without one they overwrite A's.
+ * Two checks make one call sleep in the middle of its copy: its user page is
+ * not there yet and comes late through userfaultfd. Thread A makes the call;
+ * once it sleeps, thread B makes another for 300 ms; then A gets its page.
+ * With one sleeping lock around the ring, B waits or goes entirely before or
+ * after A; with the copy outside the lock, B works on the same bytes as A.
  */
 #define CHUNK 1000
 
-static char *uf_page;
-static int a_done, b_done;
-static ssize_t a_ret, b_ret;
+struct uf {
+	int uffd;
+	char *page;		/* A's buffer: registered, not yet there */
+	ssize_t (*call)(char *buf);
+	ssize_t ret[2];		/* what A's and B's call returned */
+	int done[2];
+	char b_buf[CHUNK];	/* B's buffer: an ordinary one */
+};
 
-static void *writer_a(void *arg)
+static struct uf uf = { .uffd = -1, .page = MAP_FAILED };
+
+static ssize_t uf_write(char *buf)
 {
-	(void)arg;
-	a_ret = write(fd, uf_page, CHUNK);
-	__atomic_store_n(&a_done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
+	return write(fd, buf, CHUNK);
 }
 
-static void *writer_b(void *arg)
+static ssize_t uf_read(char *buf)
 {
-	char b[CHUNK];
+	return read(fd, buf, CHUNK);
+}
 
-	(void)arg;
-	memset(b, 'B', sizeof(b));
-	b_ret = write(fd, b, CHUNK);
-	__atomic_store_n(&b_done, 1, __ATOMIC_SEQ_CST);
+static void *uf_thread(void *arg)
+{
+	int b = arg != NULL;
+
+	uf.ret[b] = uf.call(b ? uf.b_buf : uf.page);
+	__atomic_store_n(&uf.done[b], 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -588,58 +597,98 @@ static int wait_flag(int *flag, int ms)
 	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
 }
 
-static void check_interleave(void)
+/*
+ * Runs A and B as above (B's buffer already holds what B writes). Returns 0,
+ * or -1 with why filled in when A never touched its page or a call hangs.
+ * A's page ends up holding what A read, or 'A' bytes for A to write.
+ */
+static int uf_race(ssize_t (*call)(char *buf), const char *what, char *why, size_t len)
 {
-	const char *name = "writes_do_not_interleave";
-	pthread_t ta, tb;
-	int started_a = 0, started_b = 0;
-	char why[200] = "";
-
-	clear();
-	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	struct uffdio_api api = { .api = UFFD_API };
-	uf_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t[2];
+	int started[2] = { 0, 0 }, ok[2] = { 0, 0 }, faulted = 0, rc = -1;
+
+	uf.call = call;
+	uf.ret[0] = uf.ret[1] = -1;
+	uf.done[0] = uf.done[1] = 0;
+	uf.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	uf.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct uffdio_register reg = {
-		.range = { .start = (unsigned long)uf_page, .len = 4096 },
+		.range = { .start = (unsigned long)uf.page, .len = 4096 },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0 || uf_page == MAP_FAILED ||
-	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
-		kt_check(name, 0, "cannot set up userfaultfd: %s (a klab bug)", strerror(errno));
-		return;
+	if (uf.uffd < 0 || ioctl(uf.uffd, UFFDIO_API, &api) < 0 || uf.page == MAP_FAILED ||
+	    ioctl(uf.uffd, UFFDIO_REGISTER, &reg) < 0) {
+		snprintf(why, len, "cannot set up userfaultfd: %s (a klab bug)", strerror(errno));
+		goto out;
 	}
-	started_a = pthread_create(&ta, NULL, writer_a, NULL) == 0;
-	struct pollfd p = { .fd = uffd, .events = POLLIN };
+	started[0] = pthread_create(&t[0], NULL, uf_thread, NULL) == 0;
+	struct pollfd p = { .fd = uf.uffd, .events = POLLIN };
 	struct uffd_msg msg;
-	int faulted = 0;
-	for (double end = kt_clock() + 2.0; started_a && !faulted && kt_clock() < end;) {
+	for (double end = kt_clock() + 2.0; started[0] && !faulted && kt_clock() < end;) {
 		if (poll(&p, 1, 20) == 1)
-			faulted = read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+			faulted = read(uf.uffd, &msg, sizeof(msg)) == sizeof(msg) &&
 				  msg.event == UFFD_EVENT_PAGEFAULT;
-		else if (__atomic_load_n(&a_done, __ATOMIC_SEQ_CST))
+		else if (__atomic_load_n(&uf.done[0], __ATOMIC_SEQ_CST))
 			break; /* returned without touching the page */
 	}
 	if (!faulted) {
-		snprintf(why, sizeof(why), "writer A's write(2) never read its source page (%s)",
-			 wait_flag(&a_done, 0) ? "it returned without copying" : "it hangs");
+		snprintf(why, len, "%s A's call never touched its page (%s)", what,
+			 wait_flag(&uf.done[0], 0) ? "it returned without copying" : "it hangs");
 	} else {
-		/* A sleeps inside its write; let B try for 300 ms */
-		started_b = pthread_create(&tb, NULL, writer_b, NULL) == 0;
-		wait_flag(&b_done, 300);
+		/* A sleeps inside its call; let B try for 300 ms */
+		started[1] = pthread_create(&t[1], NULL, uf_thread, &uf) == 0;
+		wait_flag(&uf.done[1], 300);
 	}
 	/* give A its page: 4096 bytes of 'A' */
 	static char src[4096];
 	memset(src, 'A', sizeof(src));
-	struct uffdio_copy copy = { .dst = (unsigned long)uf_page, .src = (unsigned long)src,
+	struct uffdio_copy copy = { .dst = (unsigned long)uf.page, .src = (unsigned long)src,
 				    .len = 4096 };
-	ioctl(uffd, UFFDIO_COPY, &copy);
-	int a_ok = started_a && wait_flag(&a_done, 2000);
-	int b_ok = started_b && wait_flag(&b_done, 2000);
-	if (!why[0] && (!a_ok || !b_ok))
-		snprintf(why, sizeof(why), "writer %s did not return within 2 s", a_ok ? "B" : "A");
-	if (!why[0] && (a_ret != CHUNK || b_ret != CHUNK))
+	ioctl(uf.uffd, UFFDIO_COPY, &copy);
+	for (int i = 0; i < 2; i++)
+		ok[i] = started[i] && wait_flag(&uf.done[i], 2000);
+	if (faulted && (!ok[0] || !ok[1]))
+		snprintf(why, len, "%s %s did not return within 2 s", what, ok[0] ? "B" : "A");
+	else if (faulted)
+		rc = 0;
+out:
+	if (uf.uffd >= 0)
+		close(uf.uffd); /* wakes anything still waiting for the page */
+	uf.uffd = -1;
+	for (int i = 0; i < 2; i++)
+		if (ok[i])
+			pthread_join(t[i], NULL);
+	return rc;
+}
+
+static void uf_release(void)
+{
+	if (uf.page != MAP_FAILED)
+		munmap(uf.page, 4096);
+	uf.page = MAP_FAILED;
+}
+
+/* How many of the n bytes at p are c. */
+static int count_of(const char *p, ssize_t n, char c)
+{
+	int k = 0;
+
+	for (ssize_t i = 0; i < n; i++)
+		k += p[i] == c;
+	return k;
+}
+
+static void check_interleave(void)
+{
+	char why[200] = "";
+
+	clear();
+	memset(uf.b_buf, 'B', sizeof(uf.b_buf));
+	if (uf_race(uf_write, "writer", why, sizeof(why)) == 0 &&
+	    (uf.ret[0] != CHUNK || uf.ret[1] != CHUNK))
 		snprintf(why, sizeof(why), "the writes returned %zd (A) and %zd (B), expected %d",
-			 a_ret, b_ret, CHUNK);
+			 uf.ret[0], uf.ret[1], CHUNK);
 	if (!why[0]) {
 		static char got[3 * CHUNK], want1[2 * CHUNK], want2[2 * CHUNK];
 		ssize_t n = drain(got, sizeof(got));
@@ -649,30 +698,67 @@ static void check_interleave(void)
 		memset(want2, 'B', CHUNK);
 		memset(want2 + CHUNK, 'A', CHUNK);
 		if (n != 2 * CHUNK || (memcmp(got, want1, n) != 0 && memcmp(got, want2, n) != 0)) {
-			int as = 0, bs = 0;
-			for (ssize_t i = 0; i < n; i++) {
-				as += got[i] == 'A';
-				bs += got[i] == 'B';
-			}
+			int as = count_of(got, n, 'A'), bs = count_of(got, n, 'B');
+
 			snprintf(why, sizeof(why), "read back %zd bytes: %d 'A', %d 'B' and %zd "
 				 "others, not 1000 'A' then 1000 'B' or the other way round",
 				 n, as, bs, n - as - bs);
 		}
 	}
-	close(uffd); /* wakes anything still waiting for the page */
-	if (started_a && a_ok)
-		pthread_join(ta, NULL);
-	if (started_b && b_ok)
-		pthread_join(tb, NULL);
-	kt_check(name, !why[0], "writer A sleeps in the middle of copying 1000 bytes while writer "
-		 "B writes 1000 bytes: %s", why);
+	uf_release();
+	kt_check("writes_do_not_interleave", !why[0], "writer A sleeps in the middle of copying "
+		 "1000 bytes while writer B writes 1000 bytes: %s", why);
+}
+
+/*
+ * 1000 'x' then 1000 'y' in the ring; reader A sleeps in the middle of
+ * copying out 1000 bytes while reader B reads 1000. Each must get one half:
+ * A the 'x' and B the 'y', or the other way round (an A that lets go of the
+ * lock to fault its page in and starts again may go second).
+ */
+static void check_read_overlap(void)
+{
+	char why[200] = "", half[CHUNK];
+
+	clear();
+	memset(uf.b_buf, 0, sizeof(uf.b_buf));
+	memset(half, 'x', CHUNK);
+	ssize_t w1 = write(fd, half, CHUNK);
+	memset(half, 'y', CHUNK);
+	ssize_t w2 = write(fd, half, CHUNK);
+	if (w1 != CHUNK || w2 != CHUNK)
+		snprintf(why, sizeof(why), "writing 1000 'x' then 1000 'y' returned %zd and %zd",
+			 w1, w2);
+	else if (uf_race(uf_read, "reader", why, sizeof(why)) == 0 &&
+		 (uf.ret[0] != CHUNK || uf.ret[1] != CHUNK))
+		snprintf(why, sizeof(why), "the reads returned %zd (A) and %zd (B), expected %d "
+			 "each", uf.ret[0], uf.ret[1], CHUNK);
+	if (!why[0]) {
+		int ax = count_of(uf.page, CHUNK, 'x'), ay = count_of(uf.page, CHUNK, 'y');
+		int bx = count_of(uf.b_buf, CHUNK, 'x'), by = count_of(uf.b_buf, CHUNK, 'y');
+		int f = fill();
+
+		if (!((ax == CHUNK && by == CHUNK) || (ay == CHUNK && bx == CHUNK)))
+			snprintf(why, sizeof(why), "A got %d 'x' and %d 'y', B got %d 'x' and %d "
+				 "'y'%s; then the fill level was %d", ax, ay, bx, by,
+				 (ax == CHUNK && bx == CHUNK) || (ay == CHUNK && by == CHUNK) ?
+				 ": both read the same bytes" : "", f);
+		else if (f != 0)
+			snprintf(why, sizeof(why), "both halves came out once, but then the fill "
+				 "level was %d, not 0", f);
+	}
+	uf_release();
+	clear();
+	kt_check("reads_do_not_overlap", !why[0], "1000 'x' then 1000 'y' in the ring; reader A "
+		 "sleeps in the middle of copying out 1000 bytes while reader B reads 1000: %s",
+		 why);
 }
 
 int main(void)
 {
 	struct stat st;
 
-	kt_plan(19);
+	kt_plan(20);
 	fd = open(DEV, O_RDWR | O_CLOEXEC);
 	int e = errno;
 	kt_check("device_node", stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) && fd >= 0,
@@ -685,8 +771,9 @@ int main(void)
 	check_faults();
 	check_guarded();
 	check_concurrent();
-	check_hammer();
 	check_interleave();
+	check_read_overlap();
+	check_hammer();
 
 	close(fd);
 	int rc = kt_rmmod("ringdev");
