@@ -732,7 +732,7 @@ static void report_clean(void)
 	emit("# klab-clean: boot=%s modules=%d tmp=%d", id, modules, files);
 }
 
-/* After each step: what changed in the kernel (its taint, tampering: tamper.h). */
+/* What the kernel's taint became since the last look. */
 static void check_taint(long *taint, const char *what, const char *name)
 {
 	long t = read_taint();
@@ -741,6 +741,12 @@ static void check_taint(long *taint, const char *what, const char *name)
 		emit("# klab-taint: %ld after %s%s", t, what, name);
 		*taint = t;
 	}
+}
+
+/* After each step of the lab: its taint, and tampering (tamper.h). */
+static void check_step(long *taint, const char *what, const char *name)
+{
+	check_taint(taint, what, name);
 	klab_tamper_check(&tamper, what, name);
 }
 
@@ -883,7 +889,7 @@ int main(void)
 		s->loaded = ok;
 		modules_ok &= ok;
 		result(ok, "load:", s->name, NULL);
-		check_taint(&taint, "load:", s->name);
+		check_step(&taint, "load:", s->name);
 	}
 	for (int i = 0; i < nsteps; i++) {
 		struct step *s = &steps[i];
@@ -896,7 +902,7 @@ int main(void)
 		}
 		emit("# klab-step: test:%s", s->name);
 		result(run_test(s) == 0, "", s->name, NULL);
-		check_taint(&taint, "test:", s->name);
+		check_step(&taint, "test:", s->name);
 	}
 	for (int i = nsteps - 1; i >= 0; i--) {
 		struct step *s = &steps[i];
@@ -916,10 +922,11 @@ int main(void)
 		int ok = in_child(s, "unload", do_unload, step_timeout) == 0;
 		unloaded += ok;
 		result(ok, "unload:", s->name, NULL);
-		check_taint(&taint, "unload:", s->name);
+		check_step(&taint, "unload:", s->name);
 	}
 	if (unloaded == modules)
 		leaks_scan(); /* what the unloaded modules left allocated: on the console */
+	/* only klab's leak scan ran since the last step's tamper check */
 	check_taint(&taint, "leak check", "");
 out:
 	taint = read_taint();

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -144,38 +145,46 @@ static inline int kt_write_file(const char *path, const char *s)
 }
 
 /*
- * The log level (0 emerg .. 7 debug) of the first kernel log record (from
- * /dev/kmsg, read from the start) that contains needle and has a level of at
- * most max_level; -1 when there is none.
+ * The log level (0 emerg .. 7 debug) of the first kernel log record that
+ * contains needle and has a level of at most max_level; -1 when there is none.
+ * The whole log comes in one syslog(2) call (SYSLOG_ACTION_READ_ALL), a line a
+ * record: "<P>[    5.703094] text", P being facility << 3 | level. (Reading
+ * /dev/kmsg costs a system call per record: hundreds after a boot.)
  */
 static inline int kt_kmsg_level(const char *needle, int max_level)
 {
-	char rec[2048];
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* the text is the buffer's records with their prefixes: room for twice as much */
+	int size = 2 * klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *log = size > 0 ? malloc((size_t)size + 1) : NULL;
+	int n = log ? klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size) : -1;
 	int found = -1;
 
-	if (fd < 0)
+	if (n < 0) {
+		printf("# kt_kmsg_level: cannot read the kernel log: %s\n", strerror(errno));
+		free(log);
 		return -1;
-	for (;;) {
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0) {
-			if (errno == EPIPE)
-				continue; /* overwritten records: keep reading */
-			break;
-		}
-		rec[n] = '\0';
-		char *msg = strchr(rec, ';');
-		int level = atoi(rec) & 7; /* "prefix,seq,time,flags;message": facility << 3 | level */
-		if (msg && level <= max_level && strstr(msg + 1, needle)) {
-			found = level;
-			break;
-		}
 	}
-	close(fd);
+	log[n] = '\0';
+	for (char *line = log, *next; line && found < 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *msg = line[0] == '<' ? strchr(line, '>') : NULL;
+		if (!msg)
+			continue;
+		int level = atoi(line + 1) & 7;
+		msg++;
+		size_t ts = msg[0] == '[' ? strspn(msg + 1, " 0123456789.") + 1 : 0;
+		if (ts && msg[ts] == ']') /* the timestamp, when printk.time is on */
+			msg += ts + 1 + (msg[ts + 1] == ' ');
+		if (level <= max_level && strstr(msg, needle))
+			found = level;
+	}
+	free(log);
 	return found;
 }
 
-/* 1 when the kernel log (/dev/kmsg, read from the start) has a line containing needle. */
+/* 1 when the kernel log (read from the start) has a line containing needle. */
 static inline int kt_kmsg_contains(const char *needle)
 {
 	return kt_kmsg_level(needle, 7) >= 0;

@@ -53,34 +53,59 @@ int klab_tamper_output_path(const char *symbol)
 	return 0;
 }
 
-/* Reads root+path into buf (NUL-terminated); its length, or -1. */
-static int S_read(const struct klab_tamper *t, const char *path, char *buf, size_t size)
+/* The files a check reads, each opened once at the baseline (t->fds). */
+enum {
+	S_KPROBES,	/* /sys/kernel/debug/kprobes/list */
+	S_FTRACE,	/* enabled_functions, where tracefs is */
+	S_CONSOLES,	/* /proc/consoles */
+	S_TIME,		/* printk.time */
+	S_IGNORE,	/* printk.ignore_loglevel */
+	S_PRINTK,	/* /proc/sys/kernel/printk: the console loglevel first */
+	S_TAINTED,	/* /proc/sys/kernel/tainted */
+};
+
+/* Opens root+path for reading; -1 when it is not there. */
+static int S_open(const struct klab_tamper *t, const char *path)
 {
 	char full[512];
-	size_t len = 0;
 
 	snprintf(full, sizeof(full), "%s%s", t->root, path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	return open(full, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Reads the file at fd from its start into buf (NUL-terminated): its length,
+ * or -1. pread() at 0 makes /proc, sysfs and debugfs generate the text anew.
+ */
+static int S_pread(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+
 	buf[0] = '\0';
 	if (fd < 0)
 		return -1;
 	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
+		ssize_t n = pread(fd, buf + len, size - 1 - len, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	return (int)len;
 }
 
-/* A one-word setting (Y, N, a number) without its newline; "" when unreadable. */
-static void S_read_word(const struct klab_tamper *t, const char *path, char *buf, size_t size)
+/* One of t->fds read whole into buf; its length, or -1. */
+static int S_read(const struct klab_tamper *t, int which, char *buf, size_t size)
 {
-	if (S_read(t, path, buf, size) > 0)
+	return S_pread(t->fds[which], buf, size);
+}
+
+/* A one-word setting (Y, N, a number) without its newline; "" when unreadable. */
+static void S_read_word(const struct klab_tamper *t, int which, char *buf, size_t size)
+{
+	if (S_read(t, which, buf, size) > 0)
 		buf[strcspn(buf, " \t\n")] = '\0';
 }
 
@@ -89,15 +114,7 @@ static int S_loglevel(const struct klab_tamper *t)
 {
 	char buf[64];
 
-	return S_read(t, "/proc/sys/kernel/printk", buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
-}
-
-/* The enabled ftrace functions, wherever tracefs shows them; -1 without ftrace. */
-static int S_read_ftrace(const struct klab_tamper *t, char *buf, size_t size)
-{
-	if (S_read(t, "/sys/kernel/debug/tracing/enabled_functions", buf, size) >= 0)
-		return 0;
-	return S_read(t, "/sys/kernel/tracing/enabled_functions", buf, size) >= 0 ? 0 : -1;
+	return S_read(t, S_PRINTK, buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
 }
 
 /* True when text has the line [line, line + len) (without its newline). */
@@ -139,7 +156,12 @@ static void S_read_declared(struct klab_tamper *t)
 {
 	char plan[8192], sym[256];
 
-	if (t->plan_read || S_read(t, "/klab/plan", plan, sizeof(plan)) < 0)
+	int fd = t->plan_read ? -1 : S_open(t, "/klab/plan");
+	int len = S_pread(fd, plan, sizeof(plan));
+
+	if (fd >= 0)
+		close(fd);
+	if (len < 0)
 		return;
 	t->plan_read = 1;
 	for (char *line = strtok(plan, "\n"); line; line = strtok(NULL, "\n"))
@@ -164,26 +186,26 @@ typedef void (*S_line_fn)(struct klab_tamper *t, const char *step, const char *l
 			  char *hooked, size_t hsize);
 
 /*
- * Calls fn on each line (without its newline, not NUL-terminated) of root+path,
- * read in pieces: a forger's thousand probes must not push one out of view.
- * -1 when the file cannot be read.
+ * Calls fn on each line (without its newline, not NUL-terminated) of the file
+ * at fd, read from its start in pieces: a forger's thousand probes must not
+ * push one out of view. -1 when the file is not there.
  */
-static int S_each_line(struct klab_tamper *t, const char *path, const char *step, S_line_fn fn,
+static int S_each_line(struct klab_tamper *t, int fd, const char *step, S_line_fn fn,
 		       char *hooked, size_t hsize)
 {
-	char full[512], buf[4096];
+	char buf[4096];
 	size_t have = 0;
+	off_t off = 0;
 
-	snprintf(full, sizeof(full), "%s%s", t->root, path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		ssize_t n = pread(fd, buf + have, sizeof(buf) - have, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		off += n;
 		have += (size_t)n;
 		size_t start = 0;
 		for (size_t i = 0; i < have; i++) {
@@ -201,7 +223,6 @@ static int S_each_line(struct klab_tamper *t, const char *path, const char *step
 	}
 	if (have)
 		fn(t, step, buf, have, hooked, hsize);
-	close(fd);
 	return 0;
 }
 
@@ -249,13 +270,9 @@ static void S_check_hooks(struct klab_tamper *t, const char *step)
 {
 	char hooked[KLAB_TAMPER_TEXT / 4] = ""; /* symbols with a kprobe: not reported twice */
 
-	S_each_line(t, "/sys/kernel/debug/kprobes/list", step, S_kprobe_line, hooked,
-		    sizeof(hooked));
-	if (t->has_ftrace &&
-	    S_each_line(t, "/sys/kernel/debug/tracing/enabled_functions", step, S_ftrace_line,
-			hooked, sizeof(hooked)) < 0)
-		S_each_line(t, "/sys/kernel/tracing/enabled_functions", step, S_ftrace_line,
-			    hooked, sizeof(hooked));
+	S_each_line(t, t->fds[S_KPROBES], step, S_kprobe_line, hooked, sizeof(hooked));
+	if (t->has_ftrace)
+		S_each_line(t, t->fds[S_FTRACE], step, S_ftrace_line, hooked, sizeof(hooked));
 }
 
 /* Makes a multi-line text one line, in place: lines joined by ';', blanks squeezed. */
@@ -286,7 +303,7 @@ static void S_check_printk(struct klab_tamper *t, const char *step)
 	char now[1024], key[1100], what[1200];
 	int level = S_loglevel(t);
 
-	S_read_word(t, "/sys/module/printk/parameters/time", now, sizeof(now));
+	S_read_word(t, S_TIME, now, sizeof(now));
 	if (t->time[0] && strcmp(now, t->time) != 0) {
 		snprintf(key, sizeof(key), "time %s", now);
 		snprintf(what, sizeof(what), "printk timestamps switched %s "
@@ -294,7 +311,7 @@ static void S_check_printk(struct klab_tamper *t, const char *step)
 			 now[0] == 'N' ? "off" : "on", t->time, now[0] ? now : "unreadable");
 		S_report(t, step, key, what);
 	}
-	S_read_word(t, "/sys/module/printk/parameters/ignore_loglevel", now, sizeof(now));
+	S_read_word(t, S_IGNORE, now, sizeof(now));
 	if (t->ignore_loglevel[0] && strcmp(now, t->ignore_loglevel) != 0) {
 		snprintf(key, sizeof(key), "ignore_loglevel %s", now);
 		snprintf(what, sizeof(what), "printk's ignore_loglevel changed (%s -> %s)",
@@ -309,10 +326,10 @@ static void S_check_printk(struct klab_tamper *t, const char *step)
 		S_report(t, step, key, what);
 	}
 	/* /proc/consoles takes the console lock, which a task that oopsed may hold */
-	S_read(t, "/proc/sys/kernel/tainted", now, sizeof(now));
+	S_read(t, S_TAINTED, now, sizeof(now));
 	if (strtol(now, NULL, 10) & 128)
 		return;
-	S_read(t, "/proc/consoles", now, sizeof(now));
+	S_read(t, S_CONSOLES, now, sizeof(now));
 	if (strcmp(now, t->consoles) != 0) {
 		S_one_line(now);
 		snprintf(key, sizeof(key), "consoles %s", now);
@@ -357,17 +374,29 @@ static void S_check_kmsg(struct klab_tamper *t, const char *step)
 
 void klab_tamper_baseline(struct klab_tamper *t, const char *root, klab_tamper_emit_fn emit)
 {
+	static const char *const paths[KLAB_TAMPER_FILES] = {
+		[S_KPROBES] = "/sys/kernel/debug/kprobes/list",
+		[S_FTRACE] = "/sys/kernel/debug/tracing/enabled_functions",
+		[S_CONSOLES] = "/proc/consoles",
+		[S_TIME] = "/sys/module/printk/parameters/time",
+		[S_IGNORE] = "/sys/module/printk/parameters/ignore_loglevel",
+		[S_PRINTK] = "/proc/sys/kernel/printk",
+		[S_TAINTED] = "/proc/sys/kernel/tainted",
+	};
 	char path[512];
 
 	memset(t, 0, sizeof(*t));
 	t->root = root;
 	t->emit = emit;
-	S_read(t, "/sys/kernel/debug/kprobes/list", t->kprobes, sizeof(t->kprobes));
-	t->has_ftrace = S_read_ftrace(t, t->ftrace, sizeof(t->ftrace)) == 0;
-	S_read(t, "/proc/consoles", t->consoles, sizeof(t->consoles));
-	S_read_word(t, "/sys/module/printk/parameters/time", t->time, sizeof(t->time));
-	S_read_word(t, "/sys/module/printk/parameters/ignore_loglevel", t->ignore_loglevel,
-		    sizeof(t->ignore_loglevel));
+	for (int i = 0; i < KLAB_TAMPER_FILES; i++)
+		t->fds[i] = S_open(t, paths[i]);
+	if (t->fds[S_FTRACE] < 0) /* tracefs mounted on its own */
+		t->fds[S_FTRACE] = S_open(t, "/sys/kernel/tracing/enabled_functions");
+	S_read(t, S_KPROBES, t->kprobes, sizeof(t->kprobes));
+	t->has_ftrace = S_read(t, S_FTRACE, t->ftrace, sizeof(t->ftrace)) >= 0;
+	S_read(t, S_CONSOLES, t->consoles, sizeof(t->consoles));
+	S_read_word(t, S_TIME, t->time, sizeof(t->time));
+	S_read_word(t, S_IGNORE, t->ignore_loglevel, sizeof(t->ignore_loglevel));
 	t->loglevel = S_loglevel(t);
 	snprintf(path, sizeof(path), "%s/dev/kmsg", root);
 	t->kmsg_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -375,6 +404,17 @@ void klab_tamper_baseline(struct klab_tamper *t, const char *root, klab_tamper_e
 		close(t->kmsg_fd);
 		t->kmsg_fd = -1;
 	}
+}
+
+void klab_tamper_release(struct klab_tamper *t)
+{
+	for (int i = 0; i < KLAB_TAMPER_FILES; i++)
+		if (t->fds[i] >= 0)
+			close(t->fds[i]);
+	if (t->kmsg_fd >= 0)
+		close(t->kmsg_fd);
+	memset(t->fds, -1, sizeof(t->fds));
+	t->kmsg_fd = -1;
 }
 
 void klab_tamper_check(struct klab_tamper *t, const char *what, const char *name)

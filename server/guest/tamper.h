@@ -22,6 +22,7 @@
 #define KLAB_GUEST_TAMPER_H
 
 #define KLAB_TAMPER_TEXT 8192
+#define KLAB_TAMPER_FILES 7 /* the /proc, /sys and debugfs files a check reads */
 
 typedef void (*klab_tamper_emit_fn)(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -37,6 +38,8 @@ struct klab_tamper {
 	char ignore_loglevel[8];     /* printk.ignore_loglevel at the baseline */
 	int loglevel;                /* console loglevel at the baseline, -1 unknown */
 	int kmsg_fd;                 /* /dev/kmsg, read on from the baseline, or -1 */
+	int fds[KLAB_TAMPER_FILES];  /* opened at the baseline (-1: not there): a check
+					re-reads each with pread() at 0, no path walk */
 	int plan_read;               /* the declared probes were read from the plan */
 	char declared[1024];         /* declared kprobe symbols, each followed by '\n' */
 	char reported[4096];         /* what was reported already, one key a line */
@@ -46,6 +49,8 @@ struct klab_tamper {
 void klab_tamper_baseline(struct klab_tamper *t, const char *root, klab_tamper_emit_fn emit);
 /* Prints a marker line for each change since the baseline not yet reported. */
 void klab_tamper_check(struct klab_tamper *t, const char *what, const char *name);
+/* Closes what the baseline opened. */
+void klab_tamper_release(struct klab_tamper *t);
 /* True when a kernel function is on the path results take to the host. */
 int klab_tamper_output_path(const char *symbol);
 

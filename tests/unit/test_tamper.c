@@ -60,6 +60,7 @@ static int S_setup(void **state)
 	S_write(tr, "/sys/module/printk/parameters/time", "Y\n", "w");
 	S_write(tr, "/sys/module/printk/parameters/ignore_loglevel", "N\n", "w");
 	S_write(tr, "/proc/sys/kernel/printk", "7\t4\t1\t7\n", "w");
+	S_write(tr, "/proc/sys/kernel/tainted", "0\n", "w");
 	S_write(tr, "/proc/consoles", "ttyS0                -W- (EC p a)    4:64\n", "w");
 	S_write(tr, "/dev/kmsg", "6,1,100,-;Linux version 6.1\n", "w");
 	S_write(tr, "/klab/plan", "timeout 10\nkprobe vfs_read\nmodule /klab/modules/m.ko\n",
@@ -75,8 +76,7 @@ static int S_teardown(void **state)
 	struct S_tree *tr = *state;
 	char cmd[300];
 
-	if (tr->t.kmsg_fd >= 0)
-		close(tr->t.kmsg_fd);
+	klab_tamper_release(&tr->t);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tr->root);
 	assert_int_equal(system(cmd), 0);
 	free(tr);
