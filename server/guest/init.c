@@ -2,8 +2,10 @@
  * init.c - klab's guest /init: a static program that runs as PID 1 inside the
  * lab VM. It mounts the pseudo filesystems, opens its results channel (the
  * virtio-serial port named klab.0, loading the modules in /klab/channel first
- * on kernels that have virtio as modules), says it is ready, and waits for its
- * run. The host saves the VM at that point and starts every run from there.
+ * on kernels that have virtio as modules), takes the baselines the lab's
+ * steps are checked against (tamper.h, leaks.h), says it is ready, and waits
+ * for its run. The host saves the VM at that point and starts every run from
+ * there.
  *
  * Everything /init reports goes through emit() to the channel, never to the
  * console: the console carries the kernel's log only, and a port has one
@@ -857,6 +859,13 @@ int main(void)
 	console_verbose();
 	emit("KLAB-BOOTED");
 	ready_rng();
+	/*
+	 * The baselines: the output path as it is now (tamper.h) and the moment
+	 * leaks count from (leaks.h). The snapshot keeps them, and no lab code
+	 * can run before its modules load, after the restore.
+	 */
+	klab_tamper_baseline(&tamper, "", emit);
+	leaks_start();
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
@@ -866,7 +875,6 @@ int main(void)
 		goto out;
 	/* after them: what the kernel did while the guest waited is not a step's */
 	taint = read_taint();
-	klab_tamper_baseline(&tamper, "", emit);
 	if (read_plan() < 0)
 		goto out;
 	for (int i = 0; i < nsteps; i++) {
@@ -881,8 +889,6 @@ int main(void)
 		if (s->kind == STEP_TEST)
 			continue;
 		emit("# klab-step: load:%s", s->name);
-		if (s->kind == STEP_MODULE)
-			leaks_start();
 		int ok = in_child(s, "load", do_load, step_timeout) == 0;
 		if (ok && s->kind == STEP_MODULE)
 			leaks_module_loaded(s->name);
