@@ -46,7 +46,9 @@
  * files, says what to do, one directive a line:
  *	kmod PATH             load an in-tree module (kvm, ...)
  *	module PATH [PARAMS]  load a lab module with its parameters
- *	test PATH SECONDS     run a test program with a timeout
+ *	test PATH SECONDS [go]  run a test program with a timeout; go: it waits
+ *	                      for KLAB_GO_FD (klab_test.h), so it may start
+ *	                      while the modules load
  *	timeout SECONDS       time allowed to load or unload a module
  *	kprobe SYMBOL         a function the lab may probe (read by tamper.c)
  * A step that runs out of time prints "# klab-timeout: STEP"; modules are
@@ -59,6 +61,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +79,8 @@
 #include "tamper.h"
 
 #include "leaks.h"
+#include "loader.h"
+#include "spawner.h"
 
 #define MAX_STEPS 64
 #define MAX_TEST_OUTPUT (1 << 20)
@@ -88,7 +93,11 @@ struct step {
 	char name[256];   /* module name or test name */
 	char params[512]; /* module parameters */
 	int timeout;      /* test timeout in seconds */
+	int waits;        /* a test that waits for KLAB_GO_FD (klab_test.h) */
 	int loaded;       /* module loaded successfully */
+	pid_t pid;        /* a started test: its process, its output, its go pipe */
+	int out;
+	int go;
 };
 
 static struct step steps[MAX_STEPS];
@@ -103,6 +112,7 @@ static char chan_mods[8][64]; /* modules loaded for the channel (not the lab's) 
 static int nchan_mods;
 
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void start_early(int last);
 static void emit(const char *fmt, ...)
 {
 	char line[2048];
@@ -195,9 +205,13 @@ static void base_name(const char *path, char *out, size_t size, int module)
 
 static int read_plan(void)
 {
-	FILE *f = fopen("/klab/plan", "r");
+	static int done;
+	FILE *f;
 	char line[1024];
 
+	if (done)
+		return 0;
+	f = fopen("/klab/plan", "r");
 	if (!f) {
 		emit("# klab-error: no /klab/plan: %s", strerror(errno));
 		return -1;
@@ -222,15 +236,19 @@ static int read_plan(void)
 		} else if (strcmp(kind, "test") == 0) {
 			s->kind = STEP_TEST;
 			base_name(path, s->name, sizeof(s->name), 0);
-			s->timeout = off ? atoi(line + off) : 10;
-			if (s->timeout <= 0)
+			char flag[8] = "";
+			if (!off || sscanf(line + off, "%d %7s", &s->timeout, flag) < 1 ||
+			    s->timeout <= 0)
 				s->timeout = 10;
+			s->waits = strcmp(flag, "go") == 0;
+			s->go = -1;
 		} else {
 			continue;
 		}
 		nsteps++;
 	}
 	fclose(f);
+	done = 1;
 	return 0;
 }
 
@@ -414,6 +432,11 @@ static int recv_records(void)
 		if (strncmp(line, "KLAB-FILE ", 10) == 0) {
 			if (recv_file(line) < 0)
 				return -1;
+			/* the plan comes before the modules the host may still build */
+			if (strncmp(line + 10, "/klab/plan ", 11) == 0)
+				read_plan();
+			if (nsteps)
+				start_early(0);
 		} else if (sscanf(line, "KLAB-LINK %255s %255s", path, target) == 2 &&
 			   path_ok(path) && !strstr(target, "..")) {
 			if (symlink(target, path) < 0 && errno != EEXIST)
@@ -515,6 +538,31 @@ static int recv_header(void)
 }
 
 /*
+ * Reports how a step's call ended: killed by signal sig, or returned errno
+ * e (0: done). 0 on success, -1 on failure (reported).
+ */
+static int step_end(struct step *s, const char *what, int sig, int e)
+{
+	if (sig) {
+		emit("# %s:%s: killed by signal %d (%s): see the kernel report", what, s->name, sig,
+		     strsignal(sig));
+		return -1;
+	}
+	if (e) {
+		emit("# %s:%s: %s failed: %s (%d)", what, s->name,
+		     what[0] == 'l' ? "init_module" : "delete_module", strerror(e), -e);
+		return -1;
+	}
+	return 0;
+}
+
+static void step_timed_out(struct step *s, const char *what, int timeout)
+{
+	emit("# %s:%s: did not return within %d s", what, s->name, timeout);
+	emit("# klab-timeout: %s:%s", what, s->name);
+}
+
+/*
  * Runs fn(s) in a child process with a timeout, so that an oops in a module's
  * init or exit function kills the child, not PID 1, and a function that never
  * returns does not stop the run. The child's exit status is fn's result (an
@@ -537,24 +585,58 @@ static int in_child(struct step *s, const char *what, int (*fn)(struct step *), 
 		if (w == pid)
 			break;
 		if (counted() > deadline) {
-			emit("# %s:%s: did not return within %d s", what, s->name, timeout);
-			emit("# klab-timeout: %s:%s", what, s->name);
+			step_timed_out(s, what, timeout);
 			return -1;
 		}
 		usleep(2000); /* a load or unload takes 20-100 ms: 10 ms steps lost 5 ms a step */
 	}
-	if (WIFSIGNALED(status)) {
-		emit("# %s:%s: killed by signal %d (%s): see the kernel report", what, s->name,
-		     WTERMSIG(status), strsignal(WTERMSIG(status)));
-		return -1;
+	return step_end(s, what, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+			WIFSIGNALED(status) ? 0 : WEXITSTATUS(status));
+}
+
+/*
+ * The same in the loader (loader.h), forked before the snapshot: no fork
+ * now. 0 or -1 as in_child(); -2 when there is no loader to ask (fork).
+ */
+static int in_loader(struct step *s, const char *what, int timeout)
+{
+	int load = what[0] == 'l', status = 0;
+
+	if (loader_send(load ? 'l' : 'u', load ? s->path : s->name, load ? s->params : "") < 0)
+		return -2;
+	double deadline = counted() + timeout;
+	for (;;) {
+		double left = deadline - counted();
+		if (left <= 0) {
+			loader_abandon(); /* stuck in the call: steps fork from now on */
+			step_timed_out(s, what, timeout);
+			return -1;
+		}
+		struct pollfd p = { .fd = loader_fd(), .events = POLLIN };
+		/* at most 0.5 s at a time: the host's lag may grow meanwhile */
+		if (poll(&p, 1, left > 0.5 ? 500 : (int)(left * 1000) + 1) > 0)
+			break;
 	}
-	int e = WEXITSTATUS(status);
-	if (e) {
-		emit("# %s:%s: %s failed: %s (%d)", what, s->name,
-		     what[0] == 'l' ? "init_module" : "delete_module", strerror(e), -e);
-		return -1;
-	}
-	return 0;
+	int e = loader_result(&status);
+	if (e >= 0)
+		return step_end(s, what, 0, e);
+	if (status != -1 && WIFSIGNALED(status))
+		return step_end(s, what, WTERMSIG(status), 0);
+	if (status == -1)
+		emit("# %s:%s: the loader ended without an answer, and did not exit", what,
+		     s->name);
+	else
+		emit("# %s:%s: the loader exited with status %d without an answer", what, s->name,
+		     WEXITSTATUS(status));
+	return -1;
+}
+
+/* A load or unload step: in the loader, or in a child of its own. */
+static int run_step(struct step *s, const char *what, int (*fn)(struct step *))
+{
+	int rc = in_loader(s, what, step_timeout);
+
+	return rc != -2 ? rc : in_child(s, what, fn, step_timeout);
 }
 
 static int do_load(struct step *s)
@@ -602,38 +684,102 @@ static size_t relay_lines(char *buf, size_t len, int flush_all)
 	return start;
 }
 
-static int run_test(struct step *s)
+/* Starts s's program now, its output on a pipe. 0, or -1 (reported). */
+static int test_start(struct step *s)
 {
 	int pfd[2];
-	char buf[4096 + 1];
-	size_t len = 0, total = 0;
-	int status = 0, timed_out = 0, flooded = 0;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		emit("# %s: pipe: %s", s->name, strerror(errno));
 		return -1;
 	}
-	emit("    # Subtest: %s", s->name);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		if (chdir("/tmp") < 0)
-			_exit(127);
-		char *argv[] = { s->path, NULL };
-		char *envp[] = { "PATH=/klab/bin:/bin:/sbin", "HOME=/tmp", NULL };
-		execve(s->path, argv, envp);
-		dprintf(1, "# %s: cannot run %s: %s\n", s->name, s->path, strerror(errno));
-		_exit(127);
-	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP); /* its own group */
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	posix_spawn_file_actions_addchdir_np(&fa, "/tmp");
+	char *argv[] = { s->path, NULL };
+	char *envp[] = { "PATH=/klab/bin:/bin:/sbin", "HOME=/tmp", NULL };
+	int e = posix_spawn(&pid, s->path, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(pfd[1]);
-	if (pid < 0) {
+	if (e) {
+		emit("# %s: cannot run %s: %s", s->name, s->path, strerror(e));
 		close(pfd[0]);
-		emit("# %s: fork: %s", s->name, strerror(errno));
 		return -1;
 	}
-	setpgid(pid, pid);
+	s->pid = pid;
+	s->out = pfd[0];
+	s->go = -1;
+	return 0;
+}
+
+/*
+ * Once the plan and the first test program are in: the spawner (spawner.h)
+ * becomes that program if it waits for its go (klab_test.h), so that its
+ * start overlaps the build and the loads; otherwise the spawner ends. Only
+ * the first test: a later one would start beside the one before it. last:
+ * every record is in, so a spawner still waiting ends.
+ */
+static void start_early(int last)
+{
+	struct step *s = NULL;
+
+	for (int i = 0; i < nsteps && !s; i++)
+		if (steps[i].kind == STEP_TEST)
+			s = &steps[i];
+	if (!spawner_waiting())
+		return;
+	if (!s || !s->waits || (last && access(s->path, X_OK) != 0)) {
+		spawner_stop();
+		return;
+	}
+	if (access(s->path, X_OK) != 0)
+		return; /* not in yet: after the next record */
+	if (spawner_exec(s->path, &s->pid, &s->out, &s->go) < 0)
+		s->pid = 0; /* it starts the plain way */
+}
+
+/* A test started early that will not run (a module failed to load). */
+static void test_cancel(struct step *s)
+{
+	if (!s->pid)
+		return;
+	kill(-s->pid, SIGKILL);
+	close(s->out);
+	close(s->go);
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+}
+
+/*
+ * Runs s's program (started early by the spawner, then told to go; or now):
+ * relays its output until it exits, with its timeout counted from here. 0
+ * when it passed.
+ */
+static int run_test(struct step *s)
+{
+	char buf[4096 + 1];
+	size_t len = 0, total = 0;
+	int status = 0, timed_out = 0, flooded = 0;
+
+	emit("    # Subtest: %s", s->name);
+	if (!s->pid && test_start(s) < 0)
+		return -1;
+	pid_t pid = s->pid;
+	int out = s->out;
+	if (s->go >= 0) {
+		ssize_t w = write(s->go, "g", 1);
+		(void)w; /* a program that died meanwhile: its status says so */
+		close(s->go);
+		s->go = -1;
+	}
+	s->pid = 0;
 	double deadline = counted() + s->timeout;
 	for (;;) {
 		double left = deadline - counted();
@@ -643,13 +789,13 @@ static int run_test(struct step *s)
 		}
 		if (left > 0.5)
 			left = 0.5; /* the lag may grow meanwhile */
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = { .fd = out, .events = POLLIN };
 		int r = poll(&p, 1, (int)(left * 1000) + 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			continue;
-		ssize_t n = read(pfd[0], buf + len, sizeof(buf) - 1 - len);
+		ssize_t n = read(out, buf + len, sizeof(buf) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -668,7 +814,7 @@ static int run_test(struct step *s)
 		relay_lines(buf, len, 1);
 	if (timed_out || flooded)
 		kill(-pid, SIGKILL);
-	close(pfd[0]);
+	close(out);
 	waitpid(pid, &status, 0);
 	kill(-pid, SIGKILL); /* anything the test left behind */
 	emit("# klab-exit: %s %s=%d", s->name, WIFSIGNALED(status) ? "signal" : "status",
@@ -700,8 +846,14 @@ static void result(int ok, const char *prefix, const char *name, const char *dir
 	     directive ? directive : "");
 }
 
-/* Lines in /proc/modules and entries in /tmp: both 0 on a clean kernel. */
-static void report_clean(void)
+/*
+ * The "# klab-clean:" line: the boot id, the lines in /proc/modules and the
+ * entries in /tmp (both 0 on a clean kernel), as they are now, into out.
+ * Taken before the snapshot, and sent once a run's header is in: a restored
+ * run starts from exactly the state the snapshot saved, so the line is true
+ * of it, without the 50-90 ms of reading these after each restore.
+ */
+static void clean_line(char *out, size_t size)
 {
 	char id[64] = "unknown", line[512];
 	int modules = 0, files = 0;
@@ -731,7 +883,7 @@ static void report_clean(void)
 		id[strcspn(id, "\n")] = '\0';
 		close(fd);
 	}
-	emit("# klab-clean: boot=%s modules=%d tmp=%d", id, modules, files);
+	snprintf(out, size, "# klab-clean: boot=%s modules=%d tmp=%d", id, modules, files);
 }
 
 /* What the kernel's taint became since the last look. */
@@ -852,6 +1004,7 @@ int main(void)
 	long taint;
 	int modules_ok = 1;
 	int total = 0, modules = 0, unloaded = 0;
+	char clean[512];
 
 	mount_fs();
 	if (open_channel() < 0)
@@ -860,17 +1013,22 @@ int main(void)
 	emit("KLAB-BOOTED");
 	ready_rng();
 	/*
-	 * The baselines: the output path as it is now (tamper.h) and the moment
-	 * leaks count from (leaks.h). The snapshot keeps them, and no lab code
-	 * can run before its modules load, after the restore.
+	 * The baselines: the output path as it is now (tamper.h), the moment
+	 * leaks count from (leaks.h) and the clean start (clean_line). The
+	 * snapshot keeps them, and no lab code can run before its modules load,
+	 * after the restore. So do the helpers forked here, which spare a
+	 * restored run its first forks (spawner.h, loader.h).
 	 */
 	klab_tamper_baseline(&tamper, "", emit);
 	leaks_start();
+	clean_line(clean, sizeof(clean));
+	spawner_start(); /* without it, tests start the plain way */
+	loader_start();  /* without it, each load and unload forks */
 	emit("KLAB-READY");
 	if (recv_header() < 0)
 		goto out;
 	/* before the records: the host sends the lab's modules once they are built */
-	report_clean();
+	emit("%s", clean);
 	if (recv_records() < 0)
 		goto out;
 	/* after them: what the kernel did while the guest waited is not a step's */
@@ -883,13 +1041,14 @@ int main(void)
 	}
 	emit("KTAP version 1");
 	emit("1..%d", total);
+	start_early(1);
 	for (int i = 0; i < nsteps; i++) {
 		struct step *s = &steps[i];
 
 		if (s->kind == STEP_TEST)
 			continue;
 		emit("# klab-step: load:%s", s->name);
-		int ok = in_child(s, "load", do_load, step_timeout) == 0;
+		int ok = run_step(s, "load", do_load) == 0;
 		if (ok && s->kind == STEP_MODULE)
 			leaks_module_loaded(s->name);
 		s->loaded = ok;
@@ -903,6 +1062,7 @@ int main(void)
 		if (s->kind != STEP_TEST)
 			continue;
 		if (!modules_ok) {
+			test_cancel(s);
 			result(1, "", s->name, " # SKIP a module failed to load");
 			continue;
 		}
@@ -925,7 +1085,7 @@ int main(void)
 			result(1, "unload:", s->name, " # SKIP the kernel oopsed");
 			continue;
 		}
-		int ok = in_child(s, "unload", do_unload, step_timeout) == 0;
+		int ok = run_step(s, "unload", do_unload) == 0;
 		unloaded += ok;
 		result(ok, "unload:", s->name, NULL);
 		check_step(&taint, "unload:", s->name);

@@ -43,6 +43,37 @@
 static int kt__n;      /* results printed */
 static int kt__failed; /* failed checks */
 
+/*
+ * Started early. klab's /init may start the first test program while the
+ * lab's modules still load, so that its exec and C library start-up (slow
+ * the first time after a restore: emulation translates the code anew) run
+ * on the other vCPU at the same time. It then passes the reading end of a
+ * pipe in KLAB_GO_FD, and the program waits here, before main(), until /init
+ * writes a byte: the modules are in. Without KLAB_GO_FD (any other start)
+ * this returns at once. klab's packer looks for kt__waits_tag in the binary
+ * to know that a program waits (pack.c: keep the two strings the same).
+ */
+__attribute__((used)) static const char kt__waits_tag[] = "klab-test: waits for KLAB_GO_FD";
+
+__attribute__((constructor)) static void kt__wait_go(void)
+{
+	const char *v = getenv("KLAB_GO_FD");
+	char *end = NULL;
+	long fd = v ? strtol(v, &end, 10) : -1;
+	char go;
+	ssize_t n;
+
+	if (!v || end == v || *end || fd < 0)
+		return;
+	unsetenv("KLAB_GO_FD");
+	do
+		n = read((int)fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	close((int)fd);
+	if (n != 1)
+		_exit(125); /* /init went away or cancelled the run: nothing to test */
+}
+
 static inline void kt_plan(int n)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);

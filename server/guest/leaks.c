@@ -15,6 +15,11 @@
  * be reported as a lab module's leak (the host places a leak by such a frame),
  * so at 0 the scan is skipped; otherwise, or on a kernel without the count,
  * the scan runs as before.
+ *
+ * The host places a module's raw frames by its text sections, which the
+ * patched kernel prints while it loads the module
+ * (kernels/patches/module-print-text-sections.patch); on another kmemleak
+ * kernel they are read from /sys/module/NAME/sections after the load.
  */
 #define _GNU_SOURCE
 #include "leaks.h"
@@ -32,12 +37,14 @@
 #define MIN_AGE "/sys/module/kmemleak/parameters/min_age_ms"
 #define SINCE "/sys/module/kmemleak/parameters/module_objects_since"
 #define MODULE_OBJECTS "/sys/module/kmemleak/parameters/module_objects"
+#define KERNEL_PRINTS "/sys/module/module/parameters/print_text_sections"
 #define MAX_OBJECTS 12      /* leaked objects printed */
 #define MAX_OBJECT_LINES 24 /* lines of each */
 #define MAX_REPORT (1 << 20)
 
 static unsigned long start_jiffies; /* 0: no kmemleak, or nothing loaded yet */
 static int started;
+static int kernel_prints; /* the kernel prints a loading module's text sections itself */
 
 /* One line to the kernel log, at warning level so loglevel=5 consoles show it too. */
 static void kmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -126,13 +133,16 @@ void leaks_start(void)
 	if (access(KMEMLEAK, R_OK) != 0)
 		return;
 	start_jiffies = read_jiffies();
+	char *v = read_all(KERNEL_PRINTS);
+	kernel_prints = v && v[0] == 'Y';
+	free(v);
 }
 
 void leaks_module_loaded(const char *name)
 {
 	char path[320];
 
-	if (!start_jiffies)
+	if (!start_jiffies || kernel_prints)
 		return;
 	snprintf(path, sizeof(path), "/sys/module/%s/sections", name);
 	DIR *d = opendir(path);

@@ -4,6 +4,8 @@
  *
  *	leaks_start()            before the first lab module is loaded
  *	leaks_module_loaded(n)   after lab module n loaded: its text sections' addresses
+ *	                         (the debug kernel prints them itself while loading:
+ *	                         kernels/patches/module-print-text-sections.patch)
  *	leaks_scan()             after the lab modules are unloaded: kmemleak's findings
  *
  * Everything goes to the kernel console through /dev/kmsg, where klab looks

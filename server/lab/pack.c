@@ -136,6 +136,13 @@ void lab_pack_end(struct kl_buf *out)
 	kl_buf_puts(out, "KLAB-END\n");
 }
 
+/*
+ * What a test program built with klab_test.h carries when it waits for
+ * KLAB_GO_FD before main() (kt__waits_tag there: keep the two the same). Its
+ * plan line then ends in "go": /init may start it while the modules load.
+ */
+#define S_WAITS_TAG "klab-test: waits for KLAB_GO_FD"
+
 /* Appends one file record of host at dir/<its name>; the guest path to plan_fmt's line. */
 static int S_bundle_file(struct kl_buf *out, struct kl_buf *plan, const char *dir, int mode,
 			 const char *host, const char *plan_fmt, const char *plan_arg,
@@ -181,10 +188,16 @@ int lab_pack_bundle(const struct lab_pack_input *in, struct kl_buf *out, struct 
 	for (size_t i = 0; i < in->nprograms; i++)
 		if (S_bundle_file(out, &plan, "/klab/bin", 0755, in->programs[i], NULL, NULL, err) < 0)
 			goto out;
-	for (size_t i = 0; i < in->ntests; i++)
-		if (S_bundle_file(out, &plan, "/klab/tests", 0755, in->tests[i], "test %s %s\n",
-				  timeout, err) < 0)
+	for (size_t i = 0; i < in->ntests; i++) {
+		size_t at = out->len;
+		if (S_bundle_file(out, &plan, "/klab/tests", 0755, in->tests[i], "test %s %s", timeout,
+				  err) < 0)
 			goto out;
+		/* the file's bytes are the record's last: a program that waits says so */
+		int waits = memmem(out->ptr + at, out->len - at, S_WAITS_TAG,
+				   sizeof(S_WAITS_TAG) - 1) != NULL;
+		kl_buf_puts(&plan, waits ? " go\n" : "\n");
+	}
 	lab_pack_data(out, "/klab/plan", 0644, plan.ptr, plan.len);
 	rc = 0;
 out:

@@ -12,6 +12,10 @@
  *	KLAB-FILE PATH MODE SIZE\n  then SIZE bytes (MODE in octal)
  *	KLAB-LINK PATH TARGET\n     a symbolic link
  *	KLAB-END\n                  the last record
+ * A guest test built with klab_test.h waits before main() for a go from
+ * /init when started early; its plan line then ends in "go" (the packer
+ * finds klab_test.h's tag in the binary), so /init may start it while the
+ * modules are still built and loaded.
  */
 #ifndef KLAB_LAB_PACK_H
 #define KLAB_LAB_PACK_H
