@@ -14,13 +14,23 @@
 #include "lab/run.h"
 #include "xref/xref.h"
 
-/* One kernel frame of a fault: where the source index says its function is. */
+/*
+ * One kernel frame of a fault: where the source index says its function is,
+ * when it has one definition. Static functions share names (load_module is
+ * kernel/module/main.c's and drivers/md/dm-target.c's): the index can't tell
+ * which one ran, and a wrong place misleads more than none.
+ */
 static void S_frame_source(struct xref *x, struct lab_frame *fr, int *found)
 {
-	if (!fr->func || fr->module || fr->source ||
-	    xref_function(x, fr->func, &fr->source, &fr->source_line) == 0)
+	if (!fr->func || fr->module || fr->source)
 		return;
-	(*found)++;
+	if (xref_function(x, fr->func, &fr->source, &fr->source_line) == 1) {
+		(*found)++;
+		return;
+	}
+	free(fr->source);
+	fr->source = NULL;
+	fr->source_line = 0;
 }
 
 /*

@@ -416,6 +416,9 @@ static void test_definitions(void **state)
 	free(file);
 	assert_int_equal(xref_function(S_x, "no_such_function_xyzzy", &file, &line), 0);
 	assert_null(file);
+	/* a static name defined twice: klab run links neither (cli/run.c) */
+	assert_int_equal(xref_function(S_x, "load_module", &file, &line), 2);
+	free(file);
 
 	lookup("inode", 2, &r); /* paged */
 	assert_int_equal(r.page, 2);
