@@ -69,7 +69,6 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/random.h>
 #include <sys/ioctl.h>
@@ -641,19 +640,12 @@ static int run_step(struct step *s, const char *what, int (*fn)(struct step *))
 
 static int do_load(struct step *s)
 {
-	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno;
-	long rc = syscall(SYS_finit_module, fd, s->params, 0);
-	return rc < 0 && errno != EEXIST ? errno : 0;
+	return loader_call('l', s->path, s->params);
 }
 
 static int do_unload(struct step *s)
 {
-	long rc = syscall(SYS_delete_module, s->name, O_NONBLOCK);
-
-	return rc < 0 && errno != ENOENT ? errno : 0;
+	return loader_call('u', s->name, NULL);
 }
 
 static double now(void)
@@ -701,9 +693,9 @@ static int test_start(struct step *s)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP); /* its own group */
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	posix_spawn_file_actions_addchdir_np(&fa, "/tmp");
+	posix_spawn_file_actions_addchdir_np(&fa, SPAWNER_DIR);
 	char *argv[] = { s->path, NULL };
-	char *envp[] = { "PATH=/klab/bin:/bin:/sbin", "HOME=/tmp", NULL };
+	char *envp[] = { SPAWNER_ENV_PATH, SPAWNER_ENV_HOME, NULL };
 	int e = posix_spawn(&pid, s->path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -914,11 +906,9 @@ static void load_channel_modules(void)
 		return;
 	while (fgets(path, sizeof(path), f)) {
 		path[strcspn(path, "\n")] = '\0';
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
-			dprintf(2, "klab-init: cannot load %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		int e = loader_call('l', path, "");
+		if (e)
+			dprintf(2, "klab-init: cannot load %s: %s\n", path, strerror(e));
 		if (nchan_mods < 8)
 			base_name(path, chan_mods[nchan_mods++], sizeof(chan_mods[0]), 1);
 	}

@@ -24,6 +24,24 @@ static struct {
 	int ans;   /* answers */
 } loader;
 
+int loader_call(char op, const char *arg, const char *params)
+{
+	if (op == 'l') {
+		int fd = open(arg, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		long rc = syscall(SYS_finit_module, fd, params ? params : "", 0);
+		int e = errno;
+		close(fd);
+		return rc < 0 && e != EEXIST ? e : 0;
+	}
+	if (op == 'u') {
+		long rc = syscall(SYS_delete_module, arg, O_NONBLOCK);
+		return rc < 0 && errno != ENOENT ? errno : 0;
+	}
+	return EINVAL;
+}
+
 /* One request "OP\tARG\tPARAMS": the call's errno, 0 when done. */
 static int S_serve(char *line)
 {
@@ -34,20 +52,7 @@ static int S_serve(char *line)
 		return EINVAL;
 	*arg++ = '\0';
 	*params++ = '\0';
-	if (line[0] == 'l') {
-		int fd = open(arg, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return errno;
-		long rc = syscall(SYS_finit_module, fd, params, 0);
-		int e = errno;
-		close(fd);
-		return rc < 0 && e != EEXIST ? e : 0;
-	}
-	if (line[0] == 'u') {
-		long rc = syscall(SYS_delete_module, arg, O_NONBLOCK);
-		return rc < 0 && errno != ENOENT ? errno : 0;
-	}
-	return EINVAL;
+	return loader_call(line[0], arg, params);
 }
 
 /* The child: serves requests until /init closes the pipe. Never returns. */

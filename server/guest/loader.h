@@ -22,6 +22,14 @@
 #ifndef KLAB_GUEST_LOADER_H
 #define KLAB_GUEST_LOADER_H
 
+/*
+ * The call a request makes, made here, in the calling process: op 'l' loads
+ * the module file arg with params, 'u' unloads module arg (O_NONBLOCK). 0 or
+ * the call's errno, EEXIST and ENOENT counting as done; EINVAL for another
+ * op. The loader makes it; so do /init's forked steps when there is none.
+ */
+int loader_call(char op, const char *arg, const char *params);
+
 /* Forks the loader. 0, or -1 with errno: steps then fork a child each. */
 int loader_start(void);
 

@@ -32,7 +32,7 @@ static void S_child(int cmd, int out, int go)
 	dup2(out, 1);
 	dup2(out, 2);
 	int g = fcntl(go, F_DUPFD, 3); /* a copy without close-on-exec, for the program */
-	if (g < 0 || chdir("/tmp") < 0)
+	if (g < 0 || chdir(SPAWNER_DIR) < 0)
 		_exit(127);
 	do /* one write of one line, shorter than PIPE_BUF: one read */
 		n = read(cmd, path, sizeof(path) - 1);
@@ -42,7 +42,7 @@ static void S_child(int cmd, int out, int go)
 	path[n - 1] = '\0';
 	snprintf(env, sizeof(env), "KLAB_GO_FD=%d", g);
 	char *argv[] = { path, NULL };
-	char *envp[] = { "PATH=/klab/bin:/bin:/sbin", "HOME=/tmp", env, NULL };
+	char *envp[] = { SPAWNER_ENV_PATH, SPAWNER_ENV_HOME, env, NULL };
 	execve(path, argv, envp);
 	dprintf(1, "# cannot run %s: %s\n", path, strerror(errno));
 	_exit(127);

@@ -24,6 +24,11 @@
 
 #include <sys/types.h>
 
+/* Where every test program starts, and its environment: the spawner's and /init's plain start. */
+#define SPAWNER_DIR "/tmp"
+#define SPAWNER_ENV_PATH "PATH=/klab/bin:/bin:/sbin"
+#define SPAWNER_ENV_HOME "HOME=/tmp"
+
 /* Forks the spawner. 0, or -1 with errno: tests then start the plain way. */
 int spawner_start(void);
 
